@@ -1,0 +1,46 @@
+# gradcourse: the two commands of the README, plus the maintainers' ones.
+#   make lab        install what is missing, then open JupyterLab on notebooks/
+#   make test       install what is missing, then unit tests and nbval on every notebook
+#   make notebooks  rebuild every .ipynb (with outputs) from its jupytext script
+#   make benchmark  time each notebook and report its peak memory
+# Everything lives in .venv/; a second run reinstalls nothing unless pyproject.toml changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-from-pyproject
+LAB_ARGS ?=
+ifdef HEADLESS
+LAB_ARGS += --no-browser
+endif
+
+.PHONY: install lab test unit nbval notebooks benchmark clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "gradcourse needs Python >= 3.10, found " + sys.version.split()[0] + "; run e.g. make test PYTHON=python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): install your Python's venv module (Debian/Ubuntu: apt install python3-venv)"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable ".[lab,test]"
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+
+test: unit nbval
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+nbval: $(STAMP)
+	$(BIN)/python tests/nbval_isolated.py notebooks/*.ipynb
+
+notebooks: $(STAMP)
+	$(BIN)/python tools/build_notebooks.py $(NB)
+
+benchmark: $(STAMP)
+	$(BIN)/python tools/benchmark.py $(NB)
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,16 @@
+"""Exercises of every notebook, with graders and reference solutions."""
+
+from gradcourse.exercises.core import (
+    Exercise,
+    Feedback,
+    all_exercises,
+    check,
+    get_exercise,
+    grade,
+    show_solution,
+)
+
+# Importing each notebook's module registers its exercises.
+from gradcourse.exercises import chain_rule  # noqa: E402,F401  (01)
+
+__all__ = ["Exercise", "Feedback", "all_exercises", "check", "get_exercise", "grade", "show_solution"]

@@ -1,0 +1,240 @@
+# %% [markdown]
+# # 01 · The chain rule: why a gradient through many steps is a product
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gradcourse/gradcourse/blob/main/notebooks/01_chain_rule.ipynb)
+#
+# A recurrent network applies the same function again and again. Backpropagation
+# differentiates that chain with the chain rule, so the gradient that reaches an early
+# step is a **product of one local factor per step**. A product of many numbers below
+# one shrinks geometrically; above one it grows geometrically. That single fact is
+# the root of vanishing and exploding gradients, and this notebook makes you see it.
+#
+# **You will learn to**
+# - differentiate a composition by hand and check it two independent ways;
+# - write $\partial h_T / \partial h_0$ of a recurrence as a product of $T$ local factors;
+# - read a log-scale plot of that product against $T$, and see why `tanh` pulls the
+#   factors below $|w|$.
+
+# %% [markdown]
+# ## Setup
+# On Colab the first cell installs the course package (TensorFlow is already there).
+
+# %%
+import sys
+
+if "google.colab" in sys.modules:
+    %pip install -q "gradcourse @ git+https://github.com/gradcourse/gradcourse"
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import gradcourse as gc  # first: it quiets TensorFlow's start-up logs
+
+gc.setup_notebook(seed=0)
+
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+
+from gradcourse.gradcheck import numerical_gradient, relative_error
+from gradcourse.plotting import sequential_colors
+
+# %% [markdown]
+# ## 1. A composition, differentiated three ways
+#
+# Take $y = f(x) = \tanh(2x + 1)^2$ and name the intermediate values:
+#
+# $$a = 2x + 1, \qquad b = \tanh(a), \qquad y = b^2 .$$
+#
+# The chain rule multiplies the local derivatives along the chain:
+#
+# $$\frac{dy}{dx} = \frac{dy}{db}\,\frac{db}{da}\,\frac{da}{dx} = 2b \cdot (1 - b^2) \cdot 2 .$$
+
+# %%
+def f(x):
+    return np.tanh(2 * x + 1) ** 2
+
+
+def df_by_hand(x):
+    b = np.tanh(2 * x + 1)
+    return 2 * b * (1 - b**2) * 2
+
+
+x0 = 0.3
+by_hand = df_by_hand(x0)
+by_differences = numerical_gradient(f, x0)  # (f(x+e) - f(x-e)) / 2e
+x_tf = tf.Variable(x0, dtype=tf.float64)
+with tf.GradientTape() as tape:
+    y_tf = tf.tanh(2 * x_tf + 1) ** 2
+by_tape = tape.gradient(y_tf, x_tf).numpy()
+
+print(f"by hand:               {by_hand:.10f}")
+print(f"central differences:   {float(by_differences):.10f}")
+print(f"tf.GradientTape:       {by_tape:.10f}")
+assert relative_error(by_hand, by_differences) < 1e-8
+assert relative_error(by_hand, by_tape) < 1e-12
+
+# %% [markdown]
+# Three independent methods agree: to about $10^{-10}$ for finite differences (their
+# error is $O(\varepsilon^2)$ plus round-off), and to machine precision for
+# `GradientTape`, which applies exactly the chain rule we wrote.
+# We will check every hand-written gradient of this course this way.
+
+# %% [markdown]
+# ## 2. Many steps: a product of local factors
+#
+# Now apply one function $T$ times, each time with a new input $x_t$:
+#
+# $$h_t = \tanh(w\,h_{t-1} + x_t), \qquad t = 1, \dots, T .$$
+#
+# The chain rule through all $T$ steps gives one local factor per step:
+#
+# $$\frac{\partial h_T}{\partial h_0} = \prod_{t=1}^{T} \frac{\partial h_t}{\partial h_{t-1}}
+#   = \prod_{t=1}^{T} w\,\bigl(1 - h_t^2\bigr),
+# \qquad \text{because } \tanh'(a) = 1 - \tanh(a)^2 .$$
+
+# %%
+def run_recurrence(w, h0, inputs):
+    """The states h_1..h_T of h_t = tanh(w h_(t-1) + x_t)."""
+    states, h = [], h0
+    for x in inputs:
+        h = np.tanh(w * h + x)
+        states.append(h)
+    return np.array(states)
+
+
+rng = np.random.default_rng(0)
+T, h0 = 30, 0.1
+inputs = 0.1 * rng.standard_normal(T)
+
+for w in [0.9, 1.5]:
+    states = run_recurrence(w, h0, inputs)
+    local_factors = w * (1 - states**2)
+    product = np.prod(local_factors)
+
+    h0_tf = tf.Variable(h0, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        h = h0_tf
+        for x in inputs:
+            h = tf.tanh(w * h + x)
+    from_tape = tape.gradient(h, h0_tf).numpy()
+
+    print(f"w = {w}: product of {T} factors = {product:.4e}, GradientTape = {from_tape:.4e}")
+    assert relative_error(product, from_tape) < 1e-10
+
+# %% [markdown]
+# The product of local factors *is* the gradient: `GradientTape` agrees to ten digits.
+# Notice that $w = 1.5$, a weight above one, still gave a small gradient. Section 3
+# explains why.
+
+# %% [markdown]
+# ## 3. Geometric decay or growth
+#
+# Remove the `tanh` first. For the linear recurrence $h_t = w\,h_{t-1} + x_t$ every
+# factor is exactly $w$, so $\partial h_T/\partial h_0 = w^T$: the one-line rule
+# **factors below one vanish, factors above one explode**, geometrically in $T$.
+#
+# With `tanh`, each factor is $w\,(1 - h_t^2)$, never larger than $|w|$ in size, and
+# smaller the more the unit saturates ($|h_t| \to 1$). We compute the product for every
+# $T$ at once with a cumulative product along one long trajectory.
+
+# %%
+T_max = 100
+inputs = 0.1 * rng.standard_normal(T_max)
+weights = [0.5, 0.9, 1.0, 1.1, 2.0]
+lags = np.arange(1, T_max + 1)
+
+linear_gradients, tanh_gradients = {}, {}
+for w in weights:
+    linear_gradients[w] = np.abs(w) ** lags  # every factor is w
+    states = run_recurrence(w, h0, inputs)
+    tanh_gradients[w] = np.abs(np.cumprod(w * (1 - states**2)))
+
+fig, (ax_linear, ax_tanh) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+for w, color in zip(weights, sequential_colors(len(weights))):
+    ax_linear.plot(lags, linear_gradients[w], color=color, label=f"w = {w}")
+    ax_tanh.plot(lags, tanh_gradients[w], color=color, label=f"w = {w}")
+ax_linear.set_title(r"linear: $h_t = w\,h_{t-1} + x_t$")
+ax_tanh.set_title(r"tanh: $h_t = \tanh(w\,h_{t-1} + x_t)$")
+for ax in (ax_linear, ax_tanh):
+    ax.set_yscale("log")
+    ax.set_xlabel("number of steps T")
+    ax.set_ylim(1e-30, 1e30)
+ax_linear.set_ylabel(r"$|\partial h_T / \partial h_0|$")
+ax_linear.legend()
+plt.show()
+
+# %% [markdown]
+# Left, the rule holds exactly: straight lines on a log scale, down for $w < 1$, up
+# for $w > 1$. Right, `tanh` changes the picture: the curves for $w = 1.1$ and $w = 2$
+# *fall*. A large $w$ pushes $h_t$ towards $\pm 1$, where $\tanh' = 1 - h_t^2$ is small,
+# so the local factor drops below one although $w$ is above one. Let us check both
+# claims with numbers.
+
+# %%
+for w in weights:
+    assert np.all(tanh_gradients[w] <= np.abs(w) ** lags * (1 + 1e-12))  # tanh' <= 1
+assert linear_gradients[0.9][-1] < 1e-4 and linear_gradients[1.1][-1] > 1e4
+
+states = run_recurrence(2.0, h0, inputs)
+mean_factor = np.exp(np.mean(np.log(np.abs(2.0 * (1 - states**2)))))
+print(f"w = 2, tanh: mean |h_t| = {np.mean(np.abs(states)):.3f}, "
+      f"geometric-mean factor = {mean_factor:.3f}, |dh_100/dh_0| = {tanh_gradients[2.0][-1]:.1e}")
+assert mean_factor < 1 and tanh_gradients[2.0][-1] < 1e-10
+
+# %% [markdown]
+# With $w = 2$ the units sit near $\pm 0.96$, each factor is about $2 \cdot (1 - 0.96^2)
+# \approx 0.15$, and after 100 steps the gradient is below $10^{-10}$: it vanished
+# although the weight is *larger* than one. So "weights below one vanish, above one
+# explode" is only the linear, scalar intuition. The derivative of the activation is
+# part of every factor, and saturating activations make it small. That is the subject
+# of notebook 02.
+
+# %% [markdown]
+# ## Summary
+#
+# - The chain rule multiplies local derivatives; we checked a hand derivative against
+#   central differences (relative error $< 10^{-8}$) and `GradientTape` ($< 10^{-12}$).
+# - Through $T$ steps of $h_t = \tanh(w h_{t-1} + x_t)$ the gradient
+#   $\partial h_T/\partial h_0$ is a product of $T$ factors $w(1-h_t^2)$; `GradientTape`
+#   agrees to $10^{-10}$.
+# - Linear recurrence: $|w|^T$, so $0.9^{100} < 10^{-4}$ and $1.1^{100} > 10^{4}$.
+# - `tanh` never makes a factor larger than $|w|$, and saturation makes it much
+#   smaller: with $w = 2$ the gradient after 100 steps is below $10^{-10}$.
+
+# %% [markdown]
+# ## Exercises
+#
+# Replace `None` with your answer and run the cell. To see a reference solution, run
+# `gc.show_solution("01.1")` (or `"01.2"`, `"01.3"`).
+#
+# **Exercise 01.1.** For $h_t = \tanh(w\,h_{t-1} + x_t)$ with $w = 2$ the
+# pre-activation at step $t$ is $a_t = 0.5$. What is the local factor
+# $\partial h_t/\partial h_{t-1}$?
+
+# %%
+answer_01_1 = None  # a number
+gc.check("01.1", answer_01_1)
+
+# %% [markdown]
+# **Exercise 01.2.** Every local factor equals $0.9$. After how many steps $T$ is
+# $\partial h_T/\partial h_0 = 0.9^T$ smaller than $10^{-3}$ for the first time?
+
+# %%
+answer_01_2 = None  # a whole number
+gc.check("01.2", answer_01_2)
+
+# %% [markdown]
+# **Exercise 01.3.** Write `gradient_through_time(w, states)` that returns
+# $\partial h_T/\partial h_0$ for $h_t = \tanh(w h_{t-1} + x_t)$, given the array of
+# states $h_1, \dots, h_T$.
+
+# %%
+def gradient_through_time(w, states):
+    raise NotImplementedError  # your code here
+
+
+gc.check("01.3", gradient_through_time)
+
+# %% [markdown]
+# ---
+# **Next:** [02 · Saturation: why tanh and sigmoid make the factors small](02_saturation.ipynb)
