@@ -67,32 +67,38 @@ def histogram_grid(
     data: Mapping[str, Sequence[np.ndarray]],
     title: str = "",
     xlabel: str = "value",
+    ncols: int = 3,
     bins: int = 60,
     xlim: tuple[float, float] | None = None,
 ):
-    """Plot one row of per-layer histograms for each setting in ``data``.
+    """One panel of per-layer histograms for each setting in ``data``.
 
-    ``data`` maps a row label (e.g. ``"tanh, Glorot"``) to a list of arrays, one per
-    layer; each layer's histogram is drawn as a line (like makemore part 3) so that
-    many layers fit in one panel. Returns the matplotlib figure.
+    ``data`` maps a panel label (e.g. ``"tanh, Glorot"``) to a list of arrays, one per
+    layer. Each layer's histogram is drawn as a line coloured from dark (first layer)
+    to light (last), as in makemore part 3, so that many layers fit in one panel.
+    Returns the matplotlib figure.
     """
     if not isinstance(data, Mapping) or not data:
         raise ValueError("data must be a non-empty mapping of label -> list of arrays")
+    if not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
     for label, layers in data.items():
         if len(layers) == 0:
             raise ValueError(f"data[{label!r}] holds no layers")
-    fig, axes = plt.subplots(1, len(data), figsize=(4.6 * len(data), 3.8), squeeze=False)
-    for ax, (label, layers) in zip(axes[0], data.items()):
-        colors = sequential_colors(len(layers))
-        for index, (values, color) in enumerate(zip(layers, colors)):
+    ncols = min(ncols, len(data))
+    nrows = -(-len(data) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.4 * nrows), squeeze=False)
+    for ax, (label, layers) in zip(axes.flat, data.items()):
+        for index, (values, color) in enumerate(zip(layers, sequential_colors(len(layers)))):
             values = np.ravel(np.asarray(values, dtype=np.float64))
             counts, edges = np.histogram(values, bins=bins, range=xlim, density=True)
-            centers = 0.5 * (edges[1:] + edges[:-1])
-            ax.plot(centers, counts, color=color, lw=1.6, label=f"layer {index + 1}")
-        ax.set_title(label)
+            ax.plot(0.5 * (edges[1:] + edges[:-1]), counts, color=color, lw=1.6, label=f"layer {index + 1}")
+        ax.set_title(label, fontsize=12)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("density")
-    axes[0][-1].legend(loc="upper right", fontsize=8, ncol=2)
+    for ax in list(axes.flat)[len(data):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(loc="upper right", fontsize=8, ncol=2)
     if title:
         fig.suptitle(title)
     return fig

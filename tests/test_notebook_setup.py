@@ -54,7 +54,12 @@ def test_histogram_grid_draws_one_panel_per_setting():
     assert len(fig.axes) == 2
     assert len(fig.axes[0].lines) == 3
     plt.close(fig)
+    fig = histogram_grid({str(i): [rng.normal(size=20)] for i in range(5)}, ncols=3)
+    assert sum(ax.get_visible() for ax in fig.axes) == 5
+    plt.close(fig)
     with pytest.raises(ValueError):
         histogram_grid({})
     with pytest.raises(ValueError):
         histogram_grid({"a": []})
+    with pytest.raises(ValueError):
+        histogram_grid({"a": [np.zeros(3)]}, ncols=0)

@@ -12,5 +12,7 @@ from gradcourse.exercises.core import (
 
 # Importing each notebook's module registers its exercises.
 from gradcourse.exercises import chain_rule  # noqa: E402,F401  (01)
+from gradcourse.exercises import saturation  # noqa: E402,F401  (02)
+from gradcourse.exercises import bptt  # noqa: E402,F401  (03)
 
 __all__ = ["Exercise", "Feedback", "all_exercises", "check", "get_exercise", "grade", "show_solution"]

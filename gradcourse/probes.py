@@ -1,0 +1,77 @@
+"""Probes: what a Keras model's activations and gradients look like, layer by layer
+and time step by time step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gradcourse._validate import require_array
+
+
+@dataclass
+class LayerProbe:
+    """Per-layer outputs, gradients of the loss with respect to them, and weight-gradient norms."""
+
+    names: list[str]
+    activations: list[np.ndarray]
+    activation_gradients: list[np.ndarray]
+    kernel_gradient_norms: np.ndarray
+
+
+def _require_model(model) -> keras.Model:
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    if not model.built or not model.inputs:
+        raise ValueError("model must be built from keras.Input (a Sequential or functional model)")
+    return model
+
+
+def _mse(y_true, y_pred):
+    return tf.reduce_mean(tf.square(tf.cast(y_true, y_pred.dtype) - y_pred))
+
+
+def probe_layers(model: keras.Model, x, y, loss=_mse) -> LayerProbe:
+    """One forward and backward pass of ``model`` on the batch ``(x, y)``.
+
+    Probes every layer that has a ``kernel`` (Dense, Conv, ...): its output, the
+    gradient of the loss with respect to that output, and the norm of the gradient
+    with respect to its kernel. ``loss(y_true, y_pred)`` defaults to the mean squared
+    error.
+    """
+    model = _require_model(model)
+    x = require_array("x", x)
+    y = require_array("y", y)
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must have the same batch size, got {x.shape[0]} and {y.shape[0]}")
+    layers = [layer for layer in model.layers if hasattr(layer, "kernel")]
+    if not layers:
+        raise ValueError("model has no layer with a kernel to probe")
+    tapped = keras.Model(model.input, [layer.output for layer in layers] + list(model.outputs))
+    kernels = [layer.kernel for layer in layers]
+    with tf.GradientTape() as tape:
+        *outputs, prediction = tapped(x.astype(np.float32), training=False)
+        value = loss(y, prediction)
+    output_grads, kernel_grads = tape.gradient(value, [outputs, kernels])
+    return LayerProbe(
+        names=[layer.name for layer in layers],
+        activations=[o.numpy() for o in outputs],
+        activation_gradients=[g.numpy() for g in output_grads],
+        kernel_gradient_norms=np.array([float(tf.norm(g)) for g in kernel_grads]),
+    )
+
+
+def layer_table(probe: LayerProbe, activation: str) -> list[dict[str, float]]:
+    """Per-layer mean, std and fraction saturated of the probed hidden activations.
+
+    Only layers whose outputs went through ``activation`` make sense here; pass the
+    hidden layers (e.g. drop a linear output layer before calling).
+    """
+    from gradcourse.activations import saturation_stats
+
+    if not isinstance(probe, LayerProbe):
+        raise TypeError(f"probe must be a LayerProbe, got {type(probe).__name__}")
+    return [saturation_stats(outputs, activation) for outputs in probe.activations]
