@@ -75,3 +75,60 @@ def layer_table(probe: LayerProbe, activation: str) -> list[dict[str, float]]:
     if not isinstance(probe, LayerProbe):
         raise TypeError(f"probe must be a LayerProbe, got {type(probe).__name__}")
     return [saturation_stats(outputs, activation) for outputs in probe.activations]
+
+
+def _as_float32_batch(name: str, x) -> tf.Tensor:
+    array = require_array(name, x, ndim=3)
+    return tf.convert_to_tensor(array.astype(np.float32))
+
+
+def input_gradient_norms(model: keras.Model, x, y, loss=_mse) -> np.ndarray:
+    """``||dL/dx_t||`` for every time step t of a sequence model, in one backward pass.
+
+    ``x`` has shape (batch, time, features); the norm at step t is taken over the batch
+    and the features, so the result has one entry per time step. It measures how much
+    the loss can still "feel" the input at step t: the gradient that reached it.
+    """
+    model = _require_model(model)
+    x_tf = _as_float32_batch("x", x)
+    y = require_array("y", y)
+    if y.shape[0] != x_tf.shape[0]:
+        raise ValueError(f"x and y must have the same batch size, got {x_tf.shape[0]} and {y.shape[0]}")
+    with tf.GradientTape() as tape:
+        tape.watch(x_tf)
+        value = loss(y, model(x_tf, training=False))
+    grad = tape.gradient(value, x_tf).numpy().astype(np.float64)
+    return np.sqrt(np.sum(grad**2, axis=(0, 2)))
+
+
+def lstm_gate_activations(layer, x) -> dict[str, np.ndarray]:
+    """Re-run a Keras ``LSTM`` layer step by step and return its gates and states.
+
+    Returns arrays of shape (batch, time, units) for the input gate ``i``, forget gate
+    ``f``, candidate ``g``, output gate ``o``, cell state ``c`` and hidden state ``h``,
+    following Keras' equations (gate order i, f, c, o in the weights):
+
+        c_t = f_t * c_(t-1) + i_t * g_t,   h_t = o_t * tanh(c_t)
+    """
+    if not isinstance(layer, keras.layers.LSTM):
+        raise TypeError(f"layer must be a keras.layers.LSTM, got {type(layer).__name__}")
+    if layer.activation is not keras.activations.tanh or layer.recurrent_activation is not keras.activations.sigmoid:
+        raise ValueError("only the default activations (tanh, recurrent sigmoid) are supported")
+    x = require_array("x", x, ndim=3)
+    kernel, recurrent, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
+    if x.shape[2] != kernel.shape[0]:
+        raise ValueError(f"x must have {kernel.shape[0]} features, got shape {x.shape}")
+    units = layer.units
+    batch, steps, _ = x.shape
+    h, c = np.zeros((batch, units)), np.zeros((batch, units))
+    out = {name: np.zeros((batch, steps, units)) for name in ("i", "f", "g", "o", "c", "h")}
+    for t in range(steps):
+        z = x[:, t] @ kernel + h @ recurrent + bias
+        i, f, g, o = (z[:, k * units:(k + 1) * units] for k in range(4))
+        i, f, o = (1.0 / (1.0 + np.exp(-v)) for v in (i, f, o))
+        g = np.tanh(g)
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        for name, value in zip(("i", "f", "g", "o", "c", "h"), (i, f, g, o, c, h)):
+            out[name][:, t] = value
+    return out

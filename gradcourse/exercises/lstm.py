@@ -1,0 +1,66 @@
+"""Exercises of notebook 04 (SimpleRNN vs LSTM)."""
+
+from __future__ import annotations
+
+import math
+
+from gradcourse.exercises.core import Exercise, choice_grader, number_grader, register
+
+# 04.1: the adding problem's baseline for another value range.
+_HIGH = 2.0
+_VARIANCE = _HIGH**2 / 12  # Var(U[0, high])
+register(Exercise(
+    key="04.1",
+    question=(f"In a variant of the adding problem the values are U[0, {_HIGH:g}]. What mean squared "
+              "error does the best constant prediction reach?"),
+    grade=number_grader(
+        2 * _VARIANCE, rel_tol=1e-3,
+        hints=[
+            (lambda v: math.isclose(v, 1 / 6, rel_tol=1e-3), "1/6 is the baseline for U[0, 1]; the variance scales with the square of the range."),
+            (lambda v: math.isclose(v, _VARIANCE, rel_tol=1e-3), "the target is the sum of *two* independent values: their variances add."),
+            (lambda v: math.isclose(v, 2 * _HIGH / 12, rel_tol=1e-3), "Var(U[0, b]) = b^2 / 12, not b / 12."),
+        ],
+    ),
+    solution=2 * _VARIANCE,
+    explanation=(f"The best constant is the mean of the target, {_HIGH:g}; its MSE is the target's variance:\n"
+                 f"Var(X1 + X2) = 2 Var(U[0, {_HIGH:g}]) = 2 * {_HIGH:g}^2 / 12 = {2 * _VARIANCE:.4f}."),
+))
+
+# 04.2: the forget gate needed to keep a memory.
+_KEEP, _STEPS = 0.9, 100
+_F = _KEEP ** (1 / _STEPS)
+register(Exercise(
+    key="04.2",
+    question=(f"An LSTM unit's forget gate stays at a constant value f and its input gate is closed. "
+              f"What f keeps {_KEEP:.0%} of its cell state after {_STEPS} steps?"),
+    grade=number_grader(
+        _F, rel_tol=1e-5,
+        hints=[
+            (lambda v: math.isclose(v, _KEEP, rel_tol=1e-4), f"c_T = f^T c_0: you need f^{_STEPS} = {_KEEP}, not f = {_KEEP}."),
+            (lambda v: math.isclose(v, 1 - (1 - _KEEP) / _STEPS, rel_tol=1e-4), "close (a first-order approximation); solve f^T = 0.9 exactly."),
+        ],
+    ),
+    solution=_F,
+    explanation=(f"With the input gate closed, c_t = f c_(t-1), so c_T = f^T c_0.\n"
+                 f"f^{_STEPS} = {_KEEP}  =>  f = {_KEEP}^(1/{_STEPS}) = {_F:.6f}.\n"
+                 "A forget gate of 0.73 (sigmoid(1), Keras' start) keeps 0.73^100, about 2e-14."),
+))
+
+# 04.3: what the LSTM has at initialisation.
+register(Exercise(
+    key="04.3",
+    question=("At initialisation, on the adding problem with T = 100, which model's gradient reaches "
+              "the first time step: 'SimpleRNN', 'LSTM', 'both' or 'neither'?"),
+    grade=choice_grader(
+        "neither", ["SimpleRNN", "LSTM", "both", "neither"],
+        hints={
+            "lstm": "look at the dashed LSTM curve in section 3: at initialisation it vanishes too.",
+            "simplernn": "the SimpleRNN's gradient at step 0 is many orders of magnitude below the last step's.",
+            "both": "compare ||dL/dx_0|| with ||dL/dx_99|| at initialisation for each model.",
+        },
+    ),
+    solution="neither",
+    explanation=("Neither: at initialisation both ratios ||dL/dx_0|| / ||dL/dx_99|| are tiny. The LSTM's\n"
+                 "forget gates start near sigmoid(1) = 0.73 and 0.73^100 is about 2e-14. Training opens the\n"
+                 "path: one unit learns a forget gate near 1, and only then does the gradient reach step 0."),
+))

@@ -1,0 +1,104 @@
+import keras
+import numpy as np
+import pytest
+
+from gradcourse.models import build_recurrent_model
+from gradcourse.tasks import adding_problem, constant_prediction_mse
+from gradcourse.training import default_optimizer, fit_compiled, test_mse, train_on_task
+
+
+def test_adding_problem_structure():
+    data = adding_problem(500, 20, seed=3)
+    assert data.x.shape == (500, 20, 2) and data.y.shape == (500, 1)
+    assert data.x.dtype == np.float32
+    markers = data.x[:, :, 1]
+    assert np.all(markers.sum(axis=1) == 2)
+    assert np.all(markers[:, :10].sum(axis=1) == 1) and np.all(markers[:, 10:].sum(axis=1) == 1)
+    np.testing.assert_allclose(data.y[:, 0], (data.x[:, :, 0] * markers).sum(axis=1), rtol=1e-6)
+    assert np.all((data.x[:, :, 0] >= 0) & (data.x[:, :, 0] <= 1))
+
+
+def test_adding_problem_is_seeded():
+    a, b, c = adding_problem(10, 8, seed=1), adding_problem(10, 8, seed=1), adding_problem(10, 8, seed=2)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert not np.array_equal(a.x, c.x)
+
+
+def test_baseline_is_the_variance_of_the_sum():
+    data = adding_problem(200_000, 4, seed=0)
+    assert data.baseline_mse == pytest.approx(1 / 6)
+    assert constant_prediction_mse(data.y) == pytest.approx(data.baseline_mse, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda: adding_problem(0, 10), ValueError),
+        (lambda: adding_problem(10, 1), ValueError),
+        (lambda: adding_problem(10, 10.0), TypeError),
+        (lambda: constant_prediction_mse([]), ValueError),
+    ],
+)
+def test_bad_task_input(call, error):
+    with pytest.raises(error):
+        call()
+
+
+@pytest.mark.parametrize("cell", ["SimpleRNN", "LSTM", "GRU"])
+def test_builder_makes_a_recurrent_regressor(cell):
+    model = build_recurrent_model(cell, length=7, features=2, units=5)
+    assert model.output_shape == (None, 1)
+    assert model.get_layer(cell.lower()).units == 5
+    assert model(np.zeros((3, 7, 2), np.float32)).shape == (3, 1)
+
+
+def test_builder_passes_layer_arguments():
+    model = build_recurrent_model("SimpleRNN", 5, 1, units=4, activation="relu", recurrent_initializer="identity")
+    np.testing.assert_allclose(model.get_layer("simplernn").get_weights()[1], np.eye(4))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [({"cell": "Transformer"}, ValueError), ({"units": 0}, ValueError), ({"length": "10"}, TypeError)],
+)
+def test_builder_rejects_bad_input(kwargs, error):
+    arguments = {"cell": "LSTM", "length": 5, "features": 2} | kwargs
+    with pytest.raises(error):
+        build_recurrent_model(**arguments)
+
+
+def test_fit_compiled_learns_a_short_adding_problem():
+    keras.utils.set_random_seed(0)
+    train, test = adding_problem(2000, 6, seed=1), adding_problem(500, 6, seed=2)
+    model = build_recurrent_model("GRU", 6, 2, units=16)
+    before = test_mse(model, test)
+    losses = fit_compiled(model, train, epochs=4, batch_size=50, optimizer=default_optimizer(1e-2))
+    assert len(losses) == 4 and losses[-1] < losses[0]
+    assert test_mse(model, test) < 0.3 * min(before, test.baseline_mse)
+
+
+def test_train_on_task_reports_nan_instead_of_raising():
+    keras.utils.set_random_seed(0)
+    train, test = adding_problem(256, 5, seed=1), adding_problem(64, 5, seed=2)
+    model = build_recurrent_model("SimpleRNN", 5, 2, units=8, activation="linear",
+                                  recurrent_initializer=keras.initializers.Orthogonal(gain=50.0))
+    result = train_on_task(model, train, test, epochs=3, batch_size=32,
+                           optimizer=keras.optimizers.SGD(learning_rate=10.0))
+    assert result.diverged and np.isnan(result.test_mse)
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda m, d: fit_compiled("model", d, 1), TypeError),
+        (lambda m, d: fit_compiled(m, d.x, 1), TypeError),
+        (lambda m, d: fit_compiled(m, d, 0), ValueError),
+        (lambda m, d: fit_compiled(m, d, 1, batch_size=10_000), ValueError),
+        (lambda m, d: train_on_task(m, d, "test", 1), TypeError),
+        (lambda m, d: test_mse(m, d.x), TypeError),
+    ],
+)
+def test_training_rejects_bad_input(call, error):
+    model, data = build_recurrent_model("SimpleRNN", 4, 2, units=3), adding_problem(20, 4)
+    with pytest.raises(error):
+        call(model, data)
