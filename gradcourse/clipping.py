@@ -99,7 +99,9 @@ def with_gradient_logging(model: keras.Model) -> GradientLoggingModel:
     """The same layers and weights as ``model``, in a model that logs gradient norms."""
     if not isinstance(model, keras.Model) or not model.inputs:
         raise TypeError("model must be a keras.Model built from keras.Input")
-    return GradientLoggingModel(model.inputs, model.outputs, name=f"{model.name}_logged")
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs  # keep the call structure
+    outputs = model.outputs[0] if len(model.outputs) == 1 else model.outputs
+    return GradientLoggingModel(inputs, outputs, name=f"{model.name}_logged")
 
 
 class GradientLog(keras.callbacks.Callback):

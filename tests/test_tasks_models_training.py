@@ -4,7 +4,8 @@ import pytest
 
 from gradcourse.models import build_recurrent_model
 from gradcourse.tasks import adding_problem, constant_prediction_mse
-from gradcourse.training import default_optimizer, fit_compiled, test_mse, train_on_task
+from gradcourse.training import default_optimizer, fit_compiled, train_on_task
+from gradcourse.training import test_mse as mse_on_test  # aliased: pytest would collect test_*
 
 
 def test_adding_problem_structure():
@@ -71,10 +72,10 @@ def test_fit_compiled_learns_a_short_adding_problem():
     keras.utils.set_random_seed(0)
     train, test = adding_problem(2000, 6, seed=1), adding_problem(500, 6, seed=2)
     model = build_recurrent_model("GRU", 6, 2, units=16)
-    before = test_mse(model, test)
+    before = mse_on_test(model, test)
     losses = fit_compiled(model, train, epochs=4, batch_size=50, optimizer=default_optimizer(1e-2))
     assert len(losses) == 4 and losses[-1] < losses[0]
-    assert test_mse(model, test) < 0.3 * min(before, test.baseline_mse)
+    assert mse_on_test(model, test) < 0.3 * min(before, test.baseline_mse)
 
 
 def test_train_on_task_reports_nan_instead_of_raising():
@@ -95,7 +96,7 @@ def test_train_on_task_reports_nan_instead_of_raising():
         (lambda m, d: fit_compiled(m, d, 0), ValueError),
         (lambda m, d: fit_compiled(m, d, 1, batch_size=10_000), ValueError),
         (lambda m, d: train_on_task(m, d, "test", 1), TypeError),
-        (lambda m, d: test_mse(m, d.x), TypeError),
+        (lambda m, d: mse_on_test(m, d.x), TypeError),
     ],
 )
 def test_training_rejects_bad_input(call, error):

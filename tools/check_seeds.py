@@ -7,6 +7,7 @@ Prints one line per seed (passed, or the failing assert) and exits non-zero on a
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -30,7 +31,9 @@ def main(argv: list[str]) -> int:
                 outcome = "passed"
             except CellExecutionError as error:
                 failures += 1
-                outcome = "FAILED: " + next((line for line in str(error).splitlines() if "Error" in line), "error")
+                text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # drop terminal colours
+                failing = [line.strip() for line in text.splitlines() if line.lstrip().startswith("---->")]
+                outcome = "FAILED at: " + (failing[-1] if failing else text.splitlines()[-1])
             print(f"{script.stem} seed {seed}: {outcome} ({time.perf_counter() - start:.0f} s)", flush=True)
     return 1 if failures else 0
 
