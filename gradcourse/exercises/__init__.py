@@ -16,5 +16,6 @@ from gradcourse.exercises import saturation  # noqa: E402,F401  (02)
 from gradcourse.exercises import bptt  # noqa: E402,F401  (03)
 from gradcourse.exercises import lstm  # noqa: E402,F401  (04)
 from gradcourse.exercises import clipping  # noqa: E402,F401  (05)
+from gradcourse.exercises import initializers  # noqa: E402,F401  (06)
 
 __all__ = ["Exercise", "Feedback", "all_exercises", "check", "get_exercise", "grade", "show_solution"]
