@@ -282,7 +282,7 @@ for setting, r in results.items():
 assert predicted_regime(results["SimpleRNN, normal 0.01"]["sigma_max"]) == "vanishes"
 assert predicted_regime(results["IRNN (ReLU, identity)"]["sigma_max"]) == "edge"
 assert results["SimpleRNN, normal 0.01"]["ratio_at_init"] < 1e-10
-assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 1e3 * results["SimpleRNN, orthogonal"]["ratio_at_init"]
+assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.1  # the IRNN's gradient reaches step 0
 
 # %% [markdown]
 # Read the table from left to right. A largest singular value below one predicts
