@@ -3,6 +3,7 @@
 #   make test       install what is missing, then unit tests and nbval on every notebook
 #   make notebooks  rebuild every .ipynb (with outputs) from its jupytext script
 #   make benchmark  time each notebook and report its peak memory
+#   make seeds      re-run the training notebooks with seeds 0, 1, 2: their asserts must hold
 # Everything lives in .venv/; a second run reinstalls nothing unless pyproject.toml changed.
 
 PYTHON ?= python3
@@ -14,7 +15,7 @@ ifdef HEADLESS
 LAB_ARGS += --no-browser
 endif
 
-.PHONY: install lab test unit nbval notebooks benchmark clean
+.PHONY: install lab test unit nbval notebooks benchmark seeds clean
 
 install: $(STAMP)
 
@@ -41,6 +42,10 @@ notebooks: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python tools/benchmark.py $(NB)
+
+SEEDED := notebooks/04_simplernn_vs_lstm.py notebooks/05_exploding_and_clipping.py notebooks/06_initializers.py
+seeds: $(STAMP)
+	$(BIN)/python tools/check_seeds.py $(SEEDED) --seeds 0 1 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -205,7 +205,8 @@ plt.show()
 # pass no gradient).
 
 # %%
-# NBVAL_IGNORE_OUTPUT  (270 rounded float32 statistics: a last digit may differ on another CPU)
+# NBVAL_IGNORE_OUTPUT
+# (270 rounded float32 statistics: a last digit may differ on another CPU)
 for act in APPROPRIATE_GAIN:
     print(f"{act:>8} | " + " | ".join(f"{init:^22}" for init in INIT_FACTORS))
     print(f"{'layer':>8} | " + " | ".join(f"{'mean':>6} {'std':>7} {'sat%':>6}" for _ in INIT_FACTORS))

@@ -96,7 +96,8 @@ print(f"loss = {loss:.6f}")
 # gives the reference gradients.
 
 # %%
-# NBVAL_IGNORE_OUTPUT  (round-off differs between machines; the asserts hold everywhere)
+# NBVAL_IGNORE_OUTPUT
+# (round-off differs between machines; the asserts hold everywhere)
 weights_tf = {name: tf.Variable(value) for name, value in params.as_dict().items()}
 with tf.GradientTape() as tape:
     state = tf.zeros(n_hidden, dtype=tf.float64)
@@ -120,7 +121,8 @@ for name, grad in by_hand.items():
 # later notebooks).
 
 # %%
-# NBVAL_IGNORE_OUTPUT  (round-off differs between machines; the asserts hold everywhere)
+# NBVAL_IGNORE_OUTPUT
+# (round-off differs between machines; the asserts hold everywhere)
 def loss_for_recurrent_weights(matrix):
     weights = params.as_dict() | {"W_hh": matrix}
     return rnn_loss_and_grads(RNNParams(**weights), xs[None], y[None])[0]

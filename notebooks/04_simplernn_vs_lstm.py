@@ -113,7 +113,8 @@ def race(cell, T):
 
 
 # %%
-# NBVAL_IGNORE_OUTPUT  (training logs and timings vary between machines)
+# NBVAL_IGNORE_OUTPUT
+# (training logs and timings vary between machines)
 for cell in CELLS:
     race(cell, LAGS["short"])
 
@@ -133,7 +134,8 @@ race("GRU", LAGS["long"])
 # ### Evaluate
 
 # %%
-# NBVAL_IGNORE_OUTPUT  (the asserts below hold on every machine; the digits vary)
+# NBVAL_IGNORE_OUTPUT
+# (the asserts below hold on every machine; the digits vary)
 print(f"{'model':>9} | {'T = 10':>8} | {'T = 100':>8} |  (baseline {baseline:.3f})")
 for cell in CELLS:
     print(f"{cell:>9} | " + " | ".join(f"{runs[cell, T]['mse']:>8.4f}" for T in LAGS.values()))
@@ -173,7 +175,8 @@ ax.legend()
 plt.show()
 
 # %%
-# NBVAL_IGNORE_OUTPUT  (float32 gradients: the digits vary between machines)
+# NBVAL_IGNORE_OUTPUT
+# (float32 gradients: the digits vary between machines)
 def first_to_last(grad):
     return grad[0] / grad[-1]
 
@@ -248,7 +251,8 @@ ax_c.set_title("The unit with the largest $f$ holds the first value")
 plt.show()
 
 # %%
-# NBVAL_IGNORE_OUTPUT  (measured on a trained model: the digits vary between machines)
+# NBVAL_IGNORE_OUTPUT
+# (measured on a trained model: the digits vary between machines)
 input_gate = gates_after["i"][:, :, memory_unit]
 at_markers = probe_x[:, :, 1] == 1
 correlation = np.corrcoef(first_value, held)[0, 1]

@@ -109,7 +109,8 @@ assert global_norm(initial_gradients) > 100
 # rate 0.01 moves the weights by several units. Watch:
 
 # %%
-# NBVAL_IGNORE_OUTPUT  (float32 norms of a diverging run: digits vary between machines)
+# NBVAL_IGNORE_OUTPUT
+# (float32 norms of a diverging run: digits vary between machines)
 runs = {"none": train_with(None)}
 log = runs["none"]
 print(f"no clipping: first non-finite loss or gradient at step {log.first_nan_step}; "
@@ -133,7 +134,8 @@ assert log.first_nan_step is not None and log.first_nan_step < 10
 #   (Pascanu et al.'s Algorithm 1).
 
 # %%
-# NBVAL_IGNORE_OUTPUT  (timing-free, but a training run: digits vary between machines)
+# NBVAL_IGNORE_OUTPUT
+# (timing-free, but a training run: digits vary between machines)
 for clipping in ("clipvalue", "clipnorm"):
     runs[clipping] = train_with(clipping)
 
@@ -159,7 +161,8 @@ ax_loss.legend()
 plt.show()
 
 # %%
-# NBVAL_IGNORE_OUTPUT  (the asserts below hold on every machine; the digits vary)
+# NBVAL_IGNORE_OUTPUT
+# (the asserts below hold on every machine; the digits vary)
 print(f"{'clipping':>16} | {'final loss':>10} | {'step of NaN':>11} | {'max norm':>9}")
 for name, log in runs.items():
     nan_step = "-" if log.first_nan_step is None else log.first_nan_step
@@ -281,7 +284,8 @@ for threshold in (0.01, heuristic):
 threshold_runs[0.1] = train_with("global_clipnorm", 0.1)
 
 # %%
-# NBVAL_IGNORE_OUTPUT  (the asserts below hold on every machine; the digits vary)
+# NBVAL_IGNORE_OUTPUT
+# (the asserts below hold on every machine; the digits vary)
 final_by_threshold = [final_loss(threshold_runs[t]) for t in thresholds]
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.semilogx(thresholds, final_by_threshold, "o-", color=color_for("global_clipnorm"))

@@ -31,6 +31,8 @@ def execute_alone(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             resources={"metadata": {"path": workdir}},
         )
         client.execute()
+    for cell in notebook.cells:  # timestamps would make every rebuild a diff
+        cell.metadata.pop("execution", None)
     return notebook
 
 
