@@ -10,10 +10,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-from-pyproject
-LAB_ARGS ?=
-ifdef HEADLESS
-LAB_ARGS += --no-browser
-endif
+LAB_ARGS ?=  # extra JupyterLab options, e.g. LAB_ARGS="--ServerApp.port=8890"
+# HEADLESS=1: no browser (servers, CI). As root (containers): JupyterLab needs --allow-root.
+LAB_FLAGS := $(if $(HEADLESS),--no-browser) $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 .PHONY: install lab test unit nbval notebooks benchmark seeds clean
 
@@ -27,7 +26,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_FLAGS) $(LAB_ARGS)
 
 test: unit nbval
 

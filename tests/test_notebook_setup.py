@@ -26,6 +26,15 @@ def test_setup_notebook_prints_a_one_line_version_report(capsys):
         assert word in out
 
 
+def test_op_determinism_is_on_by_default_on_a_cpu():
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    seed_everything(0)
+    assert is_op_determinism_enabled()
+    with pytest.raises(TypeError):
+        seed_everything(0, deterministic="yes")
+
+
 def test_not_in_colab_here():
     assert gc.in_colab() is False
 
