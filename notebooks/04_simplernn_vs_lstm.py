@@ -75,7 +75,7 @@ ax.bar(marked, example[marked, 0], color=color_for("LSTM"), label="marked value"
 ax.set_xlabel("time step t")
 ax.set_ylabel("value")
 ax.set_title(f"one sequence, T = 100: target = {example[marked, 0].sum():.3f}")
-ax.legend(loc="upper right")
+ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 plt.show()
 
 # %% [markdown]

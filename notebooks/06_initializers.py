@@ -73,8 +73,8 @@ colors = dict(zip(initializers, sequential_colors(len(initializers), "tab10")))
 
 fig, ax = plt.subplots(figsize=(9, 4.5))
 for name, W in matrices.items():
-    ax.semilogy(np.arange(1, n + 1), np.linalg.svd(W, compute_uv=False), color=colors[name], label=name)
-ax.axhline(1.0, color="black", lw=1)
+    style = ":" if name == "identity" else "-"  # identity and orthogonal 1 coincide
+    ax.semilogy(np.arange(1, n + 1), np.linalg.svd(W, compute_uv=False), style, color=colors[name], label=name, lw=3)
 ax.set_xlabel("index (largest first)")
 ax.set_ylabel("singular value")
 ax.set_title(f"Singular values of {n} x {n} recurrent matrices")
