@@ -74,8 +74,8 @@ assert relative_error(by_hand, by_differences) < 1e-8
 assert relative_error(by_hand, by_tape) < 1e-12
 
 # %% [markdown]
-# Three independent methods agree: to about $10^{-10}$ for finite differences (their
-# error is $O(\varepsilon^2)$ plus round-off), and to machine precision for
+# Three independent methods agree: to better than $10^{-8}$ for finite differences
+# (their error is $O(\varepsilon^2)$ plus round-off), and to $10^{-12}$ for
 # `GradientTape`, which applies exactly the chain rule we wrote.
 # We will check every hand-written gradient of this course this way.
 
@@ -182,10 +182,10 @@ print(f"w = 2, tanh: mean |h_t| = {np.mean(np.abs(states)):.3f}, "
 assert mean_factor < 1 and tanh_gradients[2.0][-1] < 1e-10
 
 # %% [markdown]
-# With $w = 2$ the units sit near $\pm 0.96$, each factor is about $2 \cdot (1 - 0.96^2)
-# \approx 0.15$, and after 100 steps the gradient is below $10^{-10}$: it vanished
-# although the weight is *larger* than one. So "weights below one vanish, above one
-# explode" is only the linear, scalar intuition. The derivative of the activation is
+# With $w = 2$ the units sit near $\pm 0.93$ on average, a typical factor is about
+# $0.18$ (the geometric mean printed above), and after 100 steps the gradient is below
+# $10^{-10}$: it vanished although the weight is *larger* than one. So "weights below
+# one vanish, above one explode" is only the linear, scalar intuition. The derivative of the activation is
 # part of every factor, and saturating activations make it small. That is the subject
 # of notebook 02.
 

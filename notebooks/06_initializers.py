@@ -102,7 +102,7 @@ for name, std in [("glorot_uniform", 1 / np.sqrt(n)), ("he_normal", np.sqrt(2 / 
 # The predictions hold within 10% (largest singular value) and 20% (spectral radius).
 # Two facts matter later: glorot's largest singular value is about **2** although all
 # its entries are tiny (below $\sqrt{3/n} \approx 0.15$), and its singular values spread
-# over three orders of magnitude, while orthogonal and identity matrices put them all at
+# over more than two orders of magnitude, while orthogonal and identity matrices put them all at
 # exactly one value.
 
 # %% [markdown]
