@@ -113,3 +113,14 @@ def test_mse(model: keras.Model, test: SequenceData) -> float:
         raise TypeError(f"test must be SequenceData, got {type(test).__name__}")
     prediction = model.predict(test.x, batch_size=len(test.x), verbose=0)
     return float(np.mean((prediction - test.y) ** 2))
+
+
+def epochs_on_baseline(losses, baseline_mse: float) -> int:
+    """Epochs before the per-epoch training loss first drops below half of ``baseline_mse``
+    (all epochs if it never does): how long a model sat on the trivial solution."""
+    from gradcourse._validate import require_array, require_float
+
+    losses = require_array("losses", losses, ndim=1)
+    baseline_mse = require_float("baseline_mse", baseline_mse, minimum=0.0, strict_minimum=True)
+    below = np.flatnonzero(losses < baseline_mse / 2)
+    return int(below[0]) if below.size else len(losses)

@@ -42,7 +42,7 @@ from gradcourse.models import build_recurrent_model
 from gradcourse.plotting import color_for
 from gradcourse.probes import input_gradient_norms, lstm_gate_activations
 from gradcourse.tasks import adding_problem, constant_prediction_mse
-from gradcourse.training import default_optimizer, fit_compiled, test_mse
+from gradcourse.training import default_optimizer, epochs_on_baseline, fit_compiled, test_mse
 
 # %% [markdown]
 # ## 1. Data: the adding problem
@@ -274,25 +274,20 @@ assert abs(correlation) > 0.9
 # did not rise: the LSTM does not remember everything, it learns **which unit** must
 # remember and **when** to write.
 #
-**What the LSTM does not fix.** The path has to be learned, and learning it takes
-# longer the longer the lag. Compare the LSTM's training logs above: at $T = 10$ its
-# loss leaves the baseline in the first epoch, at $T = 100$ it sits on the baseline for
-# several epochs first.
+# **What the LSTM does not fix.** The path has to be learned, and learning it takes
+# longer the longer the lag. In the training logs above, the LSTM's loss stays on the
+# baseline for more epochs at $T = 100$ than at $T = 10$:
 
 # %%
-def epochs_on_baseline(losses):
-    """Epochs before the training loss first drops below half the baseline."""
-    below = np.flatnonzero(np.array(losses) < baseline / 2)
-    return int(below[0]) if below.size else len(losses)
-
-
-print(f"LSTM epochs on the baseline: T = 10: {epochs_on_baseline(runs['LSTM', 10]['losses'])}, "
-      f"T = 100: {epochs_on_baseline(runs['LSTM', 100]['losses'])}")
-assert epochs_on_baseline(runs["LSTM", 100]["losses"]) > epochs_on_baseline(runs["LSTM", 10]["losses"])
+# NBVAL_IGNORE_OUTPUT
+# (epoch counts of a training run may differ on another machine)
+print(f"LSTM epochs on the baseline: T = 10: {epochs_on_baseline(runs['LSTM', 10]['losses'], baseline)}, "
+      f"T = 100: {epochs_on_baseline(runs['LSTM', 100]['losses'], baseline)}")
+assert epochs_on_baseline(runs["LSTM", 100]["losses"], baseline) > epochs_on_baseline(runs["LSTM", 10]["losses"], baseline)
 
 # %% [markdown]
-# With a fixed budget, a long enough lag leaves the LSTM on the baseline too: it makes
-# long lags *learnable*, not free.
+# The plateau grows with the lag, so a fixed training budget runs out at some lag (we
+# did not measure where): the LSTM makes long lags *learnable*, not free.
 #
 # ## 5. Practical notes
 #

@@ -41,7 +41,7 @@ from gradcourse.plotting import sequential_colors
 from gradcourse.probes import input_gradient_norms
 from gradcourse.rnn import gradient_norm_vs_lag
 from gradcourse.tasks import adding_problem
-from gradcourse.training import default_optimizer, fit_compiled, test_mse
+from gradcourse.training import default_optimizer, epochs_on_baseline, fit_compiled, test_mse
 
 K = keras.initializers
 
@@ -241,20 +241,15 @@ run("LSTM, forget bias 0")
 # %%
 # NBVAL_IGNORE_OUTPUT
 # (the asserts below hold on every machine; the digits vary)
-def epochs_on_baseline(losses):
-    below = np.flatnonzero(np.array(losses) < baseline / 2)
-    return int(below[0]) if below.size else len(losses)
-
-
 print(f"{'setting':>23} | {'test MSE':>8} | {'vs baseline':>11} | epochs on baseline")
 for setting, r in results.items():
-    print(f"{setting:>23} | {r['mse']:>8.4f} | {r['mse'] / baseline:>10.1%} | {epochs_on_baseline(r['losses'])}")
+    print(f"{setting:>23} | {r['mse']:>8.4f} | {r['mse'] / baseline:>10.1%} | {epochs_on_baseline(r['losses'], baseline)}")
 
 for setting in ("SimpleRNN, orthogonal", "SimpleRNN, normal 0.01", "SimpleRNN, normal 0.3"):
     assert results[setting]["mse"] > baseline / 2, setting  # no tanh SimpleRNN learns T = 100
 assert results["IRNN (ReLU, identity)"]["mse"] < 0.3 * baseline  # the IRNN does
 assert results["LSTM, forget bias 1"]["mse"] < 0.01
-lstm_bias, lstm_no_bias = (epochs_on_baseline(results[s]["losses"]) for s in ("LSTM, forget bias 1", "LSTM, forget bias 0"))
+lstm_bias, lstm_no_bias = (epochs_on_baseline(results[s]["losses"], baseline) for s in ("LSTM, forget bias 1", "LSTM, forget bias 0"))
 assert lstm_no_bias > lstm_bias  # without the forget bias, the LSTM sits on the baseline longer
 
 # %% [markdown]

@@ -89,3 +89,15 @@ def test_nbval_markers_are_recognised(script):
     for number, line in enumerate(script.read_text().splitlines(), start=1):
         if "NBVAL_" in line:
             assert re.fullmatch(r"\s*# NBVAL_[A-Z_]+", line), f"{script.name}:{number}: put the reason on its own line"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_markdown_lines_are_commented(script):
+    # In a percent script every line of a markdown cell starts with "#"; a bare line
+    # is a slip that jupytext would quietly carry into the notebook.
+    in_markdown = False
+    for number, line in enumerate(script.read_text().splitlines(), start=1):
+        if line.startswith("# %%"):
+            in_markdown = line.startswith("# %% [markdown]")
+        elif in_markdown and line.strip():
+            assert line.startswith("#"), f"{script.name}:{number}: markdown line without '# '"

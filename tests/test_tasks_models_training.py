@@ -103,3 +103,14 @@ def test_training_rejects_bad_input(call, error):
     model, data = build_recurrent_model("SimpleRNN", 4, 2, units=3), adding_problem(20, 4)
     with pytest.raises(error):
         call(model, data)
+
+
+def test_epochs_on_baseline():
+    from gradcourse.training import epochs_on_baseline
+
+    assert epochs_on_baseline([0.2, 0.17, 0.05, 0.01], 1 / 6) == 2
+    assert epochs_on_baseline([0.2, 0.17], 1 / 6) == 2  # never left the baseline
+    with pytest.raises(ValueError):
+        epochs_on_baseline([0.1], 0.0)
+    with pytest.raises(ValueError):
+        epochs_on_baseline([[0.1]], 1 / 6)
