@@ -1,6 +1,7 @@
 """gradcourse: the support package of a course on vanishing and exploding gradients.
 
-Modules (import what a notebook needs; TensorFlow loads only where it is used):
+Modules (import what a notebook needs). ``import gradcourse`` does not load TensorFlow:
+the modules that need it import it through ``gradcourse._tensorflow``, quietly.
 
 - ``notebook``: setup (seeds, determinism, figure style, version report)
 - ``gradcheck``: central finite differences and relative errors
@@ -11,13 +12,20 @@ Modules (import what a notebook needs; TensorFlow loads only where it is used):
 - ``tasks``: synthetic long-lag sequence tasks with their baselines
 - ``models``: Keras model builders
 - ``probes``: gradient and activation probes for Keras models
-- ``clipping``: gradient-norm logging, a NaN guard, clipping helpers
+- ``clipping``: the clipping rules of Keras, written out in NumPy
+- ``monitoring``: gradient-norm logging for ``model.fit``, a NaN guard
 - ``initializers``: spectra of Keras initializers
 - ``plotting``: the course style and colours
 """
 
+from importlib import metadata as _metadata
+
+from gradcourse import _environment  # noqa: F401  (first: TensorFlow's variables, before any import of it)
 from gradcourse.exercises import check, show_solution
 from gradcourse.notebook import in_colab, setup_notebook, version_report
 
-__version__ = "0.1.0"
+try:  # the one source of the version is pyproject.toml
+    __version__ = _metadata.version("gradcourse")
+except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+    __version__ = "0+unknown"
 __all__ = ["check", "in_colab", "setup_notebook", "show_solution", "version_report"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-import keras
+from gradcourse._tensorflow import keras
 import numpy as np
 
 from gradcourse._validate import require_float, require_int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import keras
+from gradcourse._tensorflow import keras
 
 from gradcourse._validate import require_choice, require_int
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import random
 import sys
 
 from gradcourse._validate import require_int
-
-# Must be set before TensorFlow is first imported to silence its C++ INFO/WARNING lines.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
 def in_colab() -> bool:
@@ -21,9 +16,9 @@ def in_colab() -> bool:
 
 def version_report() -> str:
     """One line with the versions that matter for reproducing a result."""
-    import keras
     import numpy as np
-    import tensorflow as tf
+
+    from gradcourse._tensorflow import keras, tf
 
     where = "Colab" if in_colab() else platform.system()
     return (
@@ -42,9 +37,9 @@ def seed_everything(seed: int = 0, deterministic: bool | None = None) -> None:
     seed = require_int("seed", seed, minimum=0)
     if deterministic is not None and not isinstance(deterministic, bool):
         raise TypeError(f"deterministic must be True, False or None, got {type(deterministic).__name__}")
-    import keras
     import numpy as np
-    import tensorflow as tf
+
+    from gradcourse._tensorflow import keras, tf
 
     random.seed(seed)
     np.random.seed(seed)
@@ -61,12 +56,9 @@ def setup_notebook(seed: int = 0, verbose: bool = True) -> None:
     Call it once, in the setup cell, before building any model.
     """
     seed = require_int("seed", seed, minimum=0)
-    import tensorflow as tf
+    from gradcourse._tensorflow import tf  # quiet start-up: see gradcourse._tensorflow
 
     tf.get_logger().setLevel("ERROR")
-    # Initialise TensorFlow's devices now, so that its start-up log lines (which no
-    # setting silences in recent versions) land in the setup cell, not in a lesson.
-    tf.config.list_logical_devices()
     seed_everything(seed)
 
     from gradcourse.plotting import apply_style

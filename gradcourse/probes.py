@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import keras
+from gradcourse._tensorflow import keras, tf
 import numpy as np
-import tensorflow as tf
 
 from gradcourse._validate import require_array
 

@@ -6,7 +6,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import keras
+from gradcourse._tensorflow import keras, tf
 import numpy as np
 
 from gradcourse._validate import require_int
@@ -71,7 +71,6 @@ def fit_compiled(model: keras.Model, train: SequenceData, epochs: int, batch_siz
     of the cuDNN path, which a GPU uses instead; there this loop runs without XLA).
     Batches are reshuffled every epoch with ``seed``; a non-finite loss stops training.
     """
-    import tensorflow as tf
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")

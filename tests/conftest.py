@@ -1,6 +1,3 @@
-"""Shared test settings: TensorFlow quiet and on the CPU, deterministic seeds."""
+"""Shared test settings: TensorFlow started the package's way (quiet, same environment)."""
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import gradcourse._tensorflow  # noqa: F401  (before any test module imports TensorFlow itself)

@@ -4,14 +4,13 @@ import pytest
 import tensorflow as tf
 
 from gradcourse.clipping import (
-    GradientLog,
     clip_by_global_norm,
     clip_by_value,
     clip_each_by_norm,
     cosine_similarity,
     global_norm,
-    with_gradient_logging,
 )
+from gradcourse.monitoring import GradientLog, with_gradient_logging
 
 GRADS = [np.array([[3.0, -4.0], [0.5, 0.0]]), np.array([12.0, -0.1])]
 
