@@ -1,49 +1,60 @@
 # gradcourse: the two commands of the README, plus the maintainers' ones.
-#   make lab        install what is missing, then open JupyterLab on notebooks/
+#   make lab        install what is missing, then open JupyterLab on your copies of the notebooks
 #   make test       install what is missing, then unit tests and nbval on every notebook
+#   make reset-notebook NB=01   replace your copy of notebook 01 by the course's (yours is kept in my-notebooks/backups/)
+#   make test-colab nbval against a wheel installed in a fresh venv with Colab's stack (.ci/colab-stack.txt)
 #   make notebooks  rebuild every .ipynb (with outputs) from its jupytext script
 #   make benchmark  time each notebook and report its peak memory
 #   make seeds      re-run the training notebooks with seeds 0, 1, 2: their asserts must hold
-# Everything lives in .venv/; a second run reinstalls nothing unless pyproject.toml changed.
+# Everything lives in .venv/. tools/bootstrap.py creates it (or repairs a broken one) and
+# installs only what changed, so a second run installs nothing.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-from-pyproject
-LAB_ARGS ?=  # extra JupyterLab options, e.g. LAB_ARGS="--ServerApp.port=8890"
+# PYTHON named on the command line or in the environment: .venv/ must be built with it.
+PYTHON_EXPLICIT := $(if $(filter command line environment,$(origin PYTHON)),--python-explicit)
+LAB_ARGS ?=
 # HEADLESS=1: no browser (servers, CI). As root (containers): JupyterLab needs --allow-root.
 LAB_FLAGS := $(if $(HEADLESS),--no-browser) $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+# Encrypt kernel traffic where the kernel supports it (ipykernel >= 7.3 warns at every
+# kernel start otherwise). JupyterLab itself listens on localhost only, behind a token.
+LAB_FLAGS += --MappingKernelManager.transport_encryption=auto
+# Your working copies of the notebooks: git-ignored, made on first run, never overwritten.
+MY_NOTEBOOKS := my-notebooks
 
-.PHONY: install lab test unit nbval notebooks benchmark seeds clean
+.PHONY: install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds clean
 
-install: $(STAMP)
+install:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python 3.10-3.13, or name one with PYTHON=python3.12"; exit 1; }
+	@$(PYTHON) tools/bootstrap.py $(PYTHON_EXPLICIT)
 
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "gradcourse needs Python >= 3.10, found " + sys.version.split()[0] + "; run e.g. make test PYTHON=python3.11")'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): install your Python's venv module (Debian/Ubuntu: apt install python3-venv)"; exit 1; }
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable ".[lab,test]"
-	@touch $(STAMP)
+lab: install
+	@$(BIN)/python tools/learner_copies.py $(MY_NOTEBOOKS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(MY_NOTEBOOKS) $(LAB_FLAGS) $(LAB_ARGS)
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_FLAGS) $(LAB_ARGS)
+reset-notebook: install
+	@$(BIN)/python tools/learner_copies.py $(MY_NOTEBOOKS) --reset "$(NB)"
 
 test: unit nbval
 
-unit: $(STAMP)
+unit: install
 	$(BIN)/python -m pytest tests
 
-nbval: $(STAMP)
-	$(BIN)/python tests/nbval_isolated.py notebooks/*.ipynb
+nbval: install
+	$(BIN)/python tests/nbval_isolated.py
 
-notebooks: $(STAMP)
+test-colab: install
+	$(BIN)/python tools/colab_stack.py
+
+notebooks: install
 	$(BIN)/python tools/build_notebooks.py $(NB)
 
-benchmark: $(STAMP)
+benchmark: install
 	$(BIN)/python tools/benchmark.py $(NB)
 
 SEEDED := notebooks/04_simplernn_vs_lstm.py notebooks/05_exploding_and_clipping.py notebooks/06_initializers.py
-seeds: $(STAMP)
+seeds: install
 	$(BIN)/python tools/check_seeds.py $(SEEDED) --seeds 0 1 2
 
 clean:

@@ -2,7 +2,9 @@
 
 One execution proves two things: the stored outputs are reproduced (nbval), and the
 notebook reads no file of the repository (it runs where only the installed package
-is available, as on Colab). Usage: ``python tests/nbval_isolated.py notebooks/*.ipynb``.
+is available, as on Colab). Usage: ``python tests/nbval_isolated.py [NOTEBOOK.ipynb ...]``;
+without arguments, the course's notebooks (notebooks/NN_name.ipynb: scratch notebooks
+such as Untitled.ipynb and checkpoints are not lessons and are not run).
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
+
+
+def course_notebooks(folder: Path = HERE.parent / "notebooks") -> list[Path]:
+    """The lessons, notebooks/NN_name.ipynb: not Untitled.ipynb, not checkpoints."""
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
 SANITIZE_FILE = HERE / "nbval_sanitize.cfg"
 CELL_TIMEOUT_SECONDS = 120
 
@@ -31,8 +39,9 @@ class NbvalSettings:
 
 
 def main(notebooks: list[str]) -> int:
+    notebooks = notebooks or [str(p) for p in course_notebooks()]
     if not notebooks:
-        print("usage: python tests/nbval_isolated.py NOTEBOOK.ipynb ...", file=sys.stderr)
+        print("no notebooks found in notebooks/", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="gradcourse-nbval-") as workdir:
         copies = []

@@ -27,7 +27,7 @@ def _pip_entries() -> list[str]:
 
 def test_environment_installs_the_package_with_every_extra_through_pip():
     (entry,) = _pip_entries()  # one entry: the package itself, nothing listed twice
-    match = re.fullmatch(r"--editable \.\[([\w,]+)\]", entry)
+    match = re.fullmatch(r"\.\[([\w,]+)\]", entry)  # a regular install, as a learner gets it
     assert match, f"unexpected pip entry {entry!r}"
     assert set(match.group(1).split(",")) == set(PYPROJECT["project"]["optional-dependencies"])
 
@@ -42,21 +42,40 @@ def test_python_range_agrees():
     python = next(d for d in ENVIRONMENT["dependencies"] if isinstance(d, str) and d.startswith("python"))
     floor = re.search(r">=\s*([\d.]+)", python).group(1)
     assert PYPROJECT["project"]["requires-python"] == f">={floor}"
+    # The bootstrap's supported range, the classifiers and conda's cap say the same.
+    sys.path.insert(0, str(ROOT / "tools"))
+    import bootstrap
+
+    low, high = bootstrap.SUPPORTED
+    assert floor == f"{low[0]}.{low[1]}"
+    assert f"<{high[0]}.{high[1] + 1}" in python
+    classifiers = {c.rsplit(" :: ", 1)[1] for c in PYPROJECT["project"]["classifiers"] if "Python :: 3." in c}
+    assert classifiers == {f"3.{minor}" for minor in range(low[1], high[1] + 1)}
 
 
-def test_floors_admit_colabs_stack():
-    # Colab: TF 2.20, Keras 3.13, NumPy 2.1, Matplotlib 3.10 (COURSE.md). Installing the
-    # package there must not upgrade any of them.
-    colab = {"tensorflow": (2, 20), "keras": (3, 13), "numpy": (2, 1), "matplotlib": (3, 10)}
+def test_dependencies_have_floors_only():
+    # A cap or a pin would make pip replace Colab's own TensorFlow or NumPy.
+    for requirement in PYPROJECT["project"]["dependencies"]:
+        assert re.fullmatch(r"[\w-]+>=[\d.]+", requirement), requirement
+
+
+def test_ci_runs_exactly_the_readme_test_command_then_the_colab_stack_job():
+    readme = (ROOT / "README.md").read_text()
+    assert "```bash\nmake test\n```" in readme
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert ci[-2:] == ["make test", "make test-colab"]
+
+
+def test_colab_pins_are_dated_and_admitted_by_the_floors():
+    sys.path.insert(0, str(ROOT / "tools"))
+    import colab_stack
+
+    text = (ROOT / ".ci" / "colab-stack.txt").read_text()
+    assert re.search(r"Read on \d{4}-\d{2}-\d{2}", text), "say when the pins were read"
+    python, pins = colab_stack.read_pins()
+    assert python.startswith("3.")
+    pinned = dict(pin.split("==") for pin in pins)
     for requirement in PYPROJECT["project"]["dependencies"]:
         name, floor = re.fullmatch(r"([\w-]+)>=([\d.]+)", requirement).groups()
-        assert name in colab, f"unexpected dependency {name}"
-        assert tuple(int(p) for p in floor.split(".")[:2]) <= colab[name], requirement
-        assert "<" not in requirement and "==" not in requirement
-
-
-def test_ci_runs_exactly_the_readme_test_command():
-    readme = (ROOT / "README.md").read_text()
-    assert "\n    make test\n" in readme or "```bash\nmake test\n```" in readme
-    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
-    assert ci[-1] == "make test"
+        have = tuple(int(p) for p in pinned[name].split(".")[:2])
+        assert tuple(int(p) for p in floor.split(".")[:2]) <= have, f"{requirement} excludes Colab's {pinned[name]}"
