@@ -7,12 +7,15 @@ solution. Every reference solution is graded "correct" by the unit tests.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
+
+from gradcourse._validate import require_float, require_int
 
 Status = Literal["not attempted", "hint", "correct"]
 
@@ -79,8 +82,8 @@ def grade(key: str, answer: Any) -> Feedback:
         return exercise.grade(answer)
     except NotImplementedError:
         return NOT_ATTEMPTED
-    except Exception as error:  # a learner's function crashed: say so, don't crash the notebook
-        return Feedback("hint", f"Your answer raised {type(error).__name__}: {error}")
+    except Exception as error:  # graders report a learner's own errors; this is a last guard for the notebook
+        return Feedback("hint", f"Could not grade this answer ({type(error).__name__}: {error}).")
 
 
 def check(key: str, answer: Any) -> None:
@@ -98,22 +101,69 @@ def show_solution(key: str) -> None:
 
 # ----------------------------------------------------------------------------- graders
 Hint = tuple[Callable[[float], bool], str]
+FunctionHint = tuple[Callable[[tuple, Any], bool], str]
 
 
-def number_grader(expected: float, rel_tol: float = 1e-3, abs_tol: float = 1e-9,
-                  hints: Sequence[Hint] = ()) -> Callable[[Any], Feedback]:
-    """Grade a single number: correct within tolerance, else the first matching hint."""
+def half_unit(value: float, digits: int = 3) -> float:
+    """Half a unit in the last place of ``value`` written with ``digits`` significant digits.
+
+    Every number that rounds to the same ``digits`` significant digits as ``value`` lies
+    within this distance of it (e.g. ``half_unit(1.5729, 3) == 0.005``: 1.57 is accepted).
+    """
+    value = require_float("value", value)
+    digits = require_int("digits", digits, minimum=1)
+    if value == 0.0:
+        raise ValueError("0 has no significant digits; give an absolute tolerance instead")
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(value))) - digits + 1)
+
+
+def _within(value: float, target: float, tolerance: float) -> bool:
+    # The relative slack absorbs binary round-off: 0.0312 must count as 5e-5 from 0.03125.
+    return abs(value - target) <= tolerance * (1 + 1e-9)
+
+
+def near(target: float, digits: int = 3) -> Callable[[float], bool]:
+    """A hint predicate: true within half a unit of the last of ``digits`` significant digits of ``target``,
+    i.e. for ``target`` correctly rounded (a learner's rounded wrong answer still gets its hint)."""
+    tolerance = half_unit(target, digits)
+    return lambda value: _within(value, target, tolerance)
+
+
+def number_grader(expected: float, digits: int = 3, *, tolerance: float | None = None,
+                  whole: bool = False, hints: Sequence[Hint] = ()) -> Callable[[Any], Feedback]:
+    """Grade a single number; a wrong one gets the first matching hint.
+
+    By default an answer is correct within half a unit of the last of ``digits``
+    significant digits of ``expected``: every correctly rounded answer passes, one that is
+    off by one in that digit does not. ``tolerance`` overrides this with an absolute
+    tolerance; ``whole`` requires exactly ``expected`` (a count).
+    """
+    expected = require_float("expected", expected)
+    more_precisely = ("compute it more precisely." if tolerance is not None
+                      else f"check the last digits ({digits} significant digits are needed).")
+    if whole:
+        if not expected.is_integer():
+            raise ValueError(f"whole=True needs a whole expected value, got {expected}")
+        tolerance = 0.0
+    elif tolerance is None:
+        tolerance = half_unit(expected, digits)
+    tolerance = require_float("tolerance", tolerance, minimum=0.0)
+    hints = _checked_hints(hints)
 
     def grade_number(answer: Any) -> Feedback:
         try:
             value = float(answer)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return Feedback("hint", f"Expected a number, got {type(answer).__name__}.")
-        if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=abs_tol):
+        if _within(value, expected, tolerance):
             return Feedback("correct", CORRECT)
         for matches, message in hints:
-            if matches(value):
+            if _safely(matches, value):
                 return Feedback("hint", f"Close, but not yet: {message}")
+        if whole and not value.is_integer():
+            return Feedback("hint", "Not yet: the answer is a whole number.")
+        if not whole and _within(value, expected, 10 * tolerance):  # right idea, too few digits
+            return Feedback("hint", f"Close, but not yet: {more_precisely}")
         return Feedback("hint", "Not yet. Re-read the question and try again.")
 
     return grade_number
@@ -124,6 +174,8 @@ def choice_grader(expected: str, choices: Sequence[str],
     """Grade a multiple-choice answer given as one of ``choices`` (case-insensitive)."""
     normalized = {choice.lower(): choice for choice in choices}
     hints = {key.lower(): value for key, value in (hints or {}).items()}
+    if expected.lower() not in normalized or not set(hints) <= set(normalized):
+        raise ValueError(f"the expected answer and the hints' keys must be among {list(choices)}")
 
     def grade_choice(answer: Any) -> Feedback:
         if not isinstance(answer, str) or answer.strip().lower() not in normalized:
@@ -137,27 +189,75 @@ def choice_grader(expected: str, choices: Sequence[str],
 
 
 def function_grader(reference: Callable, cases: Sequence[tuple], rtol: float = 1e-6,
-                    hints: Sequence[tuple[Callable[[tuple, Any], bool], str]] = ()) -> Callable[[Any], Feedback]:
+                    hints: Sequence[FunctionHint] = ()) -> Callable[[Any], Feedback]:
     """Grade a function by comparing it with ``reference`` on argument tuples ``cases``.
 
-    ``hints`` pairs a predicate ``(args, got) -> bool`` with a message; the first one
-    that matches the first failing case is shown.
+    Every call gets its own deep copy of the arguments, so an answer that writes into
+    its inputs can neither change the cases nor the grading of later answers. ``hints``
+    pairs a predicate ``(args, got) -> bool`` with a message; the first one that matches
+    the first failing case is shown (a predicate that raises does not match).
     """
+    if not callable(reference):
+        raise TypeError(f"reference must be a function, got {type(reference).__name__}")
+    cases = [tuple(case) for case in cases]
+    if not cases:
+        raise ValueError("cases must hold at least one tuple of arguments")
+    rtol = require_float("rtol", rtol, minimum=0.0)
+    hints = _checked_hints(hints)
 
     def grade_function(answer: Any) -> Feedback:
         if not callable(answer):
             return Feedback("hint", f"Expected a function, got {type(answer).__name__}.")
         for args in cases:
-            want = reference(*args)
-            got = answer(*args)
+            want = reference(*copy.deepcopy(args))
+            given = copy.deepcopy(args)
+            try:
+                got = answer(*given)
+            except NotImplementedError:  # the notebook's stub: nothing written yet
+                return NOT_ATTEMPTED
+            except Exception as error:  # the learner's own bug: report it as theirs
+                return Feedback("hint", f"Your function raised {type(error).__name__}: {error}")
+            if not _unchanged(given, args):
+                return Feedback("hint", "Not yet: your function changed its input arrays in place; "
+                                        "leave them unchanged and return new arrays.")
+            if got is None:
+                return Feedback("hint", "Not yet: your function returned None. Did you forget `return`?")
             if not _allclose(got, want, rtol):
                 for matches, message in hints:
-                    if matches(args, got):
+                    if _safely(matches, copy.deepcopy(args), got):
                         return Feedback("hint", f"Close, but not yet: {message}")
-                return Feedback("hint", f"Not yet: for inputs {_short(args)} expected {_short(want)}, got {_short(got)}.")
+                return Feedback("hint", f"Not yet: for inputs {_short(args)} expected {_short(want)}, "
+                                        f"got {_short(got)}.")
         return Feedback("correct", CORRECT)
 
     return grade_function
+
+
+def _checked_hints(hints: Sequence[tuple[Callable, str]]) -> list[tuple[Callable, str]]:
+    hints = list(hints)
+    for hint in hints:
+        if not (isinstance(hint, tuple) and len(hint) == 2 and callable(hint[0]) and isinstance(hint[1], str)):
+            raise TypeError(f"each hint must be a (predicate, message) pair, got {hint!r}")
+    return hints
+
+
+def _safely(predicate: Callable[..., Any], *args: Any) -> bool:
+    """A hint's predicate, where raising means "does not apply" (e.g. the answer was None)."""
+    try:
+        return bool(predicate(*args))
+    except Exception:
+        return False
+
+
+def _unchanged(after: Any, before: Any) -> bool:
+    """True if ``after`` (a learner's copy of the arguments, after the call) still equals ``before``."""
+    if isinstance(before, np.ndarray):
+        return (isinstance(after, np.ndarray) and after.shape == before.shape
+                and bool(np.array_equal(after, before, equal_nan=before.dtype.kind in "fc")))
+    if isinstance(before, (list, tuple)):
+        return (type(after) is type(before) and len(after) == len(before)
+                and all(_unchanged(a, b) for a, b in zip(after, before)))
+    return after is before or bool(after == before)
 
 
 def _allclose(got: Any, want: Any, rtol: float) -> bool:
@@ -180,4 +280,5 @@ def _short(value: Any) -> str:
         text = np.array2string(np.asarray(value, dtype=np.float64), precision=4, threshold=6)
     except (TypeError, ValueError):
         text = repr(value)
+    text = " ".join(text.split())  # feedback is one printed line
     return text if len(text) < 120 else text[:117] + "..."

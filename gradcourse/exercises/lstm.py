@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from gradcourse.exercises.core import Exercise, choice_grader, number_grader, register
+from gradcourse.exercises.core import Exercise, choice_grader, near, number_grader, register
 
 # 04.1: the adding problem's baseline for another value range.
 _HIGH = 2.0
@@ -13,12 +13,17 @@ register(Exercise(
     key="04.1",
     question=(f"In a variant of the adding problem the values are U[0, {_HIGH:g}]. What mean squared "
               "error does the best constant prediction reach?"),
-    grade=number_grader(
-        2 * _VARIANCE, rel_tol=1e-3,
+    grade=number_grader(  # no precision asked: 3 significant digits (0.667)
+        2 * _VARIANCE,
         hints=[
-            (lambda v: math.isclose(v, 1 / 6, rel_tol=1e-3), "1/6 is the baseline for U[0, 1]; the variance scales with the square of the range."),
-            (lambda v: math.isclose(v, _VARIANCE, rel_tol=1e-3), "the target is the sum of *two* independent values: their variances add."),
-            (lambda v: math.isclose(v, 2 * _HIGH / 12, rel_tol=1e-3), "Var(U[0, b]) = b^2 / 12, not b / 12."),
+            (near(1 / 6), "1/6 is the baseline for U[0, 1]; the variance scales with the square of the range."),
+            # One value's variance b^2/12 and the slip 2 * b/12 are both 1/3 at b = 2: one hint covers both.
+            (near(_VARIANCE), "the target is the sum of *two* independent values, each of variance b^2 / 12: "
+                              "their variances add."),
+            (near((2 * _HIGH) ** 2 / 12), f"the sum of two U[0, {_HIGH:g}] values is not uniform on [0, {2 * _HIGH:g}]; "
+                                          "add the two variances instead."),
+            (near(math.sqrt(2 * _VARIANCE)), "that is the standard deviation; the MSE is the variance."),
+            (near(_HIGH), f"{_HIGH:g} is the best constant itself; the question asks for its MSE."),
         ],
     ),
     solution=2 * _VARIANCE,
@@ -33,11 +38,17 @@ register(Exercise(
     key="04.2",
     question=(f"An LSTM unit's forget gate stays at a constant value f and its input gate is closed. "
               f"What f keeps {_KEEP:.0%} of its cell state after {_STEPS} steps?"),
+    # 4 significant digits, not 3: "90%" fixes f^100 to +-0.005, so f to +-0.005 / (100 f^99)
+    # = 5.6e-5, half a unit of the 4th digit. With 3 digits, 0.999 (the first-order
+    # approximation, keeps 90.5%) and 0.998 (keeps 82%) would both pass.
     grade=number_grader(
-        _F, rel_tol=1e-5,
+        _F, digits=4,
         hints=[
-            (lambda v: math.isclose(v, _KEEP, rel_tol=1e-4), f"c_T = f^T c_0: you need f^{_STEPS} = {_KEEP}, not f = {_KEEP}."),
-            (lambda v: math.isclose(v, 1 - (1 - _KEEP) / _STEPS, rel_tol=1e-4), "close (a first-order approximation); solve f^T = 0.9 exactly."),
+            (near(_KEEP, 4), f"c_T = f^T c_0: you need f^{_STEPS} = {_KEEP}, not f = {_KEEP}."),
+            (near(1 - (1 - _KEEP) / _STEPS, 4), "close (a first-order approximation); solve f^T = 0.9 exactly."),
+            (near((1 - _KEEP) ** (1 / _STEPS), 4), f"{_KEEP:.0%} must be kept, not lost: f^{_STEPS} = {_KEEP}."),
+            (near(_KEEP**_STEPS, 4),
+             f"that is what f = {_KEEP} keeps after {_STEPS} steps; solve f^{_STEPS} = {_KEEP} for f."),
         ],
     ),
     solution=_F,

@@ -5,18 +5,20 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-from gradcourse.exercises.core import Exercise, number_grader, register
+from gradcourse.exercises.core import Exercise, near, number_grader, register
 
 # 02.1: the derivative bound of a scaled sigmoid.
 _K = 3.0
 register(Exercise(
     key="02.1",
     question=f"What is the largest value of the derivative of x -> sigmoid({_K:g} x)?",
-    grade=number_grader(
+    grade=number_grader(  # no precision asked: 3 significant digits (0.750)
         _K / 4,
         hints=[
-            (lambda v: math.isclose(v, 0.25), f"the chain rule adds a factor {_K:g} from the inner function {_K:g}x."),
-            (lambda v: math.isclose(v, _K), "sigmoid' itself is at most 1/4."),
+            (near(0.25), f"the chain rule adds a factor {_K:g} from the inner function {_K:g}x."),
+            (near(_K), "sigmoid' itself is at most 1/4."),
+            (near(0.25 / _K), f"the chain rule multiplies by the inner derivative {_K:g}; it does not divide."),
+            (near(0.5), "sigmoid(0) = 0.5 is the function's value; the question asks for its derivative."),
         ],
     ),
     solution=_K / 4,
@@ -33,13 +35,15 @@ register(Exercise(
     key="02.2",
     question=(f"Pre-activations are z ~ N(0, s^2). What is the largest s for which at most "
               f"{_FRACTION:.0%} of tanh units are saturated (|tanh z| > {_THRESHOLD})?"),
-    grade=number_grader(
-        _SCALE, rel_tol=0.01,
+    grade=number_grader(  # no precision asked: 3 significant digits (1.07)
+        _SCALE,
         hints=[
-            (lambda v: math.isclose(v, _Z, rel_tol=0.01),
+            (near(_Z),
              f"atanh({_THRESHOLD}) = {_Z:.3f} is the threshold on z; s must put it at the right quantile of N(0, s^2)."),
-            (lambda v: math.isclose(v, _Z / NormalDist().inv_cdf(1 - _FRACTION), rel_tol=0.01),
+            (near(_Z / NormalDist().inv_cdf(1 - _FRACTION)),
              "saturation happens on both sides: use the two-sided quantile (1 - 0.05/2)."),
+            (near(_THRESHOLD / _QUANTILE),
+             f"{_THRESHOLD} bounds tanh(z), not z: the threshold on z is atanh({_THRESHOLD})."),
         ],
     ),
     solution=_SCALE,
