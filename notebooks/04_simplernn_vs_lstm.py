@@ -23,7 +23,7 @@
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install -q "gradcourse @ git+https://github.com/gradcourse/gradcourse"
+    %pip install -q "gradcourse @ git+https://github.com/gradcourse/gradcourse@v0.1.0"
 
 # %%
 # NBVAL_IGNORE_OUTPUT

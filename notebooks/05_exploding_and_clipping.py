@@ -23,7 +23,7 @@
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install -q "gradcourse @ git+https://github.com/gradcourse/gradcourse"
+    %pip install -q "gradcourse @ git+https://github.com/gradcourse/gradcourse@v0.1.0"
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -38,15 +38,14 @@ import numpy as np
 import tensorflow as tf
 
 from gradcourse.clipping import (
-    GradientLog,
     clip_by_global_norm,
     clip_by_value,
     clip_each_by_norm,
     cosine_similarity,
     global_norm,
-    with_gradient_logging,
 )
 from gradcourse.models import build_recurrent_model
+from gradcourse.monitoring import GradientLog, with_gradient_logging
 from gradcourse.plotting import color_for
 from gradcourse.probes import input_gradient_norms
 from gradcourse.tasks import adding_problem
@@ -120,8 +119,7 @@ assert log.first_nan_step is not None and log.first_nan_step < 10
 # %% [markdown]
 # Unclipped, the run **diverges within a few steps**: the first update is so large that
 # the next forward pass overflows, and the loss becomes NaN. `GradientLog` caught it and
-# stopped the run; the notebook goes on. (Recent TensorFlow versions may print a few
-# graph-optimisation warnings when they compile a ReLU RNN; they are harmless.)
+# stopped the run; the notebook goes on.
 
 # %% [markdown]
 # ## 2. Four runs, same seed and data
@@ -168,16 +166,30 @@ for name, log in runs.items():
     nan_step = "-" if log.first_nan_step is None else log.first_nan_step
     print(f"{name:>16} | {final_loss(log):>10.3f} | {nan_step!s:>11} | {np.nanmax(log.global_norms):>9.3g}")
 
+clipped = ("clipvalue", "clipnorm", "global_clipnorm")
 assert runs["none"].first_nan_step is not None  # unclipped: diverges
-assert all(runs[name].first_nan_step is None for name in ("clipvalue", "clipnorm", "global_clipnorm"))
-assert final_loss(runs["global_clipnorm"]) < 0.75 * baseline  # global norm clipping trains
+assert all(runs[name].first_nan_step is None for name in clipped)
+assert final_loss(runs["global_clipnorm"]) < 0.9 * baseline  # global norm clipping trains
+assert final_loss(runs["global_clipnorm"]) == min(final_loss(runs[name]) for name in clipped)
+assert abs(final_loss(runs["clipvalue"]) - baseline) < 0.1 * baseline  # clipvalue: stuck at the mean
+
+n_parameters = sum(int(np.prod(v.shape)) for v in irnn().trainable_variables)
+print(f"{n_parameters} parameters: clipvalue=1 allows a step of norm up to sqrt({n_parameters}) = "
+      f"{np.sqrt(n_parameters):.0f}, global_clipnorm=1 a step of norm 1 (times the learning rate)")
+assert n_parameters == 1153
 
 # %% [markdown]
 # Every kind of clipping prevented the NaN: none of them lets a single step be huge. But
-# they did not train equally: `global_clipnorm` clearly trained, below three quarters
-# of the baseline, and in this run it reached the lowest loss. In this run `clipvalue` spent most of its steps above the baseline with
-# gradient norms around 100, and `clipnorm` ended in between. Why would rules that all
-# bound the step behave so differently? Look at the direction of the step.
+# they did not train equally (the asserts above check each sentence, for seeds 0, 1, 2):
+# - `global_clipnorm` trained: it ended below the baseline, with the lowest loss of the three;
+# - `clipvalue` ended at the baseline: the model learned only to predict the mean;
+# - `clipnorm` we do not rank: across seeds its final loss ranges from below the
+#   baseline to several times above it.
+#
+# Why would rules that all bound the step behave so differently? They differ in two
+# ways at once. The **size** of the step: `clipvalue=1` bounds each of the 1153
+# elements, so the step can be up to $\sqrt{1153} \approx 34$ times longer than under
+# `global_clipnorm=1`. And its **direction**, which the next section looks at.
 
 # %% [markdown]
 # ## 3. Geometry: which clipping keeps the direction?
