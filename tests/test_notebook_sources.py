@@ -18,7 +18,8 @@ else:  # pragma: no cover - Python 3.10
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SCRIPTS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
-REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+REPOSITORY = PROJECT["urls"]["Repository"]
 GITHUB_PATH = REPOSITORY.removeprefix("https://github.com/")
 
 
@@ -28,7 +29,7 @@ def _cells(notebook) -> list[tuple[str, str]]:
 
 def test_there_are_notebooks_and_no_orphans():
     assert SCRIPTS, "no notebook scripts found"
-    built = {p.stem for p in NOTEBOOKS.glob("*.ipynb")}
+    built = {p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")}  # lessons; Untitled.ipynb is not one
     assert built == {p.stem for p in SCRIPTS}, "every script needs its .ipynb and vice versa"
 
 
@@ -55,8 +56,19 @@ def test_colab_badge_and_install_point_at_the_repository(script):
     text = script.read_text()
     badge = f"https://colab.research.google.com/github/{GITHUB_PATH}/blob/main/notebooks/{script.stem}.ipynb"
     assert badge in text, f"missing or wrong Colab badge; expected {badge}"
-    assert f'%pip install -q "gradcourse @ git+{REPOSITORY}"' in text
+    # The version of the package this notebook was written for, not a moving branch.
+    assert f'%pip install -q "gradcourse @ git+{REPOSITORY}@v{PROJECT["version"]}"' in text
+    assert text.count("%pip install") == 1
     assert re.search(r'if "google\.colab" in sys\.modules:\n\s+%pip install', text)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_no_stored_stderr(script):
+    # Readers see stderr in red on the web and in class: silence it at its source.
+    stored = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
+    for number, cell in enumerate(c for c in stored.cells if c.cell_type == "code"):
+        streams = [o for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
+        assert not streams, f"code cell {number} stores stderr: {streams[0].text[:200]!r}"
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)

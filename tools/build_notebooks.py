@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from notebook_exec import execute_alone, notebook_from_script
+from notebook_exec import execute_alone, notebook_from_script, stderr_outputs
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -20,6 +20,9 @@ def build(script: Path) -> float:
     """Execute ``script`` and write its .ipynb next to it; return the wall seconds."""
     start = time.perf_counter()
     notebook = execute_alone(notebook_from_script(script))
+    noise = stderr_outputs(notebook)
+    if noise:  # silence it at its source (gradcourse._tensorflow), or say it in prose
+        raise SystemExit(f"{script.name} wrote to stderr; not saved:\n  " + "\n  ".join(noise))
     nbformat.write(notebook, script.with_suffix(".ipynb"))
     return time.perf_counter() - start
 

@@ -36,6 +36,17 @@ def execute_alone(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
+def stderr_outputs(notebook: nbformat.NotebookNode) -> list[str]:
+    """One line per code cell that wrote to stderr (readers see it in red): cell number and start."""
+    found = []
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(code_cells, start=1):
+        for output in cell.get("outputs", []):
+            if output.get("name") == "stderr":
+                found.append(f"code cell {number}: {output['text'].strip().splitlines()[0][:160]}")
+    return found
+
+
 def notebook_with_seed(script: Path, seed: int) -> nbformat.NotebookNode:
     """The notebook of ``script`` with its ``SEED = 0`` line set to ``seed``."""
     notebook = notebook_from_script(script)
