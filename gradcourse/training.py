@@ -1,63 +1,24 @@
-"""Training helpers shared by the notebooks (plain Keras compile/fit underneath)."""
+"""Training helpers shared by the notebooks: the course's optimizer, a compiled training
+loop, evaluation, and one routine that builds, probes, trains and evaluates a model."""
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from gradcourse._tensorflow import keras, tf
 import numpy as np
 
-from gradcourse._validate import require_int
+from gradcourse._tensorflow import keras, tf
+from gradcourse._validate import require_float, require_int
+from gradcourse.models import build_recurrent_model
+from gradcourse.probes import input_gradient_norms
 from gradcourse.tasks import SequenceData
-
-
-@dataclass
-class TrainingResult:
-    """What a training run produced: per-epoch training loss, test MSE and wall time."""
-
-    model: keras.Model
-    losses: list[float]
-    test_mse: float
-    seconds: float
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def diverged(self) -> bool:
-        return not math.isfinite(self.test_mse)
 
 
 def default_optimizer(learning_rate: float = 1e-2, global_clipnorm: float | None = 1.0) -> keras.optimizers.Optimizer:
     """Adam with Pascanu-style global norm clipping, the course's default recipe."""
     return keras.optimizers.Adam(learning_rate=learning_rate, global_clipnorm=global_clipnorm)
-
-
-def train_on_task(model: keras.Model, train: SequenceData, test: SequenceData, epochs: int,
-                  batch_size: int = 100, optimizer: keras.optimizers.Optimizer | None = None,
-                  callbacks: list | None = None) -> TrainingResult:
-    """Compile ``model`` with MSE, fit it on ``train`` and report the MSE on ``test``.
-
-    A run whose loss becomes NaN stops (``keras.callbacks.TerminateOnNaN``) and is
-    reported with ``test_mse = nan`` instead of raising.
-    """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    for name, data in (("train", train), ("test", test)):
-        if not isinstance(data, SequenceData):
-            raise TypeError(f"{name} must be SequenceData (e.g. from gradcourse.tasks), got {type(data).__name__}")
-    epochs = require_int("epochs", epochs, minimum=1)
-    batch_size = require_int("batch_size", batch_size, minimum=1)
-    model.compile(optimizer=optimizer or default_optimizer(), loss="mse")
-    start = time.perf_counter()
-    history = model.fit(train.x, train.y, epochs=epochs, batch_size=batch_size, verbose=0,
-                        callbacks=[keras.callbacks.TerminateOnNaN(), *(callbacks or [])])
-    losses = [float(v) for v in history.history["loss"]]
-    if all(math.isfinite(v) for v in losses):
-        test_mse = float(model.evaluate(test.x, test.y, batch_size=len(test.x), verbose=0))
-    else:
-        test_mse = float("nan")
-    return TrainingResult(model, losses, test_mse, time.perf_counter() - start)
 
 
 def fit_compiled(model: keras.Model, train: SequenceData, epochs: int, batch_size: int = 64,
@@ -106,7 +67,7 @@ def fit_compiled(model: keras.Model, train: SequenceData, epochs: int, batch_siz
     return losses
 
 
-def test_mse(model: keras.Model, test: SequenceData) -> float:
+def evaluate_mse(model: keras.Model, test: SequenceData) -> float:
     """Mean squared error of ``model`` on ``test`` (NaN if the model diverged)."""
     if not isinstance(test, SequenceData):
         raise TypeError(f"test must be SequenceData, got {type(test).__name__}")
@@ -117,9 +78,46 @@ def test_mse(model: keras.Model, test: SequenceData) -> float:
 def epochs_on_baseline(losses, baseline_mse: float) -> int:
     """Epochs before the per-epoch training loss first drops below half of ``baseline_mse``
     (all epochs if it never does): how long a model sat on the trivial solution."""
-    from gradcourse._validate import require_array, require_float
+    from gradcourse._validate import require_array
 
     losses = require_array("losses", losses, ndim=1)
     baseline_mse = require_float("baseline_mse", baseline_mse, minimum=0.0, strict_minimum=True)
     below = np.flatnonzero(losses < baseline_mse / 2)
     return int(below[0]) if below.size else len(losses)
+
+
+@dataclass
+class TrainedRun:
+    """One model built, probed at initialisation, trained and evaluated (see ``train_and_probe``)."""
+
+    model: keras.Model
+    losses: list[float]  # training loss per epoch
+    test_mse: float
+    seconds: float  # training time only
+    gradient_at_init: np.ndarray  # ||dL/dx_t|| for every step t on the probe batch, before training
+
+
+def train_and_probe(cell: str, train: SequenceData, test: SequenceData, probe: SequenceData, *,
+                    epochs: int, batch_size: int = 64, learning_rate: float = 1e-2, units: int = 32,
+                    seed: int = 0, **layer_kwargs) -> TrainedRun:
+    """Build a one-layer ``cell`` model, measure ||dL/dx_t|| at initialisation on ``probe``,
+    train it with the course's optimizer (``default_optimizer``) and evaluate it on ``test``.
+
+    The seed is set before the model is built, so the same arguments give the same run.
+    Extra keyword arguments go to the recurrent layer (e.g. ``activation="relu"``).
+    """
+    for name, data in (("train", train), ("test", test), ("probe", probe)):
+        if not isinstance(data, SequenceData):
+            raise TypeError(f"{name} must be SequenceData (e.g. from gradcourse.tasks), got {type(data).__name__}")
+    if not (train.x.shape[1:] == test.x.shape[1:] == probe.x.shape[1:]):
+        raise ValueError(f"train, test and probe need the same (steps, features); got "
+                         f"{train.x.shape[1:]}, {test.x.shape[1:]} and {probe.x.shape[1:]}")
+    learning_rate = require_float("learning_rate", learning_rate, minimum=0.0, strict_minimum=True)
+    keras.utils.set_random_seed(require_int("seed", seed, minimum=0))
+    steps, features = train.x.shape[1:]
+    model = build_recurrent_model(cell, steps, features, units=units, **layer_kwargs)
+    gradient_at_init = input_gradient_norms(model, probe.x, probe.y)
+    start = time.perf_counter()
+    losses = fit_compiled(model, train, epochs, batch_size, optimizer=default_optimizer(learning_rate), seed=seed)
+    seconds = time.perf_counter() - start
+    return TrainedRun(model, losses, evaluate_mse(model, test), seconds, gradient_at_init)

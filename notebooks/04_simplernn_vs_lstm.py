@@ -42,7 +42,7 @@ from gradcourse.models import build_recurrent_model
 from gradcourse.plotting import color_for
 from gradcourse.probes import input_gradient_norms, lstm_gate_activations
 from gradcourse.tasks import adding_problem, constant_prediction_mse
-from gradcourse.training import default_optimizer, epochs_on_baseline, fit_compiled, test_mse
+from gradcourse.training import default_optimizer, epochs_on_baseline, evaluate_mse, fit_compiled
 
 # %% [markdown]
 # ## 1. Data: the adding problem
@@ -105,7 +105,7 @@ def race(cell, T):
     gates_at_init = lstm_gate_activations(model.get_layer("lstm"), probe.x) if cell == "LSTM" else None
     start = time.perf_counter()
     losses = fit_compiled(model, data[T]["train"], EPOCHS, BATCH, optimizer=default_optimizer(1e-2), seed=SEED)
-    runs[cell, T] = {"model": model, "losses": losses, "mse": test_mse(model, data[T]["test"]),
+    runs[cell, T] = {"model": model, "losses": losses, "mse": evaluate_mse(model, data[T]["test"]),
                      "seconds": time.perf_counter() - start, "grad_at_init": grad_at_init,
                      "gates_at_init": gates_at_init}
     print(f"{cell:>9}, T = {T:>3}: test MSE {runs[cell, T]['mse']:.4f} in {runs[cell, T]['seconds']:.1f} s;"

@@ -49,7 +49,7 @@ from gradcourse.monitoring import GradientLog, with_gradient_logging
 from gradcourse.plotting import color_for
 from gradcourse.probes import input_gradient_norms
 from gradcourse.tasks import adding_problem
-from gradcourse.training import default_optimizer, fit_compiled, test_mse
+from gradcourse.training import default_optimizer, evaluate_mse, fit_compiled
 
 # %% [markdown]
 # ## 1. Make it explode
@@ -344,7 +344,7 @@ long_train, long_test = adding_problem(10_000, 100, seed=10 * SEED + 3), adding_
 keras.utils.set_random_seed(SEED)
 simple_rnn = build_recurrent_model("SimpleRNN", 100, 2, units=32)
 fit_compiled(simple_rnn, long_train, epochs=8, batch_size=64, optimizer=default_optimizer(1e-2, global_clipnorm=1.0), seed=SEED)
-mse = test_mse(simple_rnn, long_test)
+mse = evaluate_mse(simple_rnn, long_test)
 grads_over_time = input_gradient_norms(simple_rnn, long_test.x[:512], long_test.y[:512])
 print(f"SimpleRNN, T = 100, global_clipnorm=1: test MSE {mse:.3f} (baseline {baseline:.3f}); "
       f"||dL/dx_0|| / ||dL/dx_99|| = {grads_over_time[0] / grads_over_time[-1]:.1e}")

@@ -41,7 +41,7 @@ from gradcourse.plotting import sequential_colors
 from gradcourse.probes import input_gradient_norms
 from gradcourse.rnn import gradient_norm_vs_lag
 from gradcourse.tasks import adding_problem
-from gradcourse.training import default_optimizer, epochs_on_baseline, fit_compiled, test_mse
+from gradcourse.training import default_optimizer, epochs_on_baseline, evaluate_mse, fit_compiled
 
 K = keras.initializers
 
@@ -212,7 +212,7 @@ def run(setting):
     losses = fit_compiled(model, train, 8, 64, optimizer=default_optimizer(learning_rate), seed=SEED)
     sigma_max = spectrum_summary(recurrent)["sigma_max"] if cell == "SimpleRNN" else float("nan")
     results[setting] = {"cell": cell, "sigma_max": sigma_max,
-                        "ratio_at_init": grads[0] / grads[-1], "losses": losses, "mse": test_mse(model, test)}
+                        "ratio_at_init": grads[0] / grads[-1], "losses": losses, "mse": evaluate_mse(model, test)}
     print(f"{setting:>23}: test MSE {results[setting]['mse']:.4f}; loss per epoch {np.round(losses, 3)}")
 
 

@@ -23,16 +23,12 @@ def _source_packages() -> set[str]:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    # No build isolation: the test needs no network (setuptools comes with the test extra).
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(out), str(ROOT)],
-        check=True,
-        cwd=out,
-    )
-    (built,) = out.glob("gradcourse-*.whl")
-    return built
+    # The Colab-stack job's builder: a copy of the tracked files (no stale build/ in the
+    # tree can add or hide a module), no build isolation (no network needed).
+    sys.path.insert(0, str(ROOT / "tools"))
+    from colab_stack import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def test_wheel_holds_every_subpackage_and_module(wheel):

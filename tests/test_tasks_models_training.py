@@ -4,8 +4,7 @@ import pytest
 
 from gradcourse.models import build_recurrent_model
 from gradcourse.tasks import adding_problem, constant_prediction_mse
-from gradcourse.training import default_optimizer, fit_compiled, train_on_task
-from gradcourse.training import test_mse as mse_on_test  # aliased: pytest would collect test_*
+from gradcourse.training import default_optimizer, evaluate_mse, fit_compiled, train_and_probe
 
 
 def test_adding_problem_structure():
@@ -72,20 +71,29 @@ def test_fit_compiled_learns_a_short_adding_problem():
     keras.utils.set_random_seed(0)
     train, test = adding_problem(2000, 6, seed=1), adding_problem(500, 6, seed=2)
     model = build_recurrent_model("GRU", 6, 2, units=16)
-    before = mse_on_test(model, test)
+    before = evaluate_mse(model, test)
     losses = fit_compiled(model, train, epochs=4, batch_size=50, optimizer=default_optimizer(1e-2))
     assert len(losses) == 4 and losses[-1] < losses[0]
-    assert mse_on_test(model, test) < 0.3 * min(before, test.baseline_mse)
+    assert evaluate_mse(model, test) < 0.3 * min(before, test.baseline_mse)
 
 
-def test_train_on_task_reports_nan_instead_of_raising():
+def test_fit_compiled_stops_at_a_non_finite_loss_and_evaluation_reports_nan():
     keras.utils.set_random_seed(0)
     train, test = adding_problem(256, 5, seed=1), adding_problem(64, 5, seed=2)
     model = build_recurrent_model("SimpleRNN", 5, 2, units=8, activation="linear",
                                   recurrent_initializer=keras.initializers.Orthogonal(gain=50.0))
-    result = train_on_task(model, train, test, epochs=3, batch_size=32,
-                           optimizer=keras.optimizers.SGD(learning_rate=10.0))
-    assert result.diverged and np.isnan(result.test_mse)
+    losses = fit_compiled(model, train, epochs=3, batch_size=32, optimizer=keras.optimizers.SGD(learning_rate=10.0))
+    assert len(losses) < 3 and not np.isfinite(losses[-1])
+    assert np.isnan(evaluate_mse(model, test))
+
+
+def test_train_and_probe_repeats_with_the_same_seed_and_learns():
+    train, test, probe = adding_problem(1000, 6, seed=1), adding_problem(200, 6, seed=2), adding_problem(64, 6, seed=3)
+    runs = [train_and_probe("GRU", train, test, probe, epochs=3, batch_size=50, units=8, seed=4) for _ in range(2)]
+    assert runs[0].losses == runs[1].losses
+    np.testing.assert_array_equal(runs[0].gradient_at_init, runs[1].gradient_at_init)
+    assert runs[0].gradient_at_init.shape == (6,) and np.all(runs[0].gradient_at_init > 0)
+    assert runs[0].test_mse < test.baseline_mse and runs[0].seconds > 0
 
 
 @pytest.mark.parametrize(
@@ -95,8 +103,11 @@ def test_train_on_task_reports_nan_instead_of_raising():
         (lambda m, d: fit_compiled(m, d.x, 1), TypeError),
         (lambda m, d: fit_compiled(m, d, 0), ValueError),
         (lambda m, d: fit_compiled(m, d, 1, batch_size=10_000), ValueError),
-        (lambda m, d: train_on_task(m, d, "test", 1), TypeError),
-        (lambda m, d: mse_on_test(m, d.x), TypeError),
+        (lambda m, d: train_and_probe("LSTM", d, d, d.x, epochs=1), TypeError),
+        (lambda m, d: train_and_probe("LSTM", d, d, adding_problem(4, 3), epochs=1), ValueError),
+        (lambda m, d: train_and_probe("LSTM", d, d, d, epochs=1, learning_rate=0), ValueError),
+        (lambda m, d: train_and_probe("CNN", d, d, d, epochs=1), ValueError),
+        (lambda m, d: evaluate_mse(m, d.x), TypeError),
     ],
 )
 def test_training_rejects_bad_input(call, error):

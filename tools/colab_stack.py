@@ -71,7 +71,7 @@ def build_wheel(workdir: Path) -> Path:
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-        "--wheel-dir", workdir / "dist", source)
+        "--wheel-dir", workdir / "dist", source, stdout=subprocess.DEVNULL)
     (wheel,) = (workdir / "dist").glob("gradcourse-*.whl")
     return wheel
 
