@@ -1,0 +1,174 @@
+"""The diagnosis toolkit: the monitor records what happens in fit; the report names it."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from gradcourse._tensorflow import keras
+from gradcourse.diagnosis import (
+    SATURATED_FRACTION,
+    SPIKE_FACTOR,
+    VANISHING_RATIO,
+    dashboard,
+    diagnose,
+    post_transient_median,
+    report,
+    spikes,
+)
+from gradcourse.monitoring import GradientMonitor, MonitorHistory
+from gradcourse.recurrent_states import recurrent_states
+from gradcourse.tasks import adding_problem
+
+
+def _verdicts(history) -> dict:
+    return {v.name: v for v in diagnose(history)}
+
+
+def _healthy_history(records: int = 20) -> MonitorHistory:
+    rng = np.random.default_rng(0)
+    return MonitorHistory(
+        steps=list(range(0, 5 * records, 5)),
+        global_norms=list(1.0 + 0.2 * rng.random(records)),
+        matrix_names=["cell/kernel"],
+        update_ratios=[np.array([1e-3])] * records,
+        saturation={"rnn/h (tanh)": [0.05] * records},
+        gradient_over_time={0: np.linspace(0.5, 1.0, 30), 3: np.linspace(0.8, 1.0, 30)},
+        training_seconds=10.0,
+        monitor_seconds=1.0,
+    )
+
+
+def test_a_healthy_history_flags_nothing():
+    assert not any(v.flagged for v in diagnose(_healthy_history()))
+    assert report(_healthy_history()).startswith("diagnosis: no gradient problem found (monitor overhead 11%")
+
+
+def test_an_injected_nan_is_named_first_with_its_step():
+    history = _healthy_history()
+    history.first_nonfinite_step = 42
+    verdicts = diagnose(history)
+    assert verdicts[0].name == "non-finite values" and verdicts[0].flagged
+    assert "step 42" in verdicts[0].evidence and "notebook 05" in verdicts[0].remedy
+
+
+def test_a_spike_against_the_post_transient_median():
+    history = _healthy_history()
+    norms = history.global_norms
+    norms[0] = 500.0  # the transient: large, but left out of the median
+    assert not _verdicts(history)["exploding gradients"].flagged
+    norms[12] = SPIKE_FACTOR * 1.3  # 10x a median of about 1.1
+    verdict = _verdicts(history)["exploding gradients"]
+    assert verdict.flagged and "1 of 20" in verdict.evidence
+    assert list(spikes(norms)) == [12]  # the transient is not a spike
+    assert post_transient_median([100, 1, 1, 3]) == 1.0
+
+
+def test_a_vanishing_curve_uses_the_last_recorded_epoch():
+    history = _healthy_history()
+    history.gradient_over_time[5] = np.geomspace(1e-9, 1.0, 30)
+    verdict = _verdicts(history)["vanishing over time"]
+    assert verdict.flagged and "epoch 5" in verdict.evidence and "1e-09" in verdict.evidence
+    history.gradient_over_time[6] = np.geomspace(10 * VANISHING_RATIO, 1.0, 30)
+    assert not _verdicts(history)["vanishing over time"].flagged
+
+
+def test_a_saturated_layer_is_named():
+    history = _healthy_history()
+    history.saturation["lstm/f gate"] = [0.1, SATURATED_FRACTION + 0.2]
+    verdict = _verdicts(history)["saturation"]
+    assert verdict.flagged and "lstm/f gate 70%" in verdict.evidence
+
+
+@pytest.mark.parametrize("ratio, flagged, word", [(1e-7, True, "raise"), (1e-3, False, ""), (0.5, True, "lower")])
+def test_update_ratios(ratio, flagged, word):
+    history = _healthy_history()
+    history.update_ratios = [np.array([ratio])] * 20
+    verdict = _verdicts(history)["update-to-weight ratios"]
+    assert verdict.flagged is flagged and word in verdict.remedy
+
+
+def test_report_and_dashboard_reject_other_objects():
+    for function in (diagnose, report, dashboard):
+        with pytest.raises(TypeError, match="MonitorHistory"):
+            function({"global_norms": [1.0]})
+    with pytest.raises(ValueError):
+        post_transient_median([])
+
+
+def test_dashboard_draws_four_panels():
+    history = _healthy_history()
+    history.global_norms[12] = 100.0
+    fig = dashboard(history, "test")
+    assert len(fig.axes) == 4
+    assert all(ax.get_xlabel() for ax in fig.axes) and all(ax.get_ylabel() for ax in fig.axes)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- with Keras
+def _model(cell: str, steps: int = 8, **kwargs) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    layer = getattr(keras.layers, cell)(6, **kwargs)
+    model = keras.Sequential([keras.Input((steps, 2)), layer, keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    return model
+
+
+@pytest.mark.parametrize("cell", ["SimpleRNN", "GRU", "LSTM"])
+def test_recurrent_states_reproduce_keras(cell):
+    model = _model(cell)
+    x = np.random.default_rng(1).normal(size=(4, 8, 2))
+    layer = model.layers[0]
+    sequence = keras.layers.RNN(layer.cell, return_sequences=True)
+    expected = np.asarray(sequence(x.astype(np.float32)))
+    np.testing.assert_allclose(recurrent_states(layer, x)["h"], expected, atol=1e-5)
+
+
+def test_recurrent_states_rejects_bad_input():
+    with pytest.raises(TypeError):
+        recurrent_states(keras.layers.Dense(3), np.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match=r"shape \(batch, time, 2\)"):
+        recurrent_states(_model("GRU").layers[0], np.zeros((1, 8, 3)))
+
+
+def test_the_monitor_records_a_plain_fit():
+    data, probe = adding_problem(256, 8, seed=1), adding_problem(32, 8, seed=2)
+    model = _model("LSTM")
+    monitor = GradientMonitor(probe.x, probe.y, every=2)
+    model.fit(data.x, data.y, epochs=2, batch_size=32, verbose=0, callbacks=[monitor])
+    history = monitor.history
+    assert history.steps == list(range(0, 16, 2)) and history.steps_per_epoch == 8
+    assert len(history.global_norms) == len(history.update_ratios) == 8
+    assert history.variable_norms[0].shape == (len(model.trainable_variables),)
+    assert sorted(key.split("/", 1)[1] for key in history.saturation) == ["f gate", "i gate", "o gate"]
+    assert sorted(history.gradient_over_time) == [0, 2]
+    assert history.gradient_over_time[0].shape == (8,)
+    assert all(0 < r < 1 for r in np.concatenate(history.update_ratios))
+    assert history.first_nonfinite_step is None and 0 < history.monitor_seconds < history.training_seconds
+
+
+def test_the_monitor_catches_an_explosion_and_stops():
+    data, probe = adding_problem(256, 8, seed=1), adding_problem(32, 8, seed=2)
+    model = _model("SimpleRNN", activation="relu", recurrent_initializer=keras.initializers.Identity(gain=3.0))
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=10.0), loss="mse")
+    monitor = GradientMonitor(probe.x, probe.y, every=1)
+    model.fit(data.x, data.y, epochs=5, batch_size=32, verbose=0, callbacks=[monitor])
+    step = monitor.history.first_nonfinite_step
+    assert step is not None and step < 40
+    assert _verdicts(monitor.history)["non-finite values"].flagged
+
+
+def test_the_monitor_rejects_what_it_cannot_watch():
+    probe = adding_problem(8, 8, seed=2)
+    with pytest.raises(ValueError, match="batch size"):
+        GradientMonitor(probe.x, probe.y[:4])
+    with pytest.raises(ValueError):
+        GradientMonitor(probe.x[0], probe.y)
+    dense = keras.Sequential([keras.Input((8, 2)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    dense.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(TypeError, match="SimpleRNN, LSTM or GRU"):
+        dense.fit(probe.x, probe.y, verbose=0, callbacks=[GradientMonitor(probe.x, probe.y)])
+    wrong_length = adding_problem(8, 5, seed=2)
+    with pytest.raises(ValueError, match="probe_x"):
+        _model("GRU").fit(probe.x, probe.y, verbose=0, callbacks=[GradientMonitor(wrong_length.x, wrong_length.y)])
