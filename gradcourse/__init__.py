@@ -6,15 +6,17 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
 - ``notebook``: setup (seeds, determinism, figure style, version report)
 - ``gradcheck``: central finite differences and relative errors
 - ``exercises``: ``check`` and ``show_solution`` for the exercises
-- ``activations``: activations, derivatives, saturation statistics
+- ``activations``: activations, derivatives and their bounds, saturation statistics,
+  Pascanu et al.'s predicted regime
 - ``rnn``: a vanilla RNN in NumPy, BPTT, Jacobian products
-- ``matrices``: random matrices with a chosen singular value or spectral radius
+- ``matrices``: random matrices, their spectra, random-matrix predictions for Gaussian ones
 - ``tasks``: synthetic long-lag sequence tasks with their baselines
 - ``models``: Keras model builders
 - ``probes``: gradient and activation probes for Keras models
+- ``training``: the course's optimizer, a compiled training loop, ``train_and_probe``
 - ``clipping``: the clipping rules of Keras, written out in NumPy
 - ``monitoring``: gradient-norm logging for ``model.fit``, a NaN guard
-- ``initializers``: spectra of Keras initializers
+- ``initializers``: recurrent matrices drawn from Keras initializers, and their spectra
 - ``plotting``: the course style and colours
 """
 

@@ -1,4 +1,5 @@
-"""The one place gradcourse imports TensorFlow and Keras: environment first, start-up noise filtered.
+"""The one place gradcourse imports TensorFlow and Keras: environment first, start-up noise
+filtered.
 
 Every module of the package that needs TensorFlow does ``from gradcourse._tensorflow
 import keras, tf``, so whichever module a notebook imports first, TensorFlow starts the
@@ -19,7 +20,9 @@ from gradcourse import _environment  # noqa: F401  (sets TensorFlow's variables 
 # A C++ log record starts with its severity letter and date: "I0000 00:00:17953... file.cc:12] ...".
 _RECORD_START = re.compile(r"^[IWEF]\d{4} ")
 # Lines TensorFlow writes before its logging is initialised, whatever TF_CPP_MIN_LOG_LEVEL says.
-_ABSL_PREAMBLE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+_ABSL_PREAMBLE = (
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+)
 # The one error-level record that is expected, not a fault: a CUDA build on a machine without a GPU.
 _NO_GPU = re.compile(r"failed call to cuInit")
 

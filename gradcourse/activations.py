@@ -1,4 +1,5 @@
-"""Activation functions, their derivatives, and saturation statistics."""
+"""Activation functions, their derivatives and the bounds on them, saturation statistics,
+and Pascanu et al.'s condition that turns a derivative bound into a predicted regime."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gradcourse._validate import require_array, require_choice
+from gradcourse._validate import require_array, require_choice, require_float
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
 
@@ -52,7 +53,12 @@ def derivative(name: str) -> Callable[[np.ndarray], np.ndarray]:
     def linear_prime(a):
         return np.ones_like(np.asarray(a, dtype=np.float64))
 
-    return {"tanh": tanh_prime, "sigmoid": sigmoid_prime, "relu": relu_prime, "linear": linear_prime}[name]
+    return {
+        "tanh": tanh_prime,
+        "sigmoid": sigmoid_prime,
+        "relu": relu_prime,
+        "linear": linear_prime,
+    }[name]
 
 
 def saturated_mask(outputs, name: str) -> np.ndarray:
@@ -76,3 +82,21 @@ def saturation_stats(outputs, name: str) -> dict[str, float]:
         "std": float(outputs.std()),
         "saturated": float(saturated_mask(outputs, name).mean()),
     }
+
+
+def predicted_regime(sigma_max: float, gamma: float = 1.0, edge: float = 0.05) -> str:
+    """Pascanu et al.'s prediction from the largest singular value of W_hh and the derivative
+    bound ``gamma`` (``DERIVATIVE_BOUND[activation]``; 1 for tanh and ReLU).
+
+    ``"vanishes"`` when ``gamma * sigma_max < 1 - edge`` (guaranteed), ``"edge"`` within
+    ``edge`` of 1, and ``"may explode"`` above (necessary, not sufficient).
+    """
+    sigma_max = require_float("sigma_max", sigma_max, minimum=0.0)
+    gamma = require_float("gamma", gamma, minimum=0.0, strict_minimum=True)
+    edge = require_float("edge", edge, minimum=0.0, maximum=1.0)
+    product = gamma * sigma_max
+    if product < 1 - edge:
+        return "vanishes"
+    if product <= 1 + edge:
+        return "edge"
+    return "may explode"

@@ -47,11 +47,15 @@ def clip_each_by_norm(grads: Gradients, max_norm: float) -> list[np.ndarray]:
 
 def clip_by_global_norm(grads: Gradients, max_norm: float) -> list[np.ndarray]:
     """Pascanu et al.'s Algorithm 1 (Keras ``global_clipnorm``): if ||g|| > max_norm,
-    rescale *all* gradients by max_norm / ||g||, which keeps the direction."""
+    rescale *all* gradients by max_norm / ||g||, which keeps the direction.
+
+    The paper writes ``if ||g|| >= threshold``; at equality the scale is 1, so ``>`` and
+    ``>=`` give the same gradients (and ``tf.clip_by_global_norm``'s scale,
+    ``max_norm / max(||g||, max_norm)``, is the same too)."""
     max_norm = require_float("max_norm", max_norm, minimum=0.0, strict_minimum=True)
     grads = _as_arrays(grads)
     norm = global_norm(grads)
-    scale = max_norm / norm if norm > max_norm else 1.0
+    scale = max_norm / norm if norm > max_norm else 1.0  # never scales up
     return [g * scale for g in grads]
 
 

@@ -9,9 +9,7 @@ import numpy as np
 from gradcourse._validate import require_array, require_float
 
 
-def numerical_gradient(
-    f: Callable[[np.ndarray], float], x, eps: float = 1e-6
-) -> np.ndarray:
+def numerical_gradient(f: Callable[[np.ndarray], float], x, eps: float = 1e-6) -> np.ndarray:
     """Gradient of a scalar function ``f`` at ``x`` by central differences.
 
     Each entry is ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)``, whose error is

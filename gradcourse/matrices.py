@@ -1,6 +1,10 @@
-"""Random matrices with a chosen largest singular value or spectral radius."""
+"""Random matrices and their spectra: orthogonal and non-normal matrices with a chosen
+largest singular value or spectral radius, and random-matrix theory's predictions for
+matrices with i.i.d. entries (what Gaussian, Glorot and He initializers draw)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -19,15 +23,6 @@ def scaled_orthogonal(n: int, gain: float, seed: int = 0) -> np.ndarray:
     """``gain * Q`` with Q orthogonal: every singular value (and |eigenvalue|) is ``gain``."""
     gain = require_float("gain", gain, minimum=0.0)
     return gain * random_orthogonal(n, seed)
-
-
-def with_spectral_radius(n: int, radius: float, seed: int = 0) -> np.ndarray:
-    """A Gaussian random matrix rescaled so that its largest |eigenvalue| equals ``radius``."""
-    n = require_int("n", n, minimum=1)
-    radius = require_float("radius", radius, minimum=0.0)
-    rng = np.random.default_rng(require_int("seed", seed, minimum=0))
-    matrix = rng.standard_normal((n, n))
-    return matrix * (radius / spectral_radius(matrix))
 
 
 def non_normal(n: int, radius: float, coupling: float, seed: int = 0) -> np.ndarray:
@@ -59,3 +54,16 @@ def spectral_radius(matrix) -> float:
     if matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"matrix must be square, got shape {matrix.shape}")
     return float(np.max(np.abs(np.linalg.eigvals(matrix))))
+
+
+def gaussian_sigma_max(n: int, stddev: float) -> float:
+    """Largest singular value of an n x n matrix with i.i.d. N(0, stddev^2) entries, for
+    large n: about ``2 stddev sqrt(n)`` (the edge of the Marchenko-Pastur law)."""
+    n = require_int("n", n, minimum=1)
+    return 2.0 * require_float("stddev", stddev, minimum=0.0) * math.sqrt(n)
+
+
+def gaussian_radius(n: int, stddev: float) -> float:
+    """Spectral radius of the same matrix: about ``stddev sqrt(n)`` (the circular law)."""
+    n = require_int("n", n, minimum=1)
+    return require_float("stddev", stddev, minimum=0.0) * math.sqrt(n)

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from gradcourse._tensorflow import keras
-
 from gradcourse._validate import require_choice, require_int
 
-RECURRENT_LAYERS = {"SimpleRNN": keras.layers.SimpleRNN, "LSTM": keras.layers.LSTM, "GRU": keras.layers.GRU}
+RECURRENT_LAYERS = {
+    "SimpleRNN": keras.layers.SimpleRNN,
+    "LSTM": keras.layers.LSTM,
+    "GRU": keras.layers.GRU,
+}
 
 
-def build_recurrent_model(cell: str, length: int, features: int, units: int = 32,
-                          outputs: int = 1, name: str | None = None, **layer_kwargs) -> keras.Model:
+def build_recurrent_model(
+    cell: str,
+    length: int,
+    features: int,
+    units: int = 32,
+    outputs: int = 1,
+    name: str | None = None,
+    **layer_kwargs,
+) -> keras.Model:
     """One recurrent layer (``"SimpleRNN"``, ``"LSTM"`` or ``"GRU"``) reading the whole
     sequence, then a linear ``Dense(outputs)`` on its last state.
 

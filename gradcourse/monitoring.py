@@ -79,14 +79,21 @@ class GradientLog(keras.callbacks.Callback):
         self.losses.append(loss)
         self.variable_norms.append(norms)
         self.global_norms.append(float(np.sqrt(np.sum(norms**2))))
-        if self.first_nan_step is None and not (math.isfinite(loss) and math.isfinite(self.global_norms[-1])):
+        if self.first_nan_step is None and not (
+            math.isfinite(loss) and math.isfinite(self.global_norms[-1])
+        ):
             self.first_nan_step = len(self.losses) - 1
             if self.stop_on_nan:
                 self.model.stop_training = True
 
 
 # ----------------------------------------------------------------------------- the monitor
-RECORDS_PER_EPOCH = 5  # default sampling: see GradientMonitor (overhead measured by tools/benchmark.py)
+# Default sampling. A record costs about three training steps (a forward and backward
+# pass on the probe batch, one forward pass for the states), so recording every 20 steps
+# or more keeps the overhead near 15%; long epochs get RECORDS_PER_EPOCH records each.
+# tools/benchmark.py measures the overhead.
+RECORDS_PER_EPOCH = 5
+MIN_STEPS_BETWEEN_RECORDS = 20
 
 
 @dataclass
@@ -103,6 +110,7 @@ class MonitorHistory:
     saturation: dict[str, list[float]] = field(default_factory=dict)  # "layer/state": fraction
     gradient_over_time: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> ||dL/dx_t||
     first_nonfinite_step: int | None = None  # first step whose loss or gradient was NaN/inf
+    clipping: str | None = None  # the optimizer's clipping, e.g. "global_clipnorm=1.0"
     steps_per_epoch: int | None = None
     training_seconds: float = 0.0
     monitor_seconds: float = 0.0  # of which spent recording
@@ -112,6 +120,15 @@ class MonitorHistory:
         """Time spent recording, as a fraction of the training time without it."""
         net = self.training_seconds - self.monitor_seconds
         return self.monitor_seconds / net if net > 0 else float("nan")
+
+
+def _clipping_of(optimizer) -> str | None:
+    """The clipping a Keras optimizer applies inside ``apply``, as "name=value", or None."""
+    for name in ("global_clipnorm", "clipnorm", "clipvalue"):
+        value = getattr(optimizer, name, None)
+        if value is not None:
+            return f"{name}={value:g}"
+    return None
 
 
 def _recurrent_layers(model) -> list:
@@ -130,7 +147,8 @@ def _recurrent_layers(model) -> list:
 class GradientMonitor(keras.callbacks.Callback):
     """Watch the gradients of any Keras recurrent model during a plain ``model.fit``.
 
-    Every ``every`` training steps (default: ``RECORDS_PER_EPOCH`` times an epoch) it
+    Every ``every`` training steps (default: ``RECORDS_PER_EPOCH`` times an epoch, at
+    least ``MIN_STEPS_BETWEEN_RECORDS`` steps apart) it
     records, on the fixed probe batch ``(probe_x, probe_y)``: the loss, the global and
     per-variable gradient norms, the update-to-weight ratio of each weight matrix (the
     step the optimizer just took; Karpathy's guide: about 1e-3), and the fraction of
@@ -141,19 +159,29 @@ class GradientMonitor(keras.callbacks.Callback):
     ``gradcourse.diagnosis`` turns the ``history`` into a report.
     """
 
-    def __init__(self, probe_x, probe_y, every: int | None = None, time_epochs=None,
-                 stop_on_nonfinite: bool = True):
+    def __init__(
+        self,
+        probe_x,
+        probe_y,
+        every: int | None = None,
+        time_epochs=None,
+        stop_on_nonfinite: bool = True,
+    ):
         super().__init__()
         from gradcourse._validate import require_array, require_int
 
         self.probe_x = require_array("probe_x", probe_x, ndim=3).astype(np.float32)
         self.probe_y = require_array("probe_y", probe_y).astype(np.float32)
         if self.probe_y.shape[0] != self.probe_x.shape[0]:
-            raise ValueError(f"probe_x and probe_y need the same batch size, got "
-                             f"{self.probe_x.shape[0]} and {self.probe_y.shape[0]}")
+            raise ValueError(
+                f"probe_x and probe_y need the same batch size, got "
+                f"{self.probe_x.shape[0]} and {self.probe_y.shape[0]}"
+            )
         self.every = None if every is None else require_int("every", every, minimum=1)
         if time_epochs is not None:
-            time_epochs = sorted({require_int("time_epochs entry", e, minimum=0) for e in time_epochs})
+            time_epochs = sorted(
+                {require_int("time_epochs entry", e, minimum=0) for e in time_epochs}
+            )
         self.time_epochs = time_epochs
         self.stop_on_nonfinite = bool(stop_on_nonfinite)
         self.history = MonitorHistory()
@@ -162,29 +190,38 @@ class GradientMonitor(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         model = self.model
         if model is None or not isinstance(model, keras.Model):
-            raise TypeError("GradientMonitor must be passed to model.fit(callbacks=[...]) of a keras.Model")
+            raise TypeError(
+                "GradientMonitor must be passed to model.fit(callbacks=[...]) of a keras.Model"
+            )
         if model.loss is None:
             raise ValueError("compile the model with a loss before fitting it with GradientMonitor")
         self._layers = _recurrent_layers(model)
         if not self._layers:
             raise TypeError("GradientMonitor needs a model with a SimpleRNN, LSTM or GRU layer")
         expected = tuple(model.inputs[0].shape[1:]) if model.inputs else None
-        if expected and any(e is not None and e != g for e, g in zip(expected, self.probe_x.shape[1:])):
-            raise ValueError(f"probe_x has shape {self.probe_x.shape}; the model expects (batch, *{expected})")
+        if expected and any(
+            e is not None and e != g for e, g in zip(expected, self.probe_x.shape[1:], strict=False)
+        ):
+            raise ValueError(
+                f"probe_x has shape {self.probe_x.shape}; the model expects (batch, *{expected})"
+            )
         loss_function = keras.losses.get(model.loss)
         self._loss = lambda y, y_pred: tf.reduce_mean(loss_function(y, y_pred))
         self._probe_gradients = tf.function(self._gradients_on_probe, reduce_retracing=True)
         self._layer_inputs = {
-            layer.name: self.probe_x if layer.input is model.inputs[0]
+            layer.name: self.probe_x
+            if layer.input is model.inputs[0]
             else keras.Model(model.inputs, layer.input)(self.probe_x).numpy()
             for layer in self._layers
         }
         history = self.history
         history.steps_per_epoch = self.params.get("steps")
+        history.clipping = _clipping_of(model.optimizer)
         history.variable_names = [v.path for v in model.trainable_variables]
         history.matrix_names = [v.path for v in self._matrices()]
         if self.every is None:
-            self.every = max(1, (history.steps_per_epoch or RECORDS_PER_EPOCH) // RECORDS_PER_EPOCH)
+            per_epoch = (history.steps_per_epoch or 0) // RECORDS_PER_EPOCH
+            self.every = max(MIN_STEPS_BETWEEN_RECORDS, per_epoch)
         self._step, self._snapshot = 0, None
         self._start = time.perf_counter()
         if self.time_epochs is None or 0 in self.time_epochs:
@@ -192,7 +229,11 @@ class GradientMonitor(keras.callbacks.Callback):
 
     def _matrices(self) -> list:
         """The weight matrices (biases left out, as in Karpathy's update-ratio plot)."""
-        return [v for v in self.model.trainable_variables if len(v.shape) == 2 and not v.path.endswith("bias")]
+        return [
+            v
+            for v in self.model.trainable_variables
+            if len(v.shape) == 2 and not v.path.endswith("bias")
+        ]
 
     def _gradients_on_probe(self, x, y):
         with tf.GradientTape() as tape:
@@ -227,9 +268,12 @@ class GradientMonitor(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def _record(self):
-        history, model = self.history, self.model
+        history = self.history
         after = [v.numpy().astype(np.float64) for v in self._matrices()]
-        ratios = [np.std(a - b) / np.std(b) if np.std(b) > 0 else np.nan for a, b in zip(after, self._snapshot)]
+        ratios = [
+            np.std(a - b) / np.std(b) if np.std(b) > 0 else np.nan
+            for a, b in zip(after, self._snapshot, strict=True)
+        ]
         self._snapshot = None
         loss, gradients = self._probe_gradients(self.probe_x, self.probe_y)
         norms = np.array([float(tf.norm(g)) if g is not None else 0.0 for g in gradients])
@@ -253,11 +297,15 @@ class GradientMonitor(keras.callbacks.Callback):
             if isinstance(layer, keras.layers.SimpleRNN):
                 name = activation_name(layer.activation)
                 if name != "linear":  # a linear unit cannot saturate
-                    fractions[f"{layer.name}/h ({name})"] = float(saturated_mask(states["h"], name).mean())
+                    fractions[f"{layer.name}/h ({name})"] = float(
+                        saturated_mask(states["h"], name).mean()
+                    )
                 continue
             for gate in ("i", "f", "o", "z", "r"):
                 if gate in states:
-                    fractions[f"{layer.name}/{gate} gate"] = float(saturated_mask(states[gate], "sigmoid").mean())
+                    fractions[f"{layer.name}/{gate} gate"] = float(
+                        saturated_mask(states[gate], "sigmoid").mean()
+                    )
         return fractions
 
     # -- epochs -------------------------------------------------------------------------

@@ -36,7 +36,9 @@ def seed_everything(seed: int = 0, deterministic: bool | None = None) -> None:
     """
     seed = require_int("seed", seed, minimum=0)
     if deterministic is not None and not isinstance(deterministic, bool):
-        raise TypeError(f"deterministic must be True, False or None, got {type(deterministic).__name__}")
+        raise TypeError(
+            f"deterministic must be True, False or None, got {type(deterministic).__name__}"
+        )
     import numpy as np
 
     from gradcourse._tensorflow import keras, tf

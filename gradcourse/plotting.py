@@ -88,15 +88,23 @@ def histogram_grid(
     ncols = min(ncols, len(data))
     nrows = -(-len(data) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.4 * nrows), squeeze=False)
-    for ax, (label, layers) in zip(axes.flat, data.items()):
-        for index, (values, color) in enumerate(zip(layers, sequential_colors(len(layers)))):
+    # The grid may have more axes than panels: zip stops at the last panel.
+    for ax, (label, layers) in zip(axes.flat, data.items(), strict=False):
+        colors = sequential_colors(len(layers))
+        for index, (values, color) in enumerate(zip(layers, colors, strict=True)):
             values = np.ravel(np.asarray(values, dtype=np.float64))
             counts, edges = np.histogram(values, bins=bins, range=xlim, density=True)
-            ax.plot(0.5 * (edges[1:] + edges[:-1]), counts, color=color, lw=1.6, label=f"layer {index + 1}")
+            ax.plot(
+                0.5 * (edges[1:] + edges[:-1]),
+                counts,
+                color=color,
+                lw=1.6,
+                label=f"layer {index + 1}",
+            )
         ax.set_title(label, fontsize=12)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("density")
-    for ax in list(axes.flat)[len(data):]:
+    for ax in list(axes.flat)[len(data) :]:
         ax.set_visible(False)
     axes.flat[0].legend(loc="upper right", fontsize=8, ncol=2)
     if title:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradcourse._tensorflow import keras, tf
 import numpy as np
 
+from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_array
 
 
@@ -45,7 +45,9 @@ def probe_layers(model: keras.Model, x, y, loss=_mse) -> LayerProbe:
     x = require_array("x", x)
     y = require_array("y", y)
     if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must have the same batch size, got {x.shape[0]} and {y.shape[0]}")
+        raise ValueError(
+            f"x and y must have the same batch size, got {x.shape[0]} and {y.shape[0]}"
+        )
     layers = [layer for layer in model.layers if hasattr(layer, "kernel")]
     if not layers:
         raise ValueError("model has no layer with a kernel to probe")
@@ -92,7 +94,9 @@ def input_gradient_norms(model: keras.Model, x, y, loss=_mse) -> np.ndarray:
     x_tf = _as_float32_batch("x", x)
     y = require_array("y", y)
     if y.shape[0] != x_tf.shape[0]:
-        raise ValueError(f"x and y must have the same batch size, got {x_tf.shape[0]} and {y.shape[0]}")
+        raise ValueError(
+            f"x and y must have the same batch size, got {x_tf.shape[0]} and {y.shape[0]}"
+        )
     with tf.GradientTape() as tape:
         tape.watch(x_tf)
         value = loss(y, model(x_tf, training=False))
@@ -111,7 +115,10 @@ def lstm_gate_activations(layer, x) -> dict[str, np.ndarray]:
     """
     if not isinstance(layer, keras.layers.LSTM):
         raise TypeError(f"layer must be a keras.layers.LSTM, got {type(layer).__name__}")
-    if layer.activation is not keras.activations.tanh or layer.recurrent_activation is not keras.activations.sigmoid:
+    if (
+        layer.activation is not keras.activations.tanh
+        or layer.recurrent_activation is not keras.activations.sigmoid
+    ):
         raise ValueError("only the default activations (tanh, recurrent sigmoid) are supported")
     x = require_array("x", x, ndim=3)
     kernel, recurrent, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
@@ -123,11 +130,11 @@ def lstm_gate_activations(layer, x) -> dict[str, np.ndarray]:
     out = {name: np.zeros((batch, steps, units)) for name in ("i", "f", "g", "o", "c", "h")}
     for t in range(steps):
         z = x[:, t] @ kernel + h @ recurrent + bias
-        i, f, g, o = (z[:, k * units:(k + 1) * units] for k in range(4))
+        i, f, g, o = (z[:, k * units : (k + 1) * units] for k in range(4))
         i, f, o = (1.0 / (1.0 + np.exp(-v)) for v in (i, f, o))
         g = np.tanh(g)
         c = f * c + i * g
         h = o * np.tanh(c)
-        for name, value in zip(("i", "f", "g", "o", "c", "h"), (i, f, g, o, c, h)):
+        for name, value in zip(("i", "f", "g", "o", "c", "h"), (i, f, g, o, c, h), strict=True):
             out[name][:, t] = value
     return out

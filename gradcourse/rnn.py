@@ -14,7 +14,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from gradcourse._validate import require_array, require_choice, require_float, require_int
-from gradcourse.activations import ACTIVATIONS, activation as activation_fn, derivative
+from gradcourse.activations import ACTIVATIONS, derivative
+from gradcourse.activations import activation as activation_fn
 from gradcourse.matrices import scaled_orthogonal
 
 
@@ -31,12 +32,22 @@ class RNNParams:
     def __post_init__(self):
         for field in fields(self):
             ndim = 1 if field.name.startswith("b") else 2
-            setattr(self, field.name, require_array(field.name, getattr(self, field.name), ndim=ndim))
+            setattr(
+                self, field.name, require_array(field.name, getattr(self, field.name), ndim=ndim)
+            )
         hidden, outputs = self.W_xh.shape[0], self.W_hy.shape[0]
-        expected = {"W_hh": (hidden, hidden), "b": (hidden,), "W_hy": (outputs, hidden), "b_y": (outputs,)}
+        expected = {
+            "W_hh": (hidden, hidden),
+            "b": (hidden,),
+            "W_hy": (outputs, hidden),
+            "b_y": (outputs,),
+        }
         for name, shape in expected.items():
             if getattr(self, name).shape != shape:
-                raise ValueError(f"{name} must have shape {shape} to match W_xh and W_hy, got {getattr(self, name).shape}")
+                raise ValueError(
+                    f"{name} must have shape {shape} to match W_xh and W_hy, got "
+                    f"{getattr(self, name).shape}"
+                )
 
     @property
     def hidden_size(self) -> int:
@@ -46,8 +57,13 @@ class RNNParams:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
-def init_rnn(input_size: int, hidden_size: int, output_size: int = 1,
-             recurrent_gain: float = 1.0, seed: int = 0) -> RNNParams:
+def init_rnn(
+    input_size: int,
+    hidden_size: int,
+    output_size: int = 1,
+    recurrent_gain: float = 1.0,
+    seed: int = 0,
+) -> RNNParams:
     """Random weights: ``W_hh = gain * orthogonal`` (largest singular value = gain),
     ``W_xh`` and ``W_hy`` Gaussian with variance 1 / fan-in, zero biases."""
     input_size = require_int("input_size", input_size, minimum=1)
@@ -92,8 +108,9 @@ def rnn_forward(params: RNNParams, x, activation: str = "tanh"):
     return pre, states, y_hat
 
 
-def rnn_loss_and_grads(params: RNNParams, x, y, activation: str = "tanh",
-                       truncate: int | None = None) -> tuple[float, RNNParams]:
+def rnn_loss_and_grads(
+    params: RNNParams, x, y, activation: str = "tanh", truncate: int | None = None
+) -> tuple[float, RNNParams]:
     """Loss and its gradient for every weight, by backpropagation through time.
 
     With ``truncate=k`` the backward pass stops after the last ``k`` steps
@@ -135,7 +152,9 @@ def state_jacobians(W_hh, pre, activation: str = "tanh") -> np.ndarray:
     W_hh = require_array("W_hh", W_hh, ndim=2)
     pre = require_array("pre", pre, ndim=2)
     if W_hh.shape[0] != W_hh.shape[1] or pre.shape[1] != W_hh.shape[0]:
-        raise ValueError(f"need square W_hh (H, H) and pre (T, H); got {W_hh.shape} and {pre.shape}")
+        raise ValueError(
+            f"need square W_hh (H, H) and pre (T, H); got {W_hh.shape} and {pre.shape}"
+        )
     f_prime = derivative(require_choice("activation", activation, ACTIVATIONS))
     steps, hidden = pre.shape
     jacobians = np.zeros((steps + 1, hidden, hidden))
@@ -151,8 +170,9 @@ def jacobian_norms(W_hh, pre, activation: str = "tanh") -> np.ndarray:
     return np.linalg.norm(state_jacobians(W_hh, pre, activation), ord=2, axis=(1, 2))
 
 
-def gradient_norm_vs_lag(W_hh, steps: int, activation: str = "tanh", input_scale: float = 1.0,
-                         seed: int = 0) -> np.ndarray:
+def gradient_norm_vs_lag(
+    W_hh, steps: int, activation: str = "tanh", input_scale: float = 1.0, seed: int = 0
+) -> np.ndarray:
     """``||dh_T/dh_(T-k)||_2`` for k = 0..steps, driving the RNN with N(0, input_scale^2) inputs.
 
     The inputs enter directly as pre-activation noise (``W_xh = I``), so the only

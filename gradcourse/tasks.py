@@ -45,8 +45,9 @@ def adding_problem(n: int, length: int, seed: int = 0) -> SequenceData:
     markers[rows, second] = 1.0
     x = np.stack([values, markers], axis=-1).astype(np.float32)
     y = (values[rows, first] + values[rows, second])[:, None].astype(np.float32)
-    return SequenceData(x=x, y=y, baseline_mse=2 * UNIFORM_VARIANCE,
-                        baseline="always predict the mean sum, 1")
+    return SequenceData(
+        x=x, y=y, baseline_mse=2 * UNIFORM_VARIANCE, baseline="always predict the mean sum, 1"
+    )
 
 
 def constant_prediction_mse(y) -> float:

@@ -16,13 +16,21 @@ from gradcourse.probes import input_gradient_norms
 from gradcourse.tasks import SequenceData
 
 
-def default_optimizer(learning_rate: float = 1e-2, global_clipnorm: float | None = 1.0) -> keras.optimizers.Optimizer:
+def default_optimizer(
+    learning_rate: float = 1e-2, global_clipnorm: float | None = 1.0
+) -> keras.optimizers.Optimizer:
     """Adam with Pascanu-style global norm clipping, the course's default recipe."""
     return keras.optimizers.Adam(learning_rate=learning_rate, global_clipnorm=global_clipnorm)
 
 
-def fit_compiled(model: keras.Model, train: SequenceData, epochs: int, batch_size: int = 64,
-                 optimizer: keras.optimizers.Optimizer | None = None, seed: int = 0) -> list[float]:
+def fit_compiled(
+    model: keras.Model,
+    train: SequenceData,
+    epochs: int,
+    batch_size: int = 64,
+    optimizer: keras.optimizers.Optimizer | None = None,
+    seed: int = 0,
+) -> list[float]:
     """Train ``model`` on ``train`` with MSE, in a loop compiled by XLA; return per-epoch losses.
 
     The same computation as ``model.compile(loss="mse"); model.fit(...)``, written out:
@@ -40,7 +48,9 @@ def fit_compiled(model: keras.Model, train: SequenceData, epochs: int, batch_siz
     epochs = require_int("epochs", epochs, minimum=1)
     batch_size = require_int("batch_size", batch_size, minimum=1)
     if batch_size > len(train.x):
-        raise ValueError(f"batch_size ({batch_size}) exceeds the number of examples ({len(train.x)})")
+        raise ValueError(
+            f"batch_size ({batch_size}) exceeds the number of examples ({len(train.x)})"
+        )
     optimizer = optimizer or default_optimizer()
     optimizer.build(model.trainable_variables)
     use_xla = not tf.config.list_physical_devices("GPU")
@@ -59,7 +69,9 @@ def fit_compiled(model: keras.Model, train: SequenceData, epochs: int, batch_siz
         order = rng.permutation(len(train.x))
         batch_losses = [
             float(train_step(train.x[batch], train.y[batch]))
-            for batch in np.split(order[: len(order) - len(order) % batch_size], len(order) // batch_size)
+            for batch in np.split(
+                order[: len(order) - len(order) % batch_size], len(order) // batch_size
+            )
         ]
         losses.append(float(np.mean(batch_losses)))
         if not math.isfinite(losses[-1]):
@@ -75,6 +87,20 @@ def evaluate_mse(model: keras.Model, test: SequenceData) -> float:
     return float(np.mean((prediction - test.y) ** 2))
 
 
+def evaluate_accuracy(model: keras.Model, test) -> float:
+    """Fraction of ``test`` (``gradcourse.datasets.LabelledSequences``) whose largest output is
+    the right label. Like ``evaluate_mse`` it uses ``predict``: under op determinism,
+    ``model.evaluate`` makes TensorFlow 2.21 log a harmless tf.data error line."""
+    from gradcourse.datasets import LabelledSequences
+
+    if not isinstance(test, LabelledSequences):
+        raise TypeError(f"test must be LabelledSequences, got {type(test).__name__}")
+    prediction = model.predict(test.x, batch_size=len(test.x), verbose=0)
+    if prediction.ndim != 2 or prediction.shape[1] != test.classes:
+        raise ValueError(f"the model must output {test.classes} scores per example, got {prediction.shape}")
+    return float(np.mean(np.argmax(prediction, axis=1) == test.labels))
+
+
 def epochs_on_baseline(losses, baseline_mse: float) -> int:
     """Epochs before the per-epoch training loss first drops below half of ``baseline_mse``
     (all epochs if it never does): how long a model sat on the trivial solution."""
@@ -88,36 +114,61 @@ def epochs_on_baseline(losses, baseline_mse: float) -> int:
 
 @dataclass
 class TrainedRun:
-    """One model built, probed at initialisation, trained and evaluated (see ``train_and_probe``)."""
+    """One model built, probed at initialisation, trained and evaluated (``train_and_probe``)."""
 
     model: keras.Model
     losses: list[float]  # training loss per epoch
     test_mse: float
     seconds: float  # training time only
     gradient_at_init: np.ndarray  # ||dL/dx_t|| for every step t on the probe batch, before training
+    # The recurrent layer's W_hh before training ((units, units) for SimpleRNN; the gates'
+    # blocks side by side for LSTM and GRU): the model above holds the trained one.
+    recurrent_kernel_at_init: np.ndarray
 
 
-def train_and_probe(cell: str, train: SequenceData, test: SequenceData, probe: SequenceData, *,
-                    epochs: int, batch_size: int = 64, learning_rate: float = 1e-2, units: int = 32,
-                    seed: int = 0, **layer_kwargs) -> TrainedRun:
-    """Build a one-layer ``cell`` model, measure ||dL/dx_t|| at initialisation on ``probe``,
-    train it with the course's optimizer (``default_optimizer``) and evaluate it on ``test``.
+def train_and_probe(
+    cell: str,
+    train: SequenceData,
+    test: SequenceData,
+    probe: SequenceData,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    learning_rate: float = 1e-2,
+    units: int = 32,
+    seed: int = 0,
+    **layer_kwargs,
+) -> TrainedRun:
+    """Build a one-layer ``cell`` model, record its recurrent kernel and measure ||dL/dx_t||
+    on ``probe`` at initialisation, train it with the course's optimizer
+    (``default_optimizer``) and evaluate it on ``test``.
 
     The seed is set before the model is built, so the same arguments give the same run.
     Extra keyword arguments go to the recurrent layer (e.g. ``activation="relu"``).
     """
     for name, data in (("train", train), ("test", test), ("probe", probe)):
         if not isinstance(data, SequenceData):
-            raise TypeError(f"{name} must be SequenceData (e.g. from gradcourse.tasks), got {type(data).__name__}")
+            raise TypeError(
+                f"{name} must be SequenceData (e.g. from gradcourse.tasks), got "
+                f"{type(data).__name__}"
+            )
     if not (train.x.shape[1:] == test.x.shape[1:] == probe.x.shape[1:]):
-        raise ValueError(f"train, test and probe need the same (steps, features); got "
-                         f"{train.x.shape[1:]}, {test.x.shape[1:]} and {probe.x.shape[1:]}")
+        raise ValueError(
+            f"train, test and probe need the same (steps, features); got "
+            f"{train.x.shape[1:]}, {test.x.shape[1:]} and {probe.x.shape[1:]}"
+        )
     learning_rate = require_float("learning_rate", learning_rate, minimum=0.0, strict_minimum=True)
     keras.utils.set_random_seed(require_int("seed", seed, minimum=0))
     steps, features = train.x.shape[1:]
     model = build_recurrent_model(cell, steps, features, units=units, **layer_kwargs)
+    (recurrent,) = (layer for layer in model.layers if isinstance(layer, keras.layers.RNN))
+    kernel_at_init = np.array(recurrent.cell.recurrent_kernel.numpy(), dtype=np.float64)  # a copy
     gradient_at_init = input_gradient_norms(model, probe.x, probe.y)
     start = time.perf_counter()
-    losses = fit_compiled(model, train, epochs, batch_size, optimizer=default_optimizer(learning_rate), seed=seed)
+    losses = fit_compiled(
+        model, train, epochs, batch_size, optimizer=default_optimizer(learning_rate), seed=seed
+    )
     seconds = time.perf_counter() - start
-    return TrainedRun(model, losses, evaluate_mse(model, test), seconds, gradient_at_init)
+    return TrainedRun(
+        model, losses, evaluate_mse(model, test), seconds, gradient_at_init, kernel_at_init
+    )

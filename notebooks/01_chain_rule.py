@@ -3,6 +3,9 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gradcourse/gradcourse/blob/main/notebooks/01_chain_rule.ipynb)
 #
+# Notation: every symbol is defined once for the whole course on the
+# [notation page](https://github.com/gradcourse/gradcourse/blob/main/docs/notation.md).
+#
 # A recurrent network applies the same function again and again. Backpropagation
 # differentiates that chain with the chain rule, so the gradient that reaches an early
 # step is a **product of one local factor per step**. A product of many numbers below
@@ -150,7 +153,7 @@ for w in weights:
     tanh_gradients[w] = np.abs(np.cumprod(w * (1 - states**2)))
 
 fig, (ax_linear, ax_tanh) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-for w, color in zip(weights, sequential_colors(len(weights))):
+for w, color in zip(weights, sequential_colors(len(weights)), strict=True):
     ax_linear.plot(lags, linear_gradients[w], color=color, label=f"w = {w}")
     ax_tanh.plot(lags, tanh_gradients[w], color=color, label=f"w = {w}")
 ax_linear.set_title(r"linear: $h_t = w\,h_{t-1} + x_t$")
@@ -224,16 +227,28 @@ answer_01_2 = None  # a whole number
 gc.check("01.2", answer_01_2)
 
 # %% [markdown]
-# **Exercise 01.3.** Write `gradient_through_time(w, states)` that returns
-# $\partial h_T/\partial h_0$ for $h_t = \tanh(w h_{t-1} + x_t)$, given the array of
-# states $h_1, \dots, h_T$.
+# **Exercise 01.3.** Section 2 followed the gradient back to $h_0$; now follow it to an
+# input. Write `gradient_to_input(w, states, t)` that returns $\partial h_T/\partial x_t$
+# for $h_t = \tanh(w\,h_{t-1} + x_t)$, given the array of states $h_1, \dots, h_T$
+# (`states[0]` is $h_1$) and a step $1 \le t \le T$.
 
 # %%
-def gradient_through_time(w, states):
+def gradient_to_input(w, states, t):
     raise NotImplementedError  # your code here
 
 
-gc.check("01.3", gradient_through_time)
+gc.check("01.3", gradient_to_input)
+
+# %% [markdown]
+# ## References
+#
+# This notebook cites no paper. Further reading on the product of factors:
+# - Bengio, Simard & Frasconi (1994), *Learning long-term dependencies with gradient
+#   descent is difficult*: the early analysis of why long-range gradients vanish.
+# - Pascanu, Mikolov & Bengio (2013), *On the difficulty of training recurrent neural
+#   networks*: the conditions notebook 03 tests and the clipping notebook 05 uses.
+#
+# Full citations: [references](https://github.com/gradcourse/gradcourse/blob/main/docs/references.md).
 
 # %% [markdown]
 # ---

@@ -3,12 +3,15 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gradcourse/gradcourse/blob/main/notebooks/02_saturation.ipynb)
 #
+# Notation: every symbol is defined once for the whole course on the
+# [notation page](https://github.com/gradcourse/gradcourse/blob/main/docs/notation.md).
+#
 # Notebook 01 showed that a gradient through many steps is a product of local factors,
 # and that each factor contains the derivative of the activation. This notebook shows
 # where small factors come from: **saturating activations** (tanh, sigmoid) and the
 # **scale of the weights** that decides how far into saturation the units are pushed.
-# We look first at one unit, then at a 10-layer network, the way Karpathy's
-# *makemore part 3* diagnoses one.
+# We look first at one unit, then at a 10-layer network, the way Karpathy (2022)
+# diagnoses one in his video *makemore part 3*.
 #
 # **You will learn to**
 # - state and check the derivative bounds $\sigma' \le 1/4$ and $\tanh' \le 1$;
@@ -89,9 +92,9 @@ assert np.isclose(derivative("tanh")(0.0), 1.0) and np.all(tanh_prime <= 1.0)
 # %% [markdown]
 # ## 2. Saturation against scale
 #
-# If the pre-activations are $a \sim \mathcal N(0, s^2)$, how many units saturate
+# If the pre-activations are $a \sim \mathcal N(0, s_a^2)$, how many units saturate
 # ($|\tanh a| > 0.97$; sigmoid output within 0.03 of 0 or 1), and what is the mean
-# derivative? We use one fixed sample and scale it, so the curves are exact functions of $s$.
+# derivative? We use one fixed sample and scale it, so the curves are exact functions of $s_a$.
 
 # %%
 z = np.random.default_rng(0).standard_normal(200_000)
@@ -108,7 +111,7 @@ for name in ("tanh", "sigmoid"):
 ax_s.set_ylabel("saturated units (%)")
 ax_m.set_ylabel("mean derivative $E[f'(a)]$")
 for ax in (ax_s, ax_m):
-    ax.set_xlabel("pre-activation scale $s$ (std of $a$)")
+    ax.set_xlabel("pre-activation scale $s_a$ (std of $a$)")
     ax.legend()
 plt.show()
 
@@ -116,14 +119,15 @@ plt.show()
 for name in ("tanh", "sigmoid"):
     assert np.all(np.diff(saturated[name]) >= 0) and np.all(np.diff(mean_derivative[name]) < 0)
 at_1, at_5 = np.searchsorted(scales, 1.0), np.searchsorted(scales, 5.0)
-print(f"tanh at s = {scales[at_1]:.2f}: {saturated['tanh'][at_1]:.1%} saturated, mean tanh' = {mean_derivative['tanh'][at_1]:.2f}")
-print(f"tanh at s = {scales[at_5]:.2f}: {saturated['tanh'][at_5]:.1%} saturated, mean tanh' = {mean_derivative['tanh'][at_5]:.2f}")
+for at in (at_1, at_5):
+    print(f"tanh at s_a = {scales[at]:.2f}: {saturated['tanh'][at]:.1%} saturated, "
+          f"mean tanh' = {mean_derivative['tanh'][at]:.2f}")
 assert saturated["tanh"][at_1] < 0.05 and saturated["tanh"][at_5] > 0.6
 assert mean_derivative["tanh"][at_5] < 0.2
 
 # %% [markdown]
 # The larger the pre-activations, the more units saturate and the smaller the average
-# derivative: from about 4% saturated at $s \approx 1$ to over 60% at $s \approx 5$, where
+# derivative: from about 4% saturated at $s_a \approx 1$ to over 60% at $s_a \approx 5$, where
 # the mean $\tanh'$ is below 0.2. The scale of the pre-activations is set by the scale of
 # the **weights**, which is what initialisation chooses.
 
@@ -133,7 +137,8 @@ assert mean_derivative["tanh"][at_5] < 0.2
 # A 10-layer MLP (64 units per layer) on one fixed random batch. Every hidden layer uses
 # weights with variance $g^2 \cdot \frac{2}{\text{fan}_\text{in} + \text{fan}_\text{out}}$
 # (Glorot's uniform scheme times a gain $g$). The *appropriate* gain is 1 for sigmoid
-# (Glorot), $5/3$ for tanh, and $\sqrt 2$ for ReLU (He); we also try half and twice that.
+# (Glorot & Bengio 2010), $5/3$ for tanh, and $\sqrt 2$ for ReLU (He et al. 2015); we also
+# try half and twice that.
 # `probe_layers` runs one forward and backward pass and returns, for every layer, its
 # output $h_\ell$ and the gradient $\partial L/\partial h_\ell$.
 
@@ -147,9 +152,11 @@ def deep_mlp(act, gain):
     inputs = keras.Input(shape=(WIDTH,))
     h = inputs
     for layer in range(DEPTH):
-        init = keras.initializers.VarianceScaling(gain**2, mode="fan_avg", distribution="uniform", seed=layer)
+        init = keras.initializers.VarianceScaling(gain**2, mode="fan_avg", distribution="uniform",
+                                                  seed=layer)
         h = keras.layers.Dense(WIDTH, activation=act, kernel_initializer=init)(h)
-    outputs = keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(seed=DEPTH))(h)
+    readout_init = keras.initializers.GlorotUniform(seed=DEPTH)
+    outputs = keras.layers.Dense(1, kernel_initializer=readout_init)(h)
     return keras.Model(inputs, outputs)
 
 
@@ -164,7 +171,8 @@ hidden = slice(0, DEPTH)  # the last probed layer is the linear output
 
 # %%
 histogram_grid({f"{act}, {init}": p.activations[hidden] for (act, init), p in probes.items()},
-               title="Activations per layer (dark = layer 1, light = layer 10)", xlabel="activation value")
+               title="Activations per layer (dark = layer 1, light = layer 10)",
+               xlabel="activation value")
 plt.show()
 
 # %% [markdown]
@@ -174,9 +182,11 @@ plt.show()
 # too large lets them grow layer after layer (notice the x-axes).
 
 # %%
-log_gradients = {f"{act}, {init}": [np.log10(np.abs(g) + 1e-30) for g in p.activation_gradients[hidden]]
+log_gradients = {f"{act}, {init}": [np.log10(np.abs(grad) + 1e-30)
+                                    for grad in p.activation_gradients[hidden]]
                  for (act, init), p in probes.items()}
-histogram_grid(log_gradients, title=r"Gradient sizes $\log_{10}|\partial L/\partial h_\ell|$ per layer",
+histogram_grid(log_gradients,
+               title=r"Gradient sizes $\log_{10}|\partial L/\partial h_\ell|$ per layer",
                xlabel=r"$\log_{10}$ |gradient|")
 plt.show()
 
@@ -184,10 +194,12 @@ plt.show()
 fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True)
 init_colors = {"too small": "#56B4E9", "appropriate": "#000000", "too large": "#E69F00"}
 layers = np.arange(1, DEPTH + 1)
-gradient_norms = {key: np.array([np.linalg.norm(g) for g in p.activation_gradients[hidden]]) for key, p in probes.items()}
-for ax, act in zip(axes, APPROPRIATE_GAIN):
+gradient_norms = {key: np.array([np.linalg.norm(grad) for grad in p.activation_gradients[hidden]])
+                  for key, p in probes.items()}
+for ax, act in zip(axes, APPROPRIATE_GAIN, strict=True):
     for init_name in INIT_FACTORS:
-        ax.semilogy(layers, gradient_norms[act, init_name], "o-", color=init_colors[init_name], label=init_name)
+        ax.semilogy(layers, gradient_norms[act, init_name], "o-", color=init_colors[init_name],
+                    label=init_name)
     ax.set_title(act)
     ax.set_xlabel("layer")
 axes[0].set_ylabel(r"$\|\partial L / \partial h_\ell\|$")
@@ -209,10 +221,12 @@ plt.show()
 # (270 rounded float32 statistics: a last digit may differ on another CPU)
 for act in APPROPRIATE_GAIN:
     print(f"{act:>8} | " + " | ".join(f"{init:^22}" for init in INIT_FACTORS))
-    print(f"{'layer':>8} | " + " | ".join(f"{'mean':>6} {'std':>7} {'sat%':>6}" for _ in INIT_FACTORS))
+    print(f"{'layer':>8} | " + " | ".join(f"{'mean':>6} {'std':>7} {'sat%':>6}"
+                                          for _ in INIT_FACTORS))
     tables = [layer_table(probes[act, init], act)[hidden] for init in INIT_FACTORS]
     for layer in range(DEPTH):
-        cells = [f"{round(t[layer]['mean'], 2) + 0.0:>6.2f} {t[layer]['std']:>7.3g} {100 * t[layer]['saturated']:>6.1f}" for t in tables]
+        cells = [f"{round(t[layer]['mean'], 2) + 0.0:>6.2f} {t[layer]['std']:>7.3g} "
+                 f"{100 * t[layer]['saturated']:>6.1f}" for t in tables]
         print(f"{layer + 1:>8} | " + " | ".join(cells))
     print()
 
@@ -227,7 +241,8 @@ def first_to_last(act, init):
 
 
 for act in APPROPRIATE_GAIN:
-    print(f"{act:>8}: " + ", ".join(f"{init} {first_to_last(act, init):.1e}" for init in INIT_FACTORS))
+    print(f"{act:>8}: " + ", ".join(f"{init} {first_to_last(act, init):.1e}"
+                                    for init in INIT_FACTORS))
 
 assert first_to_last("sigmoid", "appropriate") < 1e-4  # sigmoid vanishes even with Glorot
 assert 0.1 < first_to_last("tanh", "appropriate") < 10  # tanh with gain 5/3 keeps it
@@ -263,8 +278,8 @@ assert relu_large[-1]["std"] > 100 * relu_large[0]["std"]  # too large: ReLU act
 #
 # - $\max \sigma' = 1/4$ and $\max \tanh' = 1$, both at $a = 0$ (asserted); the closed
 #   forms agree with `GradientTape`.
-# - For $a \sim \mathcal N(0, s^2)$ the saturated fraction rises and the mean derivative
-#   falls with $s$: under 5% saturated tanh units at $s \approx 1$, over 60% at $s \approx 5$.
+# - For $a \sim \mathcal N(0, s_a^2)$ the saturated fraction rises and the mean derivative
+#   falls with $s_a$: under 5% saturated tanh units at $s_a \approx 1$, over 60% at $s_a \approx 5$.
 # - In a 10-layer MLP, sigmoid with Glorot init shrinks the gradient over $10^4$-fold
 #   from the last layer to the first; tanh with gain $5/3$ and ReLU with He init keep it
 #   within a factor of 10; half or twice the gain breaks that.
@@ -284,14 +299,25 @@ answer_02_1 = None  # a number
 gc.check("02.1", answer_02_1)
 
 # %% [markdown]
-# **Exercise 02.2.** Pre-activations are $a \sim \mathcal N(0, s^2)$. What is the largest
-# $s$ for which at most 5% of tanh units are saturated ($|\tanh a| > 0.97$)? Hint:
+# **Exercise 02.2.** Pre-activations are $a \sim \mathcal N(0, s_a^2)$. What is the largest
+# $s_a$ for which at most 5% of tanh units are saturated ($|\tanh a| > 0.97$)? Hint:
 # `np.arctanh` and `statistics.NormalDist().inv_cdf` help. Check your answer against
 # the curve of section 2.
 
 # %%
 answer_02_2 = None  # a number
 gc.check("02.2", answer_02_2)
+
+# %% [markdown]
+# ## References
+#
+# - Karpathy (2022), *Building makemore Part 3: Activations & Gradients, BatchNorm*
+#   (video): the per-layer diagnosis of section 3.
+# - Glorot & Bengio (2010), *Understanding the difficulty of training deep feedforward
+#   neural networks*: Glorot's initialisation.
+# - He et al. (2015), *Delving deep into rectifiers*: He's initialisation, gain $\sqrt 2$ for ReLU.
+#
+# Full citations: [references](https://github.com/gradcourse/gradcourse/blob/main/docs/references.md).
 
 # %% [markdown]
 # ---

@@ -3,6 +3,9 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gradcourse/gradcourse/blob/main/notebooks/03_backprop_through_time.ipynb)
 #
+# Notation: every symbol is defined once for the whole course on the
+# [notation page](https://github.com/gradcourse/gradcourse/blob/main/docs/notation.md).
+#
 # This is the mathematical core of the course. You will write backpropagation through
 # time (BPTT) for a vanilla RNN yourself, see the Jacobian product that multiplies at
 # every step, and test Pascanu, Mikolov and Bengio's (2013) conditions on real matrices.
@@ -11,7 +14,7 @@
 #
 # **You will learn to**
 # - write the backward pass of an RNN step by step, and check it against TensorFlow;
-# - compute $\partial h_T/\partial h_t = \prod_k \mathrm{diag}(f'(a_k))\,W_{hh}$ and read its norm against the lag;
+# - compute $\partial h_T/\partial h_t = \prod_j \mathrm{diag}(f'(a_j))\,W_{hh}$ and read its norm against the lag;
 # - state and test Pascanu's sufficient condition for vanishing, and see that its
 #   converse fails: above the threshold, explosion is possible, not guaranteed;
 # - explain why singular values, not eigenvalues, bound short-horizon growth;
@@ -36,6 +39,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
+from gradcourse.activations import DERIVATIVE_BOUND
 from gradcourse.gradcheck import numerical_gradient, relative_error
 from gradcourse.matrices import non_normal, scaled_orthogonal, singular_values, spectral_radius
 from gradcourse.plotting import color_for, sequential_colors
@@ -125,7 +129,8 @@ for name, grad in by_hand.items():
 # (round-off differs between machines; the asserts hold everywhere)
 def loss_for_recurrent_weights(matrix):
     weights = params.as_dict() | {"W_hh": matrix}
-    return rnn_loss_and_grads(RNNParams(**weights), xs[None], y[None])[0]
+    loss, _ = rnn_loss_and_grads(RNNParams(**weights), xs[None], y[None])
+    return loss
 
 
 numeric_dW_hh = numerical_gradient(loss_for_recurrent_weights, W_hh)
@@ -133,7 +138,8 @@ package_loss, package_grads = rnn_loss_and_grads(params, xs[None], y[None])
 print(f"central differences vs hand, dL/dW_hh: {relative_error(numeric_dW_hh, dW_hh):.1e}")
 print(f"package vs hand, dL/dW_hh:             {relative_error(package_grads.W_hh, dW_hh):.1e}")
 assert relative_error(numeric_dW_hh, dW_hh) < 1e-6
-assert all(relative_error(getattr(package_grads, name), g) < 1e-12 for name, g in by_hand.items())
+assert all(relative_error(getattr(package_grads, name), grad) < 1e-12
+           for name, grad in by_hand.items())
 
 # %% [markdown]
 # ## 2. The Jacobian product
@@ -141,10 +147,10 @@ assert all(relative_error(getattr(package_grads, name), g) < 1e-12 for name, g i
 # Unrolling $\partial L/\partial h_{t-1} = W_{hh}^\top \bigl(\partial L/\partial h_t \odot f'(a_t)\bigr)$
 # over many steps, the gradient that reaches $h_t$ from $h_T$ is carried by
 #
-# $$\frac{\partial h_T}{\partial h_t} = \prod_{k=t+1}^{T} \frac{\partial h_k}{\partial h_{k-1}}
-#   = \prod_{k=t+1}^{T} \mathrm{diag}\bigl(f'(a_k)\bigr)\, W_{hh} .$$
+# $$\frac{\partial h_T}{\partial h_t} = \prod_{j=t+1}^{T} \frac{\partial h_j}{\partial h_{j-1}}
+#   = \prod_{j=t+1}^{T} \mathrm{diag}\bigl(f'(a_j)\bigr)\, W_{hh} .$$
 #
-# In one dimension this is notebook 01's product $\prod_k w\,(1-h_k^2)$; now each factor
+# In one dimension this is notebook 01's product $\prod_j w\,(1-h_j^2)$; now each factor
 # is a matrix. We compute the product explicitly on a longer sequence.
 
 # %%
@@ -164,7 +170,8 @@ for t in reversed(range(T_long)):
 norms = np.array(norms)
 
 fig, ax = plt.subplots()
-ax.semilogy(np.arange(T_long + 1), norms, color=color_for("tanh"), label="tanh RNN, $W_{hh}$ orthogonal")
+ax.semilogy(np.arange(T_long + 1), norms, color=color_for("tanh"),
+            label="tanh RNN, $W_{hh}$ orthogonal")
 ax.set_xlabel("lag $T - t$ (steps)")
 ax.set_ylabel(r"$\|\partial h_T / \partial h_t\|_2$")
 ax.set_title("How much of $h_t$ still reaches $h_T$")
@@ -204,8 +211,9 @@ sweep = {
 }
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-for ax, (act, gamma) in zip(axes, [("tanh", 1.0), ("sigmoid", 0.25)]):
-    for g, color in zip(gains, sequential_colors(len(gains))):
+for ax, act in zip(axes, ("tanh", "sigmoid"), strict=True):
+    gamma = DERIVATIVE_BOUND[act]  # 1 for tanh, 1/4 for sigmoid
+    for g, color in zip(gains, sequential_colors(len(gains)), strict=True):
         ax.semilogy(lags, sweep[act][g], color=color, label=f"g = {g}")
     ax.set_title(f"{act}: $\\gamma = {gamma}$, vanishing guaranteed for $g < {1 / gamma:g}$")
     ax.set_xlabel("lag T (steps)")
@@ -219,11 +227,13 @@ plt.show()
 # vanishes even at $g = 3$, where tanh already explodes.
 
 # %%
-for act, gamma in [("tanh", 1.0), ("sigmoid", 0.25)]:
+for act in ("tanh", "sigmoid"):
+    gamma = DERIVATIVE_BOUND[act]
     for g in gains:
         if g < 1 / gamma:
             assert np.all(sweep[act][g] <= (gamma * g) ** lags * (1 + 1e-9)), (act, g)
-print(f"sigmoid, g = 3:  ||dh_100/dh_0|| = {sweep['sigmoid'][3.0][-1]:.1e}  (bound {(0.25 * 3) ** 100:.1e})")
+print(f"sigmoid, g = 3:  ||dh_100/dh_0|| = {sweep['sigmoid'][3.0][-1]:.1e}  "
+      f"(bound {(DERIVATIVE_BOUND['sigmoid'] * 3) ** 100:.1e})")
 print(f"tanh,    g = 3:  ||dh_100/dh_0|| = {sweep['tanh'][3.0][-1]:.1e}")
 assert sweep["sigmoid"][3.0][-1] < 1e-12 and sweep["tanh"][3.0][-1] > 1e6
 
@@ -237,12 +247,13 @@ phase = np.array([np.log10(gradient_norm_vs_lag(scaled_orthogonal(width, g, seed
                   for g in phase_gains])
 
 fig, ax = plt.subplots()
-image = ax.pcolormesh(lags, phase_gains, np.clip(phase, -20, 20), cmap="RdBu_r", vmin=-20, vmax=20, shading="auto")
+image = ax.pcolormesh(lags, phase_gains, np.clip(phase, -20, 20), cmap="RdBu_r", vmin=-20, vmax=20,
+                      shading="auto")
 ax.contour(lags, phase_gains, phase, levels=[0.0], colors="white", linewidths=2)
 fig.colorbar(image, ax=ax, label=r"$\log_{10} \|\partial h_T / \partial h_0\|$")
 ax.axhline(1.0, color="black", ls="--", lw=1.5)
 ax.set_xlabel("lag T (steps)")
-ax.set_ylabel(r"gain $g$ = largest singular value")
+ax.set_ylabel(r"gain $g$ = largest singular value $\lambda_1$")
 ax.set_title("tanh RNN: below g = 1 always blue (vanishing)")
 plt.show()
 assert np.all(phase[phase_gains < 1.0][:, 1:] < 0)
@@ -284,7 +295,7 @@ assert tanh_saturated[-1] < 1e-12
 
 # %%
 W_nn = non_normal(width, radius=0.9, coupling=1.0, seed=2)
-rho, lambda_1 = spectral_radius(W_nn), singular_values(W_nn)[0]
+rho, lambda_1 = spectral_radius(W_nn), singular_values(W_nn).max()
 transient = gradient_norm_vs_lag(W_nn, 60, "linear")
 
 fig, ax = plt.subplots()
@@ -318,24 +329,33 @@ assert transient[peak] > 3 and transient[60] < 1
 batch = rng.standard_normal((16, 50, n_in))
 targets = rng.standard_normal((16, 1))
 truncations = [1, 2, 5, 10, 20, 30, 40]
-truncation_error = {}
+
+
+def truncated_gradient(model, k):
+    """dL/dW_hh when the backward pass stops after k steps."""
+    _, grads = rnn_loss_and_grads(model, batch, targets, truncate=k)
+    return grads.W_hh
+
+
+truncation_error = {}  # gain g -> {truncation length k: relative error}
 for g in (0.5, 1.5):
     model = init_rnn(n_in, n_hidden, recurrent_gain=g, seed=0)
     _, full = rnn_loss_and_grads(model, batch, targets)
-    truncation_error[g] = [relative_error(rnn_loss_and_grads(model, batch, targets, truncate=k)[1].W_hh, full.W_hh)
-                           for k in truncations]
+    truncation_error[g] = {k: relative_error(truncated_gradient(model, k), full.W_hh)
+                           for k in truncations}
 
 fig, ax = plt.subplots()
-for g, color in zip(truncation_error, ["#0072B2", "#D55E00"]):
-    ax.semilogy(truncations, truncation_error[g], "o-", color=color, label=f"g = {g}")
+for g, color in zip(truncation_error, ["#0072B2", "#D55E00"], strict=True):
+    ax.semilogy(truncations, [truncation_error[g][k] for k in truncations], "o-", color=color,
+                label=f"g = {g}")
 ax.set_xlabel("truncation length k (steps)")
 ax.set_ylabel(r"relative error of $\partial L/\partial W_{hh}$")
 ax.legend()
 plt.show()
 for g, errors in truncation_error.items():
-    print(f"g = {g}: relative error of the gradient truncated at k = 10: {errors[3]:.1e}")
-assert truncation_error[0.5][3] < 1e-3 < truncation_error[1.5][3]
-untruncated = rnn_loss_and_grads(model, batch, targets, truncate=50)[1].W_hh  # k = T: nothing is cut
+    print(f"g = {g}: relative error of the gradient truncated at k = 10: {errors[10]:.1e}")
+assert truncation_error[0.5][10] < 1e-3 < truncation_error[1.5][10]
+untruncated = truncated_gradient(model, 50)  # k = T: nothing is cut
 assert relative_error(untruncated, full.W_hh) == 0.0
 
 # %% [markdown]
@@ -349,7 +369,7 @@ assert relative_error(untruncated, full.W_hh) == 0.0
 # - Hand-written BPTT agrees with `tf.GradientTape` to better than $10^{-8}$ (float64),
 #   and with central differences.
 # - The gradient from step $T$ back to step $t$ is carried by
-#   $\prod_k \mathrm{diag}(f'(a_k))\,W_{hh}$; with orthogonal $W_{hh}$ and tanh its norm
+#   $\prod_j \mathrm{diag}(f'(a_j))\,W_{hh}$; with orthogonal $W_{hh}$ and tanh its norm
 #   fell more than a thousandfold between lag 10 and lag 60.
 # - $\lVert \partial h_T/\partial h_0 \rVert \le (\gamma \lambda_1)^T$: below
 #   $\lambda_1 = 1/\gamma$ gradients must vanish. A sigmoid RNN vanished even at $g = 3$.
@@ -383,16 +403,26 @@ answer_03_2 = None  # a number
 gc.check("03.2", answer_03_2)
 
 # %% [markdown]
-# **Exercise 03.3.** Write one step of the backward pass: given
-# $\partial L/\partial h_t$ (a vector `d_h`), the pre-activation $a_t$ and $W_{hh}$,
-# return $\partial L/\partial h_{t-1}$ for a tanh RNN.
+# **Exercise 03.3.** Section 1 wrote the backward step of a tanh RNN. Now write it for a
+# **sigmoid** RNN, $h_t = \sigma(a_t)$, from the state instead of the pre-activation:
+# given $\partial L/\partial h_t$ (a vector `d_h`), the state $h_t$ (`h`) and $W_{hh}$,
+# return $\partial L/\partial h_{t-1}$. Hint: $\sigma'(a_t)$ can be written with $h_t$ alone.
 
 # %%
-def backward_step(d_h, a, W_hh):
+def sigmoid_backward_step(d_h, h, W_hh):
     raise NotImplementedError  # your code here
 
 
-gc.check("03.3", backward_step)
+gc.check("03.3", sigmoid_backward_step)
+
+# %% [markdown]
+# ## References
+#
+# - Pascanu, Mikolov & Bengio (2013), *On the difficulty of training recurrent neural
+#   networks*: the conditions of section 3, $\lambda_1 < 1/\gamma$ (vanishing) and
+#   $\lambda_1 > 1/\gamma$ (necessary for explosion).
+#
+# Full citations: [references](https://github.com/gradcourse/gradcourse/blob/main/docs/references.md).
 
 # %% [markdown]
 # ---

@@ -3,6 +3,9 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gradcourse/gradcourse/blob/main/notebooks/05_exploding_and_clipping.ipynb)
 #
+# Notation: every symbol is defined once for the whole course on the
+# [notation page](https://github.com/gradcourse/gradcourse/blob/main/docs/notation.md).
+#
 # Popular articles hand out `optimizers.Adam(clipnorm=1.0)` as *the* fix for exploding
 # gradients. Two facts get lost. In Keras, `clipnorm` clips **each variable's** gradient
 # on its own, which is not the norm clipping of Pascanu, Mikolov and Bengio (2013);
@@ -32,6 +35,8 @@ import gradcourse as gc  # first: it quiets TensorFlow's start-up logs
 SEED = 0
 gc.setup_notebook(seed=SEED)
 
+import inspect
+
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -55,10 +60,11 @@ from gradcourse.training import default_optimizer, evaluate_mse, fit_compiled
 # ## 1. Make it explode
 #
 # Our model is a `SimpleRNN` with ReLU units whose recurrent matrix starts as the
-# identity times 1.05: an **IRNN** (Le et al. 2015) pushed just past the edge. ReLU does
-# not saturate, and every singular value is 1.05, above the threshold $1/\gamma = 1$ of
-# notebook 03: nothing bounds the state or the gradient. We train it on the adding
-# problem with $T = 30$ using SGD with momentum, close to Pascanu et al.'s setting.
+# identity times a gain $g = 1.05$: an **IRNN** (Le et al. 2015) pushed just past the edge.
+# ReLU does not saturate, and every singular value is 1.05, so $\lambda_1 = 1.05$ is above
+# notebook 03's bound $1/\gamma = 1$: nothing bounds the state or the gradient. We train
+# it on the adding problem with $T = 30$ using SGD with momentum, close to
+# Pascanu et al.'s setting.
 #
 # `with_gradient_logging` wraps a model so that every training step records each
 # variable's gradient norm **before** the optimizer clips it; the `GradientLog` callback
@@ -79,12 +85,14 @@ def irnn():
 
 
 def train_with(clipping=None, threshold=1.0):
-    """Train a fresh IRNN with SGD (lr 0.01, momentum 0.9) and the given clipping; return its log."""
+    """Train a fresh IRNN (SGD, lr 0.01, momentum 0.9) with the given clipping; return its log."""
     model = with_gradient_logging(irnn())
     options = {clipping: threshold} if clipping else {}
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9, **options), loss="mse")
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9, **options),
+                  loss="mse")
     log = GradientLog()
-    model.fit(train.x, train.y, epochs=EPOCHS, batch_size=BATCH, shuffle=False, verbose=0, callbacks=[log])
+    model.fit(train.x, train.y, epochs=EPOCHS, batch_size=BATCH, shuffle=False, verbose=0,
+              callbacks=[log])
     return log
 
 
@@ -97,7 +105,7 @@ x0, y0 = tf.constant(train.x[:BATCH]), tf.constant(train.y[:BATCH])
 model = irnn()
 with tf.GradientTape() as tape:
     loss0 = tf.reduce_mean((model(x0) - y0) ** 2)
-initial_gradients = [g.numpy() for g in tape.gradient(loss0, model.trainable_variables)]
+initial_gradients = [grad.numpy() for grad in tape.gradient(loss0, model.trainable_variables)]
 print(f"at initialisation: loss {float(loss0):.2f} (baseline {baseline:.3f}), "
       f"gradient norm {global_norm(initial_gradients):.0f}")
 assert global_norm(initial_gradients) > 100
@@ -125,7 +133,7 @@ assert log.first_nan_step is not None and log.first_nan_step < 10
 # ## 2. Four runs, same seed and data
 #
 # Now the same model, data and optimizer with each of Keras' clipping options, all with
-# threshold 1.0:
+# threshold $\tau = 1$:
 # - `clipvalue=1.0`: clip every gradient **element** to $[-1, 1]$;
 # - `clipnorm=1.0`: rescale **each variable's** gradient to norm at most 1;
 # - `global_clipnorm=1.0`: rescale **all** gradients together to global norm at most 1
@@ -150,7 +158,8 @@ for name, log in runs.items():
 ax_loss.axhline(baseline, color="gray", ls="--", lw=1.5, label="baseline")
 ax_loss.set_ylim(1e-2, 1e2)  # the unclipped run leaves the plot at once: it ends in NaN
 ax_loss.annotate(f"none: NaN at step {runs['none'].first_nan_step}", xy=(0, 50), xytext=(60, 20),
-                 color=color_for("none"), arrowprops={"arrowstyle": "->", "color": color_for("none")})
+                 color=color_for("none"),
+                 arrowprops={"arrowstyle": "->", "color": color_for("none")})
 ax_loss.set_ylabel("training loss (MSE)")
 ax_norm.set_ylabel("global gradient norm, before clipping")
 for ax in (ax_loss, ax_norm):
@@ -164,14 +173,16 @@ plt.show()
 print(f"{'clipping':>16} | {'final loss':>10} | {'step of NaN':>11} | {'max norm':>9}")
 for name, log in runs.items():
     nan_step = "-" if log.first_nan_step is None else log.first_nan_step
-    print(f"{name:>16} | {final_loss(log):>10.3f} | {nan_step!s:>11} | {np.nanmax(log.global_norms):>9.3g}")
+    print(f"{name:>16} | {final_loss(log):>10.3f} | {nan_step!s:>11} | "
+          f"{np.nanmax(log.global_norms):>9.3g}")
 
 clipped = ("clipvalue", "clipnorm", "global_clipnorm")
 assert runs["none"].first_nan_step is not None  # unclipped: diverges
 assert all(runs[name].first_nan_step is None for name in clipped)
 assert final_loss(runs["global_clipnorm"]) < 0.9 * baseline  # global norm clipping trains
 assert final_loss(runs["global_clipnorm"]) == min(final_loss(runs[name]) for name in clipped)
-assert abs(final_loss(runs["clipvalue"]) - baseline) < 0.1 * baseline  # clipvalue: stuck at the mean
+# clipvalue: stuck at the mean
+assert abs(final_loss(runs["clipvalue"]) - baseline) < 0.1 * baseline
 
 n_parameters = sum(int(np.prod(v.shape)) for v in irnn().trainable_variables)
 print(f"{n_parameters} parameters: clipvalue=1 allows a step of norm up to sqrt({n_parameters}) = "
@@ -194,32 +205,34 @@ assert n_parameters == 1153
 # %% [markdown]
 # ## 3. Geometry: which clipping keeps the direction?
 #
-# A 2-D gradient $g = (3, 0.5)$ and threshold 1. Value clipping gives $(1, 0.5)$: the
-# small component now weighs half as much as the large one, so the direction changes.
-# Norm clipping gives $g / \lVert g \rVert$: shorter, same direction.
+# A 2-D gradient $\nabla L = (3, 0.5)$ and threshold $\tau = 1$. Value clipping gives
+# $(1, 0.5)$: the small component now weighs half as much as the large one, so the
+# direction changes. Norm clipping gives $\tau\,\nabla L / \lVert \nabla L \rVert$:
+# shorter, same direction.
 
 # %%
-g = np.array([3.0, 0.5])
-by_value = clip_by_value([g], 1.0)[0]
-by_norm = clip_by_global_norm([g], 1.0)[0]
+gradient = np.array([3.0, 0.5])
+(by_value,) = clip_by_value([gradient], 1.0)  # a list of one array in, one out
+(by_norm,) = clip_by_global_norm([gradient], 1.0)
 
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
-for vector, name in [(g, "none"), (by_value, "clipvalue"), (by_norm, "global_clipnorm")]:
-    ax.annotate("", xy=vector, xytext=(0, 0), arrowprops={"arrowstyle": "->", "lw": 2.5, "color": color_for(name)})
+for vector, name in [(gradient, "none"), (by_value, "clipvalue"), (by_norm, "global_clipnorm")]:
+    ax.annotate("", xy=vector, xytext=(0, 0),
+                arrowprops={"arrowstyle": "->", "lw": 2.5, "color": color_for(name)})
     ax.text(*(vector + [0.05, 0.05]), name, color=color_for(name), fontsize=12)
 ax.add_patch(plt.Rectangle((-1, -1), 2, 2, fill=False, ls=":", color=color_for("clipvalue")))
 ax.add_patch(plt.Circle((0, 0), 1, fill=False, ls=":", color=color_for("global_clipnorm")))
 ax.set_xlim(-0.3, 3.4)
 ax.set_ylim(-0.3, 1.3)
 ax.set_aspect("equal")
-ax.set_xlabel("$g_1$")
-ax.set_ylabel("$g_2$")
+ax.set_xlabel(r"$(\nabla L)_1$")
+ax.set_ylabel(r"$(\nabla L)_2$")
 plt.show()
 
-print(f"cosine with the original: clipvalue {cosine_similarity([g], [by_value]):.3f}, "
-      f"norm clipping {cosine_similarity([g], [by_norm]):.3f}")
-assert cosine_similarity([g], [by_value]) < 0.99
-assert np.isclose(cosine_similarity([g], [by_norm]), 1.0)
+print(f"cosine with the original: clipvalue {cosine_similarity([gradient], [by_value]):.3f}, "
+      f"norm clipping {cosine_similarity([gradient], [by_norm]):.3f}")
+assert cosine_similarity([gradient], [by_value]) < 0.99
+assert np.isclose(cosine_similarity([gradient], [by_norm]), 1.0)
 
 # %% [markdown]
 # With many variables, Keras' `clipnorm` applies norm clipping to each variable
@@ -231,40 +244,46 @@ each_clipped = clip_each_by_norm(initial_gradients, 1.0)
 jointly_clipped = clip_by_global_norm(initial_gradients, 1.0)
 norms = [np.linalg.norm(grad) for grad in initial_gradients]
 print("per-variable gradient norms:", np.round(norms, 1))
-print(f"cosine with the full gradient: clipnorm {cosine_similarity(initial_gradients, each_clipped):.3f}, "
+print(f"cosine with the full gradient: "
+      f"clipnorm {cosine_similarity(initial_gradients, each_clipped):.3f}, "
       f"global_clipnorm {cosine_similarity(initial_gradients, jointly_clipped):.6f}")
 assert cosine_similarity(initial_gradients, each_clipped) < 0.99
 assert cosine_similarity(initial_gradients, jointly_clipped) > 1 - 1e-9
 
 # %% [markdown]
-# Pascanu et al.'s Algorithm 1 fits in five lines of NumPy. We check it against
+# Pascanu et al.'s Algorithm 1 fits in five lines of NumPy: here is the package's
+# `clip_by_global_norm` we used above, and the `global_norm` it calls. We check it against
 # TensorFlow's `tf.clip_by_global_norm`, and we check what Keras' optimizers really do by
 # taking one SGD step with learning rate 1 (so the step *is* the clipped gradient).
 
 # %%
-def pascanu_clip(grads, threshold):
-    norm = np.sqrt(sum(np.sum(grad**2) for grad in grads))  # one norm for all variables
-    if norm >= threshold:
-        return [threshold / norm * grad for grad in grads]
-    return grads
+print(inspect.getsource(global_norm))
+print(inspect.getsource(clip_by_global_norm))
 
 
-mine = pascanu_clip(initial_gradients, 1.0)
+def all_close(got, expected):
+    """The same arrays, variable by variable, up to float32 round-off."""
+    return all(np.allclose(a, b, rtol=1e-5) for a, b in zip(got, expected, strict=True))
+
+
+ours = clip_by_global_norm(initial_gradients, 1.0)
 theirs, _ = tf.clip_by_global_norm([tf.constant(grad) for grad in initial_gradients], 1.0)
-assert all(np.allclose(a, b.numpy(), rtol=1e-5) for a, b in zip(mine, theirs))
+assert all_close(ours, [grad.numpy() for grad in theirs])
 
 
 def keras_step(**clipping):
     """The update Keras' SGD(learning_rate=1) applies for the IRNN's initial gradient."""
     weights = [tf.Variable(np.zeros_like(grad)) for grad in initial_gradients]
-    keras.optimizers.SGD(learning_rate=1.0, **clipping).apply([tf.constant(grad) for grad in initial_gradients], weights)
+    gradients = [tf.constant(grad) for grad in initial_gradients]
+    keras.optimizers.SGD(learning_rate=1.0, **clipping).apply(gradients, weights)
     return [-w.numpy() for w in weights]
 
 
-assert all(np.allclose(a, b, rtol=1e-5) for a, b in zip(keras_step(clipnorm=1.0), each_clipped))
-assert all(np.allclose(a, b, rtol=1e-5) for a, b in zip(keras_step(global_clipnorm=1.0), jointly_clipped))
-assert all(np.allclose(a, b, rtol=1e-5) for a, b in zip(keras_step(clipvalue=1.0), clip_by_value(initial_gradients, 1.0)))
-print("Keras: clipnorm clips each variable, global_clipnorm is Pascanu's algorithm, clipvalue clips elements.")
+assert all_close(keras_step(clipnorm=1.0), each_clipped)
+assert all_close(keras_step(global_clipnorm=1.0), jointly_clipped)
+assert all_close(keras_step(clipvalue=1.0), clip_by_value(initial_gradients, 1.0))
+print("Keras: clipnorm clips each variable, global_clipnorm is Pascanu's algorithm, "
+      "clipvalue clips elements.")
 
 # %% [markdown]
 # So `Adam(clipnorm=1.0)` from the articles is per-variable clipping. Write
@@ -279,6 +298,8 @@ print("Keras: clipnorm clips each variable, global_clipnorm is Pascanu's algorit
 # choice (half the average), our choice of 1, and thresholds far below.
 
 # %%
+# NBVAL_IGNORE_OUTPUT
+# (an average over a training run: the digits vary between machines and TensorFlow versions)
 average_norm = float(np.mean(runs["global_clipnorm"].global_norms))
 print(f"average gradient norm before clipping: {average_norm:.1f}; "
       f"heuristic range 0.5x-10x: {0.5 * average_norm:.0f} to {10 * average_norm:.0f}")
@@ -298,18 +319,21 @@ threshold_runs[0.1] = train_with("global_clipnorm", 0.1)
 # %%
 # NBVAL_IGNORE_OUTPUT
 # (the asserts below hold on every machine; the digits vary)
-final_by_threshold = [final_loss(threshold_runs[t]) for t in thresholds]
+final_by_threshold = {t: final_loss(threshold_runs[t]) for t in thresholds}
 fig, ax = plt.subplots(figsize=(7, 4))
-ax.semilogx(thresholds, final_by_threshold, "o-", color=color_for("global_clipnorm"))
+ax.semilogx(thresholds, [final_by_threshold[t] for t in thresholds], "o-",
+            color=color_for("global_clipnorm"))
 ax.axhline(baseline, color="gray", ls="--", lw=1.5, label="baseline")
-ax.axvspan(0.5 * average_norm, 10 * average_norm, color="gray", alpha=0.15, label="0.5x-10x average norm")
-ax.set_xlabel("global_clipnorm threshold")
+ax.axvspan(0.5 * average_norm, 10 * average_norm, color="gray", alpha=0.15,
+           label="0.5x-10x average norm")
+ax.set_xlabel(r"global_clipnorm threshold $\tau$")
 ax.set_ylabel("final training loss")
 ax.legend()
 plt.show()
-print({t: round(loss, 3) for t, loss in zip(thresholds, final_by_threshold)})
-assert final_by_threshold[0] > 0.9 * baseline > final_by_threshold[2]  # far too small: training crawls
-assert final_by_threshold[3] > baseline / 2  # half the average norm: no learning here
+print({t: round(loss, 3) for t, loss in final_by_threshold.items()})
+# far too small: training crawls
+assert final_by_threshold[0.01] > 0.9 * baseline > final_by_threshold[1.0]
+assert final_by_threshold[heuristic] > baseline / 2  # half the average norm: no learning here
 
 # %% [markdown]
 # A **far too small** threshold makes every step tiny: after the same 600 steps the
@@ -317,7 +341,7 @@ assert final_by_threshold[3] > baseline / 2  # half the average norm: no learnin
 # heuristic did not work either: with momentum 0.9 and learning rate 0.01, half the
 # average norm already allowed steps large enough to wreck the model, and the best of
 # our thresholds was 1. The reason is that what clipping really bounds is the
-# **step**, $\eta \cdot \text{threshold}$ (times the momentum's amplification): choose the
+# **step**, $\eta\,\tau$ (times the momentum's amplification): choose the
 # threshold together with the learning rate. The average norm is a starting point for a
 # search, not an answer.
 
@@ -325,13 +349,14 @@ assert final_by_threshold[3] > baseline / 2  # half the average norm: no learnin
 # ## 5. Clipping does not cure vanishing
 #
 # Some articles claim clipping also keeps gradients "from becoming too small". It
-# cannot: Algorithm 1 only multiplies by $\text{threshold}/\lVert g\rVert$ when that factor
+# cannot: Algorithm 1 only multiplies by $\tau/\lVert \nabla L\rVert$ when that factor
 # is below one. A small gradient passes through unchanged:
 
 # %%
 tiny = [1e-9 * grad for grad in initial_gradients]
-assert all(np.array_equal(a, b) for a, b in zip(clip_by_global_norm(tiny, 1.0), tiny))
-print(f"a gradient of norm {global_norm(tiny):.1e} after global_clipnorm=1: {global_norm(clip_by_global_norm(tiny, 1.0)):.1e}")
+assert all(np.array_equal(a, b) for a, b in zip(clip_by_global_norm(tiny, 1.0), tiny, strict=True))
+print(f"a gradient of norm {global_norm(tiny):.1e} after global_clipnorm=1: "
+      f"{global_norm(clip_by_global_norm(tiny, 1.0)):.1e}")
 
 # %% [markdown]
 # And the symptom of vanishing stays: a tanh `SimpleRNN` on the adding problem at
@@ -340,10 +365,12 @@ print(f"a gradient of norm {global_norm(tiny):.1e} after global_clipnorm=1: {glo
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-long_train, long_test = adding_problem(10_000, 100, seed=10 * SEED + 3), adding_problem(1_000, 100, seed=10 * SEED + 4)
+long_train = adding_problem(10_000, 100, seed=10 * SEED + 3)
+long_test = adding_problem(1_000, 100, seed=10 * SEED + 4)
 keras.utils.set_random_seed(SEED)
 simple_rnn = build_recurrent_model("SimpleRNN", 100, 2, units=32)
-fit_compiled(simple_rnn, long_train, epochs=8, batch_size=64, optimizer=default_optimizer(1e-2, global_clipnorm=1.0), seed=SEED)
+fit_compiled(simple_rnn, long_train, epochs=8, batch_size=64,
+             optimizer=default_optimizer(1e-2, global_clipnorm=1.0), seed=SEED)
 mse = evaluate_mse(simple_rnn, long_test)
 grads_over_time = input_gradient_norms(simple_rnn, long_test.x[:512], long_test.y[:512])
 print(f"SimpleRNN, T = 100, global_clipnorm=1: test MSE {mse:.3f} (baseline {baseline:.3f}); "
@@ -377,15 +404,19 @@ assert mse > baseline / 2 and grads_over_time[0] / grads_over_time[-1] < 1e-3
 # Replace the placeholder with your answer and run the cell; `gc.show_solution("05.1")`
 # shows a reference solution.
 #
-# **Exercise 05.1.** Write `clip_by_global_norm(grads, max_norm)` for a list of NumPy
-# arrays, as in Pascanu et al.'s Algorithm 1.
+# **Exercise 05.1.** Clipping bounds the gradient; how long can a step get? Keras' `SGD`
+# with learning rate $\eta$ starts from $v = 0$, and at every step sets
+# $v \leftarrow \text{momentum} \cdot v - \eta\,\nabla L$ and adds $v$ to the weights. With
+# `global_clipnorm` $= \tau$, every $\lVert \nabla L \rVert \le \tau$. Write
+# `largest_step(learning_rate, max_norm, momentum, steps)` ($\eta$, $\tau$, the momentum
+# and the number of steps) that returns the largest possible $\lVert v \rVert$.
 
 # %%
-def clip_by_global_norm_exercise(grads, max_norm):
+def largest_step(learning_rate, max_norm, momentum, steps):
     raise NotImplementedError  # your code here
 
 
-gc.check("05.1", clip_by_global_norm_exercise)
+gc.check("05.1", largest_step)
 
 # %% [markdown]
 # **Exercise 05.2.** A model has several weight tensors. Which optimizer setting always
@@ -397,12 +428,23 @@ answer_05_2 = None  # one of the three strings
 gc.check("05.2", answer_05_2)
 
 # %% [markdown]
-# **Exercise 05.3.** The gradient is $g = (3, 4)$ and `global_clipnorm=1.0`. What is its
+# **Exercise 05.3.** The gradient is $\nabla L = (3, 4)$ and `global_clipnorm=1.0`. What is its
 # first component after clipping?
 
 # %%
 answer_05_3 = None  # a number
 gc.check("05.3", answer_05_3)
+
+# %% [markdown]
+# ## References
+#
+# - Pascanu, Mikolov & Bengio (2013), *On the difficulty of training recurrent neural
+#   networks*: norm clipping (their Algorithm 1), the threshold heuristic, and the
+#   training setting section 1 stays close to.
+# - Le, Jaitly & Hinton (2015), *A simple way to initialize recurrent networks of
+#   rectified linear units*: the IRNN.
+#
+# Full citations: [references](https://github.com/gradcourse/gradcourse/blob/main/docs/references.md).
 
 # %% [markdown]
 # ---

@@ -3,6 +3,9 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gradcourse/gradcourse/blob/main/notebooks/06_initializers.ipynb)
 #
+# Notation: every symbol is defined once for the whole course on the
+# [notation page](https://github.com/gradcourse/gradcourse/blob/main/docs/notation.md).
+#
 # Notebook 03 showed that the largest singular value of $W_{hh}$, times the bound
 # $\gamma$ on the activation's derivative, decides whether gradients *must* vanish or
 # *may* explode. An initializer sets that value on step zero. This notebook connects
@@ -35,13 +38,13 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from gradcourse.initializers import gaussian_radius, gaussian_sigma_max, predicted_regime, spectrum_summary
-from gradcourse.models import build_recurrent_model
+from gradcourse.activations import predicted_regime
+from gradcourse.initializers import recurrent_matrix, spectrum_summary
+from gradcourse.matrices import gaussian_radius, gaussian_sigma_max, singular_values
 from gradcourse.plotting import sequential_colors
-from gradcourse.probes import input_gradient_norms
 from gradcourse.rnn import gradient_norm_vs_lag
 from gradcourse.tasks import adding_problem
-from gradcourse.training import default_optimizer, epochs_on_baseline, evaluate_mse, fit_compiled
+from gradcourse.training import epochs_on_baseline, train_and_probe
 
 K = keras.initializers
 
@@ -49,11 +52,12 @@ K = keras.initializers
 # ## 1. Spectra
 #
 # We draw a $128 \times 128$ recurrent matrix from each initializer. For a matrix with
-# i.i.d. entries of standard deviation $s$, random matrix theory predicts a largest
-# singular value of about $2 s \sqrt n$ and a spectral radius of about $s \sqrt n$.
-# Glorot's uniform scheme has $s^2 = 2/(n + n) = 1/n$; He's has $s^2 = 2/n$.
-# `Orthogonal(gain)` (Keras' default for recurrent kernels) has every singular value
-# equal to its gain.
+# i.i.d. entries of standard deviation $s_W$, random matrix theory predicts a largest
+# singular value $\lambda_1 \approx 2 s_W \sqrt n$ and a spectral radius $\rho \approx s_W \sqrt n$.
+# Glorot's uniform scheme (Glorot & Bengio 2010) has $s_W^2 = 2/(n + n) = 1/n$; He's
+# (He et al. 2015) has $s_W^2 = 2/n$. `Orthogonal(gain)` (Keras' default for recurrent
+# kernels; on orthogonal initialisation see Saxe et al. 2014) has every singular value
+# equal to its gain $g$.
 
 # %%
 n = 128
@@ -67,14 +71,15 @@ initializers = {
     "orthogonal 1.5": K.Orthogonal(gain=1.5, seed=SEED),
     "identity": K.Identity(),
 }
-matrices = {name: np.asarray(init((n, n)), dtype=np.float64) for name, init in initializers.items()}
+matrices = {name: recurrent_matrix(init, n) for name, init in initializers.items()}
 spectra = {name: spectrum_summary(W) for name, W in matrices.items()}
-colors = dict(zip(initializers, sequential_colors(len(initializers), "tab10")))
+colors = dict(zip(initializers, sequential_colors(len(initializers), "tab10"), strict=True))
 
 fig, ax = plt.subplots(figsize=(9, 4.5))
 for name, W in matrices.items():
     style = ":" if name == "identity" else "-"  # identity and orthogonal 1 coincide
-    ax.semilogy(np.arange(1, n + 1), np.linalg.svd(W, compute_uv=False), style, color=colors[name], label=name, lw=3)
+    ax.semilogy(np.arange(1, n + 1), singular_values(W), style, color=colors[name], label=name,
+                lw=3)
 ax.set_xlabel("index (largest first)")
 ax.set_ylabel("singular value")
 ax.set_title(f"Singular values of {n} x {n} recurrent matrices")
@@ -84,17 +89,21 @@ plt.show()
 # %%
 # NBVAL_IGNORE_OUTPUT
 # (Keras' random draws may change between versions; the asserts hold)
-print(f"{'initializer':>15} | {'sigma_max':>9} | {'sigma_min':>9} | {'radius':>6}")
+print(f"{'initializer':>15} | {'lambda_1':>9} | {'lambda_n':>9} | {'radius':>6}")
 for name, summary in spectra.items():
-    print(f"{name:>15} | {summary['sigma_max']:>9.3f} | {summary['sigma_min']:>9.2e} | {summary['radius']:>6.3f}")
+    print(f"{name:>15} | {summary['sigma_max']:>9.3f} | {summary['sigma_min']:>9.2e} | "
+          f"{summary['radius']:>6.3f}")
 
 for gain in (0.5, 1, 1.5):
-    singular = np.linalg.svd(matrices[f"orthogonal {gain}"], compute_uv=False)
+    singular = singular_values(matrices[f"orthogonal {gain}"])
     assert np.allclose(singular, gain, rtol=1e-5)  # every singular value equals the gain
-assert np.allclose(np.linalg.svd(matrices["identity"], compute_uv=False), 1.0)
+assert np.allclose(singular_values(matrices["identity"]), 1.0)
 assert np.max(np.abs(matrices["glorot_uniform"])) <= np.sqrt(3 / n)  # tiny entries ...
-assert spectra["glorot_uniform"]["sigma_max"] > 100 * spectra["glorot_uniform"]["sigma_min"]  # ... wide spread
-for name, std in [("glorot_uniform", 1 / np.sqrt(n)), ("he_normal", np.sqrt(2 / n)), ("normal 0.01", 0.01), ("normal 0.3", 0.3)]:
+# ... and a wide spread of singular values
+assert spectra["glorot_uniform"]["sigma_max"] > 100 * spectra["glorot_uniform"]["sigma_min"]
+entry_std = {"glorot_uniform": 1 / np.sqrt(n), "he_normal": np.sqrt(2 / n), "normal 0.01": 0.01,
+             "normal 0.3": 0.3}
+for name, std in entry_std.items():
     assert abs(spectra[name]["sigma_max"] / gaussian_sigma_max(n, std) - 1) < 0.1, name
     assert abs(spectra[name]["radius"] / gaussian_radius(n, std) - 1) < 0.2, name
 
@@ -114,10 +123,11 @@ for name, std in [("glorot_uniform", 1 / np.sqrt(n)), ("he_normal", np.sqrt(2 / 
 
 # %%
 lags = np.arange(101)
-flow = {(name, act): gradient_norm_vs_lag(W, 100, act, seed=SEED) for name, W in matrices.items() for act in ("tanh", "relu")}
+flow = {(name, act): gradient_norm_vs_lag(W, 100, act, seed=SEED)
+        for name, W in matrices.items() for act in ("tanh", "relu")}
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
-for ax, act in zip(axes, ("tanh", "relu")):
+for ax, act in zip(axes, ("tanh", "relu"), strict=True):
     for name in matrices:
         ax.semilogy(lags, np.maximum(flow[name, act], 1e-60), color=colors[name], label=name)
     ax.set_title(act)
@@ -136,8 +146,9 @@ plt.show()
 fig, ax = plt.subplots(figsize=(9, 5))
 for name in matrices:
     for act, marker in (("tanh", "o"), ("relu", "s")):
-        ax.scatter(spectra[name]["sigma_max"], np.log10(max(flow[name, act][100], 1e-300)), marker=marker,
-                   s=90, color=colors[name], edgecolor="black", label=f"{name}" if act == "tanh" else None)
+        ax.scatter(spectra[name]["sigma_max"], np.log10(max(flow[name, act][100], 1e-300)),
+                   marker=marker, s=90, color=colors[name], edgecolor="black",
+                   label=f"{name}" if act == "tanh" else None)
 ax.axvline(1.0, color="black", ls="--", lw=1.5)
 ax.axhline(0.0, color="gray", lw=1)
 ax.set_xscale("log")
@@ -151,10 +162,10 @@ plt.show()
 
 # %%
 for name in matrices:
-    sigma = spectra[name]["sigma_max"]
+    lambda_1 = spectra[name]["sigma_max"]  # the package's name for the largest singular value
     for act in ("tanh", "relu"):
-        if sigma < 1:  # sufficient condition: the gradient must vanish, at least as sigma^T
-            assert np.all(flow[name, act] <= sigma**lags * (1 + 1e-9)), (name, act)
+        if lambda_1 < 1:  # sufficient condition: the gradient must vanish, at least as lambda_1^T
+            assert np.all(flow[name, act] <= lambda_1**lags * (1 + 1e-9)), (name, act)
 assert flow["identity", "relu"][100] > 0.5  # IRNN: the gradient neither vanishes nor explodes
 assert flow["normal 0.3", "relu"][100] > 1e10  # large Gaussian + ReLU: explodes
 assert flow["glorot_uniform", "tanh"][100] < 1e-6 < 1 < spectra["glorot_uniform"]["sigma_max"]
@@ -181,22 +192,27 @@ print(f"glorot_uniform: lambda_1 = {spectra['glorot_uniform']['sigma_max']:.2f},
 #   Gaussian (0.01) and a too-large one (0.3);
 # - the IRNN: ReLU with the identity, and a smaller learning rate ($10^{-3}$), as in Le
 #   et al. (2015);
-# - `LSTM` with and without `unit_forget_bias` (which starts every forget gate's bias at 1).
+# - `LSTM` with and without `unit_forget_bias`, which starts every forget gate's bias at 1
+#   as Jozefowicz et al. (2015) recommend (the forget gate itself comes from Gers et al. 2000).
 #
-# Before training we record the largest singular value of the recurrent kernel and the
+# Before training we record the largest singular value $\lambda_1$ of the recurrent kernel and the
 # gradient ratio $\lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{99}\rVert$.
 
 # %%
 T = 100
-train = adding_problem(8_000, T, seed=10 * SEED + 1)  # a little less than notebook 04: six models to train
+# a little less than notebook 04: six models to train
+train = adding_problem(8_000, T, seed=10 * SEED + 1)
 test = adding_problem(1_000, T, seed=10 * SEED + 2)
 probe = adding_problem(512, T, seed=10 * SEED + 3)
 baseline = train.baseline_mse
+small_gaussian = K.RandomNormal(stddev=0.01, seed=SEED)
+large_gaussian = K.RandomNormal(stddev=0.3, seed=SEED)
 settings = {
     "SimpleRNN, orthogonal": ("SimpleRNN", {}, 1e-2),
-    "SimpleRNN, normal 0.01": ("SimpleRNN", {"recurrent_initializer": K.RandomNormal(stddev=0.01, seed=SEED)}, 1e-2),
-    "SimpleRNN, normal 0.3": ("SimpleRNN", {"recurrent_initializer": K.RandomNormal(stddev=0.3, seed=SEED)}, 1e-2),
-    "IRNN (ReLU, identity)": ("SimpleRNN", {"activation": "relu", "recurrent_initializer": K.Identity()}, 1e-3),
+    "SimpleRNN, normal 0.01": ("SimpleRNN", {"recurrent_initializer": small_gaussian}, 1e-2),
+    "SimpleRNN, normal 0.3": ("SimpleRNN", {"recurrent_initializer": large_gaussian}, 1e-2),
+    "IRNN (ReLU, identity)": ("SimpleRNN",
+                              {"activation": "relu", "recurrent_initializer": K.Identity()}, 1e-3),
     "LSTM, forget bias 1": ("LSTM", {}, 1e-2),
     "LSTM, forget bias 0": ("LSTM", {"unit_forget_bias": False}, 1e-2),
 }
@@ -204,52 +220,56 @@ results = {}
 
 
 def run(setting):
+    """Build, probe at initialisation, train (8 epochs) and evaluate one setting; return its row."""
     cell, options, learning_rate = settings[setting]
-    keras.utils.set_random_seed(SEED)
-    model = build_recurrent_model(cell, T, 2, units=32, **options)
-    recurrent = model.get_layer(cell.lower()).get_weights()[1]  # (32, 32) for SimpleRNN; gates side by side for LSTM
-    grads = input_gradient_norms(model, probe.x, probe.y)
-    losses = fit_compiled(model, train, 8, 64, optimizer=default_optimizer(learning_rate), seed=SEED)
-    sigma_max = spectrum_summary(recurrent)["sigma_max"] if cell == "SimpleRNN" else float("nan")
-    results[setting] = {"cell": cell, "sigma_max": sigma_max,
-                        "ratio_at_init": grads[0] / grads[-1], "losses": losses, "mse": evaluate_mse(model, test)}
-    print(f"{setting:>23}: test MSE {results[setting]['mse']:.4f}; loss per epoch {np.round(losses, 3)}")
+    trained = train_and_probe(cell, train, test, probe, epochs=8, batch_size=64,
+                              learning_rate=learning_rate, units=32, seed=SEED, **options)
+    print(f"{setting:>23}: test MSE {trained.test_mse:.4f}; "
+          f"loss per epoch {np.round(trained.losses, 3)}")
+    # An LSTM's recurrent kernel holds its four gates side by side: no single lambda_1.
+    kernel = trained.recurrent_kernel_at_init
+    lambda_1 = spectrum_summary(kernel)["sigma_max"] if cell == "SimpleRNN" else float("nan")
+    grads = trained.gradient_at_init  # ||dL/dx_t|| for t = 0..99, before training
+    return {"cell": cell, "lambda_1": lambda_1, "ratio_at_init": grads[0] / grads[-1],
+            "losses": trained.losses, "mse": trained.test_mse}
 
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 # (training logs vary between machines)
 for setting in ("SimpleRNN, orthogonal", "SimpleRNN, normal 0.01"):
-    run(setting)
+    results[setting] = run(setting)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-run("SimpleRNN, normal 0.3")
+results["SimpleRNN, normal 0.3"] = run("SimpleRNN, normal 0.3")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-run("IRNN (ReLU, identity)")
+results["IRNN (ReLU, identity)"] = run("IRNN (ReLU, identity)")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-run("LSTM, forget bias 1")
+results["LSTM, forget bias 1"] = run("LSTM, forget bias 1")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-run("LSTM, forget bias 0")
+results["LSTM, forget bias 0"] = run("LSTM, forget bias 0")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 # (the asserts below hold on every machine; the digits vary)
 print(f"{'setting':>23} | {'test MSE':>8} | {'vs baseline':>11} | epochs on baseline")
 for setting, r in results.items():
-    print(f"{setting:>23} | {r['mse']:>8.4f} | {r['mse'] / baseline:>10.1%} | {epochs_on_baseline(r['losses'], baseline)}")
+    print(f"{setting:>23} | {r['mse']:>8.4f} | {r['mse'] / baseline:>10.1%} | "
+          f"{epochs_on_baseline(r['losses'], baseline)}")
 
 for setting in ("SimpleRNN, orthogonal", "SimpleRNN, normal 0.01", "SimpleRNN, normal 0.3"):
     assert results[setting]["mse"] > baseline / 2, setting  # no tanh SimpleRNN learns T = 100
 assert results["IRNN (ReLU, identity)"]["mse"] < 0.3 * baseline  # the IRNN does
 assert results["LSTM, forget bias 1"]["mse"] < 0.01
-lstm_bias, lstm_no_bias = (epochs_on_baseline(results[s]["losses"], baseline) for s in ("LSTM, forget bias 1", "LSTM, forget bias 0"))
+lstm_bias, lstm_no_bias = (epochs_on_baseline(results[s]["losses"], baseline)
+                            for s in ("LSTM, forget bias 1", "LSTM, forget bias 0"))
 assert lstm_no_bias > lstm_bias  # without the forget bias, the LSTM sits on the baseline longer
 
 # %% [markdown]
@@ -272,18 +292,20 @@ assert lstm_no_bias > lstm_bias  # without the forget bias, the LSTM sits on the
 # NBVAL_IGNORE_OUTPUT
 # (measured on trained models: the digits vary between machines)
 forget_gate_start = {"LSTM, forget bias 1": 1 / (1 + np.exp(-1)), "LSTM, forget bias 0": 0.5}
-print(f"{'setting':>23} | {'lambda_1':>8} | {'predicted regime':>22} | {'|dL/dx_0|/|dL/dx_99|':>20} | trained")
+print(f"{'setting':>23} | {'lambda_1':>8} | {'predicted regime':>22} | "
+      f"{'|dL/dx_0|/|dL/dx_99|':>20} | trained")
 for setting, r in results.items():
     if r["cell"] == "LSTM":
-        regime = f"f = {forget_gate_start[setting]:.2f}: f^100 = {forget_gate_start[setting] ** 100:.0e}"
-        sigma = "-"
+        f = forget_gate_start[setting]
+        regime = f"f = {f:.2f}: f^100 = {f**100:.0e}"
+        lambda_1 = "-"
     else:
-        regime, sigma = predicted_regime(r["sigma_max"]), f"{r['sigma_max']:.2f}"
+        regime, lambda_1 = predicted_regime(r["lambda_1"]), f"{r['lambda_1']:.2f}"
     trained = "yes" if r["mse"] < baseline / 2 else "no"
-    print(f"{setting:>23} | {sigma:>8} | {regime:>22} | {r['ratio_at_init']:>20.1e} | {trained}")
+    print(f"{setting:>23} | {lambda_1:>8} | {regime:>22} | {r['ratio_at_init']:>20.1e} | {trained}")
 
-assert predicted_regime(results["SimpleRNN, normal 0.01"]["sigma_max"]) == "vanishes"
-assert predicted_regime(results["IRNN (ReLU, identity)"]["sigma_max"]) == "edge"
+assert predicted_regime(results["SimpleRNN, normal 0.01"]["lambda_1"]) == "vanishes"
+assert predicted_regime(results["IRNN (ReLU, identity)"]["lambda_1"]) == "edge"
 assert results["SimpleRNN, normal 0.01"]["ratio_at_init"] < 1e-10
 assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.1  # the IRNN's gradient reaches step 0
 
@@ -301,8 +323,8 @@ assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.1  # the IRNN's gra
 # ## Summary
 #
 # - Orthogonal and identity matrices have every singular value equal to their gain
-#   (asserted); Gaussian-type initializers follow $\lambda_1 \approx 2 s\sqrt n$ and
-#   $\rho \approx s\sqrt n$ within 10-20%, so glorot has $\lambda_1 \approx 2$ at any width.
+#   (asserted); Gaussian-type initializers follow $\lambda_1 \approx 2 s_W\sqrt n$ and
+#   $\rho \approx s_W\sqrt n$ within 10-20%, so glorot has $\lambda_1 \approx 2$ at any width.
 # - With $\lambda_1 < 1$ the gradient vanished at least as $\lambda_1^T$ (asserted for
 #   tanh and ReLU); above 1 it exploded (large Gaussian, ReLU) or vanished (glorot, tanh).
 # - The identity with ReLU kept $\lVert\partial h_{100}/\partial h_0\rVert$ above 0.5, and the
@@ -317,7 +339,7 @@ assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.1  # the IRNN's gra
 # reference solution.
 #
 # **Exercise 06.1.** A 256-unit recurrent matrix is drawn from
-# `RandomNormal(stddev=s)`. About which $s$ puts its largest singular value at 1?
+# `RandomNormal(stddev=s_W)`. About which $s_W$ puts its largest singular value $\lambda_1$ at 1?
 
 # %%
 answer_06_1 = None  # a number
@@ -333,6 +355,19 @@ gc.check("06.1", answer_06_1)
 # %%
 answer_06_2 = None  # "A", "B" or "C"
 gc.check("06.2", answer_06_2)
+
+# %% [markdown]
+# ## References
+#
+# - Pascanu, Mikolov & Bengio (2013), *On the difficulty of training recurrent neural
+#   networks*: the conditions on $\lambda_1$ and $\gamma$ behind sections 2 and 4.
+# - Glorot & Bengio (2010) and He et al. (2015): `glorot_uniform` and `he_normal`.
+# - Saxe, McClelland & Ganguli (2014): orthogonal initialisation.
+# - Le, Jaitly & Hinton (2015): the IRNN (ReLU, identity recurrent matrix).
+# - Gers, Schmidhuber & Cummins (2000): the forget gate; Jozefowicz, Zaremba & Sutskever
+#   (2015): its bias of 1 (`unit_forget_bias`).
+#
+# Full citations: [references](https://github.com/gradcourse/gradcourse/blob/main/docs/references.md).
 
 # %% [markdown]
 # ---

@@ -23,6 +23,7 @@ def course_notebooks(folder: Path = HERE.parent / "notebooks") -> list[Path]:
     """The lessons, notebooks/NN_name.ipynb: not Untitled.ipynb, not checkpoints."""
     return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
 
+
 SANITIZE_FILE = HERE / "nbval_sanitize.cfg"
 CELL_TIMEOUT_SECONDS = 120
 
@@ -55,7 +56,8 @@ def main(notebooks: list[str]) -> int:
             f"--nbval-cell-timeout={CELL_TIMEOUT_SECONDS}",
             f"--nbval-sanitize-with={SANITIZE_FILE}",
             f"--rootdir={workdir}",
-            "-p", "no:cacheprovider",
+            "-p",
+            "no:cacheprovider",
             "-ra",
             *copies,
         ]

@@ -16,13 +16,15 @@ GRADS = [np.array([[3.0, -4.0], [0.5, 0.0]]), np.array([12.0, -0.1])]
 
 
 def test_global_norm_matches_tensorflow():
-    assert global_norm(GRADS) == pytest.approx(float(tf.linalg.global_norm([tf.constant(g) for g in GRADS])))
+    assert global_norm(GRADS) == pytest.approx(
+        float(tf.linalg.global_norm([tf.constant(g) for g in GRADS]))
+    )
 
 
 def test_clip_by_global_norm_matches_tensorflow_and_keeps_direction():
     clipped = clip_by_global_norm(GRADS, 2.0)
     expected, _ = tf.clip_by_global_norm([tf.constant(g) for g in GRADS], 2.0)
-    for a, b in zip(clipped, expected):
+    for a, b in zip(clipped, expected, strict=True):
         np.testing.assert_allclose(a, b.numpy(), rtol=1e-12)
     assert global_norm(clipped) == pytest.approx(2.0)
     assert cosine_similarity(GRADS, clipped) == pytest.approx(1.0)
@@ -31,12 +33,12 @@ def test_clip_by_global_norm_matches_tensorflow_and_keeps_direction():
 def test_small_gradients_are_never_scaled_up():
     small = [1e-6 * g for g in GRADS]
     for clip in (clip_by_global_norm, clip_each_by_norm):
-        for a, b in zip(clip(small, 1.0), small):
+        for a, b in zip(clip(small, 1.0), small, strict=True):
             np.testing.assert_array_equal(a, b)
 
 
 def test_clip_each_by_norm_matches_tensorflow_per_variable():
-    for a, g in zip(clip_each_by_norm(GRADS, 1.0), GRADS):
+    for a, g in zip(clip_each_by_norm(GRADS, 1.0), GRADS, strict=True):
         np.testing.assert_allclose(a, tf.clip_by_norm(tf.constant(g), 1.0).numpy(), rtol=1e-12)
     assert cosine_similarity(GRADS, clip_each_by_norm(GRADS, 1.0)) < 0.99
 
@@ -47,18 +49,28 @@ def test_clip_by_value_is_elementwise():
     np.testing.assert_array_equal(clipped[0], [[1.0, -1.0], [0.5, 0.0]])
 
 
-@pytest.mark.parametrize("option, ours", [("clipnorm", clip_each_by_norm), ("global_clipnorm", clip_by_global_norm),
-                                          ("clipvalue", clip_by_value)])
+@pytest.mark.parametrize(
+    "option, ours",
+    [
+        ("clipnorm", clip_each_by_norm),
+        ("global_clipnorm", clip_by_global_norm),
+        ("clipvalue", clip_by_value),
+    ],
+)
 def test_keras_optimizers_clip_as_documented(option, ours):
     weights = [tf.Variable(np.zeros_like(g)) for g in GRADS]
-    keras.optimizers.SGD(learning_rate=1.0, **{option: 1.0}).apply([tf.constant(g) for g in GRADS], weights)
-    for w, expected in zip(weights, ours(GRADS, 1.0)):
+    keras.optimizers.SGD(learning_rate=1.0, **{option: 1.0}).apply(
+        [tf.constant(g) for g in GRADS], weights
+    )
+    for w, expected in zip(weights, ours(GRADS, 1.0), strict=True):
         np.testing.assert_allclose(-w.numpy(), expected, rtol=1e-6)
 
 
 def _tiny_model():
     inputs = keras.Input(shape=(3,))
-    return keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(4, activation="tanh")(inputs)))
+    return keras.Model(
+        inputs, keras.layers.Dense(1)(keras.layers.Dense(4, activation="tanh")(inputs))
+    )
 
 
 def test_gradient_log_records_every_step_before_clipping():

@@ -57,7 +57,10 @@ def test_specific_hints_for_common_mistakes():
     assert "w" in grade("01.1", 1 - math.tanh(0.5) ** 2).message
     assert "1 - tanh(a)^2" in grade("01.1", 2 * (1 - 0.25)).message
     assert "still just above" in grade("01.2", 65).message
-    assert "recurrent weight" in grade("01.3", lambda w, s: float(np.prod(1 - np.asarray(s) ** 2))).message
+    assert (
+        "no factor w"
+        in grade("01.3", lambda w, s, t: float(np.prod(w * (1 - s[t - 1 :] ** 2)))).message
+    )
 
 
 def test_stub_function_counts_as_not_attempted():
@@ -68,13 +71,16 @@ def test_stub_function_counts_as_not_attempted():
 
 
 def test_a_crashing_answer_is_reported():
-    feedback = grade("01.3", lambda w, s: 1 / 0)
+    feedback = grade("01.3", lambda w, s, t: 1 / 0)
     assert feedback.status == "hint" and "ZeroDivisionError" in feedback.message
 
 
 def test_check_prints_one_line(capsys):
     gc.check("01.2", None)
-    assert capsys.readouterr().out.strip() == "[01.2] Not attempted yet: replace the placeholder with your answer."
+    assert (
+        capsys.readouterr().out.strip()
+        == "[01.2] Not attempted yet: replace the placeholder with your answer."
+    )
 
 
 @pytest.mark.parametrize("key, error", [(12, TypeError), ("99.9", ValueError)])

@@ -2,17 +2,14 @@ import keras
 import numpy as np
 import pytest
 
-from gradcourse.initializers import (
-    gaussian_radius,
-    gaussian_sigma_max,
-    predicted_regime,
-    recurrent_matrix,
-    spectrum_summary,
-)
+from gradcourse.initializers import recurrent_matrix, spectrum_summary
+from gradcourse.matrices import gaussian_radius, gaussian_sigma_max
 
 
 def test_orthogonal_and_identity_spectra():
-    summary = spectrum_summary(recurrent_matrix(keras.initializers.Orthogonal(gain=1.5, seed=0), 64))
+    summary = spectrum_summary(
+        recurrent_matrix(keras.initializers.Orthogonal(gain=1.5, seed=0), 64)
+    )
     assert summary["sigma_max"] == pytest.approx(1.5) and summary["sigma_min"] == pytest.approx(1.5)
     assert summary["radius"] == pytest.approx(1.5)
     np.testing.assert_array_equal(recurrent_matrix("identity", 5), np.eye(5))
@@ -20,16 +17,11 @@ def test_orthogonal_and_identity_spectra():
 
 @pytest.mark.parametrize("stddev", [0.01, 0.3])
 def test_gaussian_spectra_follow_random_matrix_theory(stddev):
-    summary = spectrum_summary(recurrent_matrix(keras.initializers.RandomNormal(stddev=stddev, seed=1), 256))
+    summary = spectrum_summary(
+        recurrent_matrix(keras.initializers.RandomNormal(stddev=stddev, seed=1), 256)
+    )
     assert summary["sigma_max"] == pytest.approx(gaussian_sigma_max(256, stddev), rel=0.1)
     assert summary["radius"] == pytest.approx(gaussian_radius(256, stddev), rel=0.15)
-
-
-def test_predicted_regime():
-    assert predicted_regime(0.5) == "vanishes"
-    assert predicted_regime(1.0) == "edge"
-    assert predicted_regime(2.0) == "may explode"
-    assert predicted_regime(3.0, gamma=0.25) == "vanishes"
 
 
 @pytest.mark.parametrize(
@@ -38,9 +30,6 @@ def test_predicted_regime():
         (lambda: recurrent_matrix("no_such_initializer", 3), ValueError),
         (lambda: recurrent_matrix("orthogonal", 0), ValueError),
         (lambda: spectrum_summary(np.zeros((2, 3))), ValueError),
-        (lambda: gaussian_sigma_max(10, -1.0), ValueError),
-        (lambda: predicted_regime(1.0, gamma=0.0), ValueError),
-        (lambda: predicted_regime("1"), TypeError),
     ],
 )
 def test_bad_input_is_rejected(call, error):

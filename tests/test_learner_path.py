@@ -73,11 +73,20 @@ def test_litter_is_ignored_by_git(path):
 
 
 def test_lessons_are_not_ignored_by_git():
-    for path in ("notebooks/01_chain_rule.ipynb", "notebooks/01_chain_rule.py", "gradcourse/__init__.py"):
-        assert subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT).returncode == 1
+    for path in (
+        "notebooks/01_chain_rule.ipynb",
+        "notebooks/01_chain_rule.py",
+        "gradcourse/__init__.py",
+    ):
+        assert (
+            subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT).returncode
+            == 1
+        )
 
 
-@pytest.mark.parametrize("version, ok", [((3, 9), False), ((3, 10), True), ((3, 13, 1), True), ((3, 14), False)])
+@pytest.mark.parametrize(
+    "version, ok", [((3, 9), False), ((3, 10), True), ((3, 13, 1), True), ((3, 14), False)]
+)
 def test_bootstrap_supported_range(version, ok):
     assert bootstrap.supported(version) is ok
 
@@ -92,5 +101,7 @@ def test_bootstrap_refuses_an_explicit_unsupported_python_with_a_clear_message(m
 
 def test_bootstrap_falls_back_to_a_supported_python_on_path(monkeypatch):
     monkeypatch.setattr(bootstrap.sys, "version_info", (3, 14, 0, "final", 0))
-    monkeypatch.setattr(bootstrap.shutil, "which", lambda name: "/usr/bin/" + name if name == "python3.12" else None)
+    monkeypatch.setattr(
+        bootstrap.shutil, "which", lambda name: "/usr/bin/" + name if name == "python3.12" else None
+    )
     assert bootstrap.choose_creator(explicit=False) == "/usr/bin/python3.12"

@@ -42,7 +42,9 @@ def _healthy_history(records: int = 20) -> MonitorHistory:
 
 def test_a_healthy_history_flags_nothing():
     assert not any(v.flagged for v in diagnose(_healthy_history()))
-    assert report(_healthy_history()).startswith("diagnosis: no gradient problem found (monitor overhead 11%")
+    assert report(_healthy_history()).startswith(
+        "diagnosis: no gradient problem found (monitor overhead 11%"
+    )
 
 
 def test_an_injected_nan_is_named_first_with_its_step():
@@ -61,6 +63,9 @@ def test_a_spike_against_the_post_transient_median():
     norms[12] = SPIKE_FACTOR * 1.3  # 10x a median of about 1.1
     verdict = _verdicts(history)["exploding gradients"]
     assert verdict.flagged and "1 of 20" in verdict.evidence
+    history.clipping = "global_clipnorm=1"  # clipped spikes cannot blow up a step
+    verdict = _verdicts(history)["exploding gradients"]
+    assert not verdict.flagged and "bounded by global_clipnorm=1" in verdict.evidence
     assert list(spikes(norms)) == [12]  # the transient is not a spike
     assert post_transient_median([100, 1, 1, 3]) == 1.0
 
@@ -68,10 +73,13 @@ def test_a_spike_against_the_post_transient_median():
 def test_a_vanishing_curve_uses_the_last_recorded_epoch():
     history = _healthy_history()
     history.gradient_over_time[5] = np.geomspace(1e-9, 1.0, 30)
-    verdict = _verdicts(history)["vanishing over time"]
+    verdict = _verdicts(history)["gradient over time: vanishing"]
     assert verdict.flagged and "epoch 5" in verdict.evidence and "1e-09" in verdict.evidence
     history.gradient_over_time[6] = np.geomspace(10 * VANISHING_RATIO, 1.0, 30)
-    assert not _verdicts(history)["vanishing over time"].flagged
+    assert not _verdicts(history)["gradient over time"].flagged
+    history.gradient_over_time[7] = np.geomspace(1e5, 1.0, 30)  # early steps dominate: growth
+    verdict = _verdicts(history)["gradient over time: growing"]
+    assert verdict.flagged and "notebook 03" in verdict.remedy
 
 
 def test_a_saturated_layer_is_named():
@@ -79,9 +87,14 @@ def test_a_saturated_layer_is_named():
     history.saturation["lstm/f gate"] = [0.1, SATURATED_FRACTION + 0.2]
     verdict = _verdicts(history)["saturation"]
     assert verdict.flagged and "lstm/f gate 70%" in verdict.evidence
+    history.saturation["rnn/h (relu)"] = [0.99]
+    verdict = _verdicts(history)["saturation"]
+    assert verdict.flagged and "dead" in verdict.evidence and "dead ReLU" in verdict.remedy
 
 
-@pytest.mark.parametrize("ratio, flagged, word", [(1e-7, True, "raise"), (1e-3, False, ""), (0.5, True, "lower")])
+@pytest.mark.parametrize(
+    "ratio, flagged, word", [(1e-7, True, "raise"), (1e-3, False, ""), (0.5, True, "lower")]
+)
 def test_update_ratios(ratio, flagged, word):
     history = _healthy_history()
     history.update_ratios = [np.array([ratio])] * 20
@@ -141,16 +154,25 @@ def test_the_monitor_records_a_plain_fit():
     assert history.steps == list(range(0, 16, 2)) and history.steps_per_epoch == 8
     assert len(history.global_norms) == len(history.update_ratios) == 8
     assert history.variable_norms[0].shape == (len(model.trainable_variables),)
-    assert sorted(key.split("/", 1)[1] for key in history.saturation) == ["f gate", "i gate", "o gate"]
+    assert sorted(key.split("/", 1)[1] for key in history.saturation) == [
+        "f gate",
+        "i gate",
+        "o gate",
+    ]
     assert sorted(history.gradient_over_time) == [0, 2]
     assert history.gradient_over_time[0].shape == (8,)
     assert all(0 < r < 1 for r in np.concatenate(history.update_ratios))
-    assert history.first_nonfinite_step is None and 0 < history.monitor_seconds < history.training_seconds
+    assert (
+        history.first_nonfinite_step is None
+        and 0 < history.monitor_seconds < history.training_seconds
+    )
 
 
 def test_the_monitor_catches_an_explosion_and_stops():
     data, probe = adding_problem(256, 8, seed=1), adding_problem(32, 8, seed=2)
-    model = _model("SimpleRNN", activation="relu", recurrent_initializer=keras.initializers.Identity(gain=3.0))
+    model = _model(
+        "SimpleRNN", activation="relu", recurrent_initializer=keras.initializers.Identity(gain=3.0)
+    )
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=10.0), loss="mse")
     monitor = GradientMonitor(probe.x, probe.y, every=1)
     model.fit(data.x, data.y, epochs=5, batch_size=32, verbose=0, callbacks=[monitor])
@@ -171,4 +193,31 @@ def test_the_monitor_rejects_what_it_cannot_watch():
         dense.fit(probe.x, probe.y, verbose=0, callbacks=[GradientMonitor(probe.x, probe.y)])
     wrong_length = adding_problem(8, 5, seed=2)
     with pytest.raises(ValueError, match="probe_x"):
-        _model("GRU").fit(probe.x, probe.y, verbose=0, callbacks=[GradientMonitor(wrong_length.x, wrong_length.y)])
+        _model("GRU").fit(
+            probe.x, probe.y, verbose=0, callbacks=[GradientMonitor(wrong_length.x, wrong_length.y)]
+        )
+
+
+@pytest.mark.parametrize("cell", ["GRU", "LSTM"])
+def test_gates_recomputed_at_once_match_a_step_by_step_run(cell):
+    from gradcourse.probes import lstm_gate_activations
+
+    model = _model(cell)
+    layer = model.layers[0]
+    x = np.random.default_rng(2).normal(size=(3, 8, 2))
+    states = recurrent_states(layer, x)
+    if cell == "LSTM":
+        by_steps = lstm_gate_activations(layer, x)
+        for gate in ("i", "f", "o"):
+            np.testing.assert_allclose(states[gate], by_steps[gate], atol=1e-5)
+        return
+    kernel, recurrent, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
+    h, units = np.zeros((3, 6)), 6
+    for t in range(8):  # Keras' GRU equations, one step at a time
+        a, b = x[:, t] @ kernel + bias[0], h @ recurrent + bias[1]
+        z = 1 / (1 + np.exp(-(a[:, :units] + b[:, :units])))
+        r = 1 / (1 + np.exp(-(a[:, units:2 * units] + b[:, units:2 * units])))
+        h = z * h + (1 - z) * np.tanh(a[:, 2 * units:] + r * b[:, 2 * units:])
+        np.testing.assert_allclose(states["z"][:, t], z, atol=1e-5)
+        np.testing.assert_allclose(states["r"][:, t], r, atol=1e-5)
+        np.testing.assert_allclose(states["h"][:, t], h, atol=1e-5)

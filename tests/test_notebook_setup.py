@@ -39,7 +39,9 @@ def test_not_in_colab_here():
     assert gc.in_colab() is False
 
 
-@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "seed, error", [(-1, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError)]
+)
 def test_bad_seed(seed, error):
     with pytest.raises(error):
         gc.setup_notebook(seed=seed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from pathlib import Path
@@ -29,7 +30,9 @@ def _cells(notebook) -> list[tuple[str, str]]:
 
 def test_there_are_notebooks_and_no_orphans():
     assert SCRIPTS, "no notebook scripts found"
-    built = {p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")}  # lessons; Untitled.ipynb is not one
+    built = {
+        p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")
+    }  # lessons; Untitled.ipynb is not one
     assert built == {p.stem for p in SCRIPTS}, "every script needs its .ipynb and vice versa"
 
 
@@ -38,7 +41,8 @@ def test_notebook_matches_its_script(script):
     stored = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
     expected = jupytext.read(script)
     assert _cells(stored) == _cells(expected), (
-        f"{script.name} and its .ipynb differ: rebuild with `make notebooks NB={script.relative_to(ROOT)}`"
+        f"{script.name} and its .ipynb differ: rebuild with `make notebooks "
+        f"NB={script.relative_to(ROOT)}`"
     )
 
 
@@ -79,13 +83,17 @@ def test_skeleton(script):
     assert "gc.setup_notebook(" in text
     assert len(re.findall(r"gc\.check\(", text)) >= 2, "2-4 exercises with checkers"
     assert len(re.findall(r"^\s*assert ", text, flags=re.M)) >= 5, "claims must be asserted"
-    code = "\n".join(cell.source for cell in jupytext.read(script).cells if cell.cell_type == "code")
+    code = "\n".join(
+        cell.source for cell in jupytext.read(script).cells if cell.cell_type == "code"
+    )
     assert "input_shape=" not in code and "tensorflow.keras" not in code  # Keras 3 idioms
 
 
 def test_notebooks_link_to_the_next_one():
-    for current, following in zip(SCRIPTS, SCRIPTS[1:]):
-        assert f"({following.stem}.ipynb)" in current.read_text(), f"{current.name} should link to {following.name}"
+    for current, following in itertools.pairwise(SCRIPTS):
+        assert f"({following.stem}.ipynb)" in current.read_text(), (
+            f"{current.name} should link to {following.name}"
+        )
 
 
 def test_readme_lists_every_notebook_with_a_badge():
@@ -100,7 +108,9 @@ def test_nbval_markers_are_recognised(script):
     # is silently ignored, and the cell's output is then compared after all.
     for number, line in enumerate(script.read_text().splitlines(), start=1):
         if "NBVAL_" in line:
-            assert re.fullmatch(r"\s*# NBVAL_[A-Z_]+", line), f"{script.name}:{number}: put the reason on its own line"
+            assert re.fullmatch(r"\s*# NBVAL_[A-Z_]+", line), (
+                f"{script.name}:{number}: put the reason on its own line"
+            )
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)

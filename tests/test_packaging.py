@@ -35,7 +35,9 @@ def test_wheel_holds_every_subpackage_and_module(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert len(_source_packages()) >= 2  # gradcourse and gradcourse.exercises at least
     for package in _source_packages():
-        assert f"{package.replace('.', '/')}/__init__.py" in names, f"{package} is missing from the wheel"
+        assert f"{package.replace('.', '/')}/__init__.py" in names, (
+            f"{package} is missing from the wheel"
+        )
     for module in PACKAGE.rglob("*.py"):
         assert str(module.relative_to(ROOT)) in names, f"{module.name} is missing from the wheel"
 
@@ -50,7 +52,9 @@ def test_wheel_version_is_pyprojects(wheel):
 
 
 def _run_python(code: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_import_gradcourse_loads_no_tensorflow(tmp_path):

@@ -42,7 +42,11 @@ def test_input_gradient_norms_match_a_hand_tape():
         tape.watch(x_tf)
         loss = tf.reduce_mean((model(x_tf) - y) ** 2)
     grad = tape.gradient(loss, x_tf).numpy()
-    np.testing.assert_allclose(norms, np.linalg.norm(grad.reshape(5, 6, 2).transpose(1, 0, 2).reshape(6, -1), axis=1), rtol=1e-5)
+    np.testing.assert_allclose(
+        norms,
+        np.linalg.norm(grad.reshape(5, 6, 2).transpose(1, 0, 2).reshape(6, -1), axis=1),
+        rtol=1e-5,
+    )
 
 
 def test_lstm_gates_reproduce_the_layer_output():
@@ -53,7 +57,9 @@ def test_lstm_gates_reproduce_the_layer_output():
     layer_output = keras.Model(model.input, model.get_layer("lstm").output)(x).numpy()
     np.testing.assert_allclose(gates["h"][:, -1], layer_output, atol=1e-5)
     assert np.all((gates["f"] > 0) & (gates["f"] < 1))
-    np.testing.assert_allclose(gates["c"][:, 1], gates["f"][:, 1] * gates["c"][:, 0] + gates["i"][:, 1] * gates["g"][:, 1])
+    np.testing.assert_allclose(
+        gates["c"][:, 1], gates["f"][:, 1] * gates["c"][:, 0] + gates["i"][:, 1] * gates["g"][:, 1]
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,9 +67,19 @@ def test_lstm_gates_reproduce_the_layer_output():
     [
         (lambda: probe_layers("model", np.zeros((2, 4)), np.zeros((2, 1))), TypeError),
         (lambda: probe_layers(_mlp(), np.zeros((2, 4)), np.zeros((3, 1))), ValueError),
-        (lambda: input_gradient_norms(build_recurrent_model("GRU", 3, 2, 2), np.zeros((2, 2)), np.zeros((2, 1))), ValueError),
+        (
+            lambda: input_gradient_norms(
+                build_recurrent_model("GRU", 3, 2, 2), np.zeros((2, 2)), np.zeros((2, 1))
+            ),
+            ValueError,
+        ),
         (lambda: lstm_gate_activations(keras.layers.Dense(3), np.zeros((1, 2, 2))), TypeError),
-        (lambda: lstm_gate_activations(build_recurrent_model("LSTM", 3, 2, 2).get_layer("lstm"), np.zeros((1, 3, 5))), ValueError),
+        (
+            lambda: lstm_gate_activations(
+                build_recurrent_model("LSTM", 3, 2, 2).get_layer("lstm"), np.zeros((1, 3, 5))
+            ),
+            ValueError,
+        ),
         (lambda: layer_table("probe", "tanh"), TypeError),
     ],
 )

@@ -33,13 +33,19 @@ def test_environment_installs_the_package_with_every_extra_through_pip():
 
 
 def test_environment_lists_no_dependency_of_its_own():
-    conda_names = {d.split(">")[0].split("=")[0].split("<")[0] for d in ENVIRONMENT["dependencies"] if isinstance(d, str)}
+    conda_names = {
+        d.split(">")[0].split("=")[0].split("<")[0]
+        for d in ENVIRONMENT["dependencies"]
+        if isinstance(d, str)
+    }
     assert conda_names == {"python", "pip"}
     assert ENVIRONMENT["channels"] == ["conda-forge"]
 
 
 def test_python_range_agrees():
-    python = next(d for d in ENVIRONMENT["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    python = next(
+        d for d in ENVIRONMENT["dependencies"] if isinstance(d, str) and d.startswith("python")
+    )
     floor = re.search(r">=\s*([\d.]+)", python).group(1)
     assert PYPROJECT["project"]["requires-python"] == f">={floor}"
     # The bootstrap's supported range, the classifiers and conda's cap say the same.
@@ -49,7 +55,9 @@ def test_python_range_agrees():
     low, high = bootstrap.SUPPORTED
     assert floor == f"{low[0]}.{low[1]}"
     assert f"<{high[0]}.{high[1] + 1}" in python
-    classifiers = {c.rsplit(" :: ", 1)[1] for c in PYPROJECT["project"]["classifiers"] if "Python :: 3." in c}
+    classifiers = {
+        c.rsplit(" :: ", 1)[1] for c in PYPROJECT["project"]["classifiers"] if "Python :: 3." in c
+    }
     assert classifiers == {f"3.{minor}" for minor in range(low[1], high[1] + 1)}
 
 
@@ -62,7 +70,11 @@ def test_dependencies_have_floors_only():
 def test_ci_runs_exactly_the_readme_test_command_then_the_colab_stack_job():
     readme = (ROOT / "README.md").read_text()
     assert "```bash\nmake test\n```" in readme
-    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    ci = [
+        line
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert ci[-2:] == ["make test", "make test-colab"]
 
 
@@ -78,4 +90,6 @@ def test_colab_pins_are_dated_and_admitted_by_the_floors():
     for requirement in PYPROJECT["project"]["dependencies"]:
         name, floor = re.fullmatch(r"([\w-]+)>=([\d.]+)", requirement).groups()
         have = tuple(int(p) for p in pinned[name].split(".")[:2])
-        assert tuple(int(p) for p in floor.split(".")[:2]) <= have, f"{requirement} excludes Colab's {pinned[name]}"
+        assert tuple(int(p) for p in floor.split(".")[:2]) <= have, (
+            f"{requirement} excludes Colab's {pinned[name]}"
+        )

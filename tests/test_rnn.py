@@ -27,12 +27,18 @@ def _problem(seed=0, batch=4, steps=6, n_in=3, n_hidden=5, n_out=2):
 
 
 def _tf_loss_and_grads(params, x, y, activation):
-    f = {"tanh": tf.tanh, "sigmoid": tf.sigmoid, "relu": tf.nn.relu, "linear": tf.identity}[activation]
+    f = {"tanh": tf.tanh, "sigmoid": tf.sigmoid, "relu": tf.nn.relu, "linear": tf.identity}[
+        activation
+    ]
     weights = {name: tf.Variable(value) for name, value in params.as_dict().items()}
     with tf.GradientTape() as tape:
         h = tf.zeros((x.shape[0], params.hidden_size), dtype=tf.float64)
         for t in range(x.shape[1]):
-            h = f(x[:, t] @ tf.transpose(weights["W_xh"]) + h @ tf.transpose(weights["W_hh"]) + weights["b"])
+            h = f(
+                x[:, t] @ tf.transpose(weights["W_xh"])
+                + h @ tf.transpose(weights["W_hh"])
+                + weights["b"]
+            )
         y_hat = h @ tf.transpose(weights["W_hy"]) + weights["b_y"]
         loss = 0.5 * tf.reduce_sum((y_hat - y) ** 2) / x.shape[0]
     return float(loss), tape.gradient(loss, weights)
@@ -53,10 +59,16 @@ def test_bptt_matches_finite_differences(activation):
     params, x, y = _problem(seed=1)
     _, grads = rnn_loss_and_grads(params, x, y, activation)
     for name in ("W_hh", "W_xh", "b"):
-        def loss_of(value, name=name):
-            return rnn_loss_and_grads(RNNParams(**(params.as_dict() | {name: value})), x, y, activation)[0]
 
-        assert relative_error(getattr(grads, name), numerical_gradient(loss_of, getattr(params, name))) < 1e-7
+        def loss_of(value, name=name):
+            return rnn_loss_and_grads(
+                RNNParams(**(params.as_dict() | {name: value})), x, y, activation
+            )[0]
+
+        assert (
+            relative_error(getattr(grads, name), numerical_gradient(loss_of, getattr(params, name)))
+            < 1e-7
+        )
 
 
 def test_truncation_keeps_only_recent_steps():
@@ -80,7 +92,10 @@ def test_state_jacobian_matches_tensorflow():
     with tf.GradientTape() as tape:
         h = h0
         for t in range(5):
-            h = tf.tanh(tf.constant(x[:, t] @ params.W_xh.T + params.b) + tf.matmul(h, tf.constant(params.W_hh.T)))
+            h = tf.tanh(
+                tf.constant(x[:, t] @ params.W_xh.T + params.b)
+                + tf.matmul(h, tf.constant(params.W_hh.T))
+            )
     jacobian_tf = tape.jacobian(h, h0).numpy()[0, :, 0, :]
     assert relative_error(jacobians[5], jacobian_tf) < 1e-12
     np.testing.assert_allclose(jacobian_norms(params.W_hh, pre[0])[0], 1.0)
@@ -107,10 +122,26 @@ def test_pascanu_bound_holds(activation, gamma):
         (lambda: rnn_forward("params", np.zeros((1, 2, 3))), TypeError),
         (lambda: rnn_forward(init_rnn(3, 4), np.zeros((2, 3))), ValueError),
         (lambda: rnn_forward(init_rnn(3, 4), np.zeros((1, 2, 5))), ValueError),
-        (lambda: rnn_forward(init_rnn(3, 4), np.zeros((1, 2, 3)), activation="softplus"), ValueError),
-        (lambda: rnn_loss_and_grads(init_rnn(3, 4), np.zeros((1, 2, 3)), np.zeros((2, 1))), ValueError),
-        (lambda: rnn_loss_and_grads(init_rnn(3, 4), np.zeros((1, 2, 3)), np.zeros((1, 1)), truncate=0), ValueError),
-        (lambda: RNNParams(np.zeros((4, 3)), np.zeros((4, 5)), np.zeros(4), np.zeros((1, 4)), np.zeros(1)), ValueError),
+        (
+            lambda: rnn_forward(init_rnn(3, 4), np.zeros((1, 2, 3)), activation="softplus"),
+            ValueError,
+        ),
+        (
+            lambda: rnn_loss_and_grads(init_rnn(3, 4), np.zeros((1, 2, 3)), np.zeros((2, 1))),
+            ValueError,
+        ),
+        (
+            lambda: rnn_loss_and_grads(
+                init_rnn(3, 4), np.zeros((1, 2, 3)), np.zeros((1, 1)), truncate=0
+            ),
+            ValueError,
+        ),
+        (
+            lambda: RNNParams(
+                np.zeros((4, 3)), np.zeros((4, 5)), np.zeros(4), np.zeros((1, 4)), np.zeros(1)
+            ),
+            ValueError,
+        ),
         (lambda: state_jacobians(np.zeros((3, 3)), np.zeros((5, 4))), ValueError),
         (lambda: gradient_norm_vs_lag(np.eye(3), 0), ValueError),
     ],

@@ -19,7 +19,11 @@ def test_adding_problem_structure():
 
 
 def test_adding_problem_is_seeded():
-    a, b, c = adding_problem(10, 8, seed=1), adding_problem(10, 8, seed=1), adding_problem(10, 8, seed=2)
+    a, b, c = (
+        adding_problem(10, 8, seed=1),
+        adding_problem(10, 8, seed=1),
+        adding_problem(10, 8, seed=2),
+    )
     np.testing.assert_array_equal(a.x, b.x)
     assert not np.array_equal(a.x, c.x)
 
@@ -53,13 +57,19 @@ def test_builder_makes_a_recurrent_regressor(cell):
 
 
 def test_builder_passes_layer_arguments():
-    model = build_recurrent_model("SimpleRNN", 5, 1, units=4, activation="relu", recurrent_initializer="identity")
+    model = build_recurrent_model(
+        "SimpleRNN", 5, 1, units=4, activation="relu", recurrent_initializer="identity"
+    )
     np.testing.assert_allclose(model.get_layer("simplernn").get_weights()[1], np.eye(4))
 
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [({"cell": "Transformer"}, ValueError), ({"units": 0}, ValueError), ({"length": "10"}, TypeError)],
+    [
+        ({"cell": "Transformer"}, ValueError),
+        ({"units": 0}, ValueError),
+        ({"length": "10"}, TypeError),
+    ],
 )
 def test_builder_rejects_bad_input(kwargs, error):
     arguments = {"cell": "LSTM", "length": 5, "features": 2} | kwargs
@@ -80,20 +90,53 @@ def test_fit_compiled_learns_a_short_adding_problem():
 def test_fit_compiled_stops_at_a_non_finite_loss_and_evaluation_reports_nan():
     keras.utils.set_random_seed(0)
     train, test = adding_problem(256, 5, seed=1), adding_problem(64, 5, seed=2)
-    model = build_recurrent_model("SimpleRNN", 5, 2, units=8, activation="linear",
-                                  recurrent_initializer=keras.initializers.Orthogonal(gain=50.0))
-    losses = fit_compiled(model, train, epochs=3, batch_size=32, optimizer=keras.optimizers.SGD(learning_rate=10.0))
+    model = build_recurrent_model(
+        "SimpleRNN",
+        5,
+        2,
+        units=8,
+        activation="linear",
+        recurrent_initializer=keras.initializers.Orthogonal(gain=50.0),
+    )
+    losses = fit_compiled(
+        model, train, epochs=3, batch_size=32, optimizer=keras.optimizers.SGD(learning_rate=10.0)
+    )
     assert len(losses) < 3 and not np.isfinite(losses[-1])
     assert np.isnan(evaluate_mse(model, test))
 
 
 def test_train_and_probe_repeats_with_the_same_seed_and_learns():
-    train, test, probe = adding_problem(1000, 6, seed=1), adding_problem(200, 6, seed=2), adding_problem(64, 6, seed=3)
-    runs = [train_and_probe("GRU", train, test, probe, epochs=3, batch_size=50, units=8, seed=4) for _ in range(2)]
+    train, test, probe = (
+        adding_problem(1000, 6, seed=1),
+        adding_problem(200, 6, seed=2),
+        adding_problem(64, 6, seed=3),
+    )
+    runs = [
+        train_and_probe("GRU", train, test, probe, epochs=3, batch_size=50, units=8, seed=4)
+        for _ in range(2)
+    ]
     assert runs[0].losses == runs[1].losses
     np.testing.assert_array_equal(runs[0].gradient_at_init, runs[1].gradient_at_init)
     assert runs[0].gradient_at_init.shape == (6,) and np.all(runs[0].gradient_at_init > 0)
     assert runs[0].test_mse < test.baseline_mse and runs[0].seconds > 0
+    assert runs[0].recurrent_kernel_at_init.shape == (8, 3 * 8)  # GRU: three gates side by side
+
+
+def test_train_and_probe_keeps_the_recurrent_kernel_it_started_from():
+    data = adding_problem(64, 4, seed=1)
+    run = train_and_probe(
+        "SimpleRNN",
+        data,
+        data,
+        data,
+        epochs=1,
+        batch_size=32,
+        units=3,
+        recurrent_initializer=keras.initializers.Identity(),
+    )
+    np.testing.assert_array_equal(run.recurrent_kernel_at_init, np.eye(3))
+    trained = run.model.get_layer("simplernn").cell.recurrent_kernel.numpy()
+    assert not np.array_equal(trained, np.eye(3))  # the model holds the trained matrix
 
 
 @pytest.mark.parametrize(

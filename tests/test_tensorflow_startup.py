@@ -2,14 +2,18 @@
 
 from gradcourse._tensorflow import filter_startup_log
 
-PREAMBLE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+PREAMBLE = (
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+)
 INFO = "I0000 00:00:1795317909.682430    6590 cudart_stub.cc:31] Could not find cuda drivers on your machine.\n"
 INFO_WITH_CONTINUATION = (
     "I0000 00:00:1795317909.833447    6590 cpu_feature_guard.cc:227] This TensorFlow binary is optimized.\n"
     "To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow.\n"
 )
 NO_GPU = "E0000 00:00:1795317913.253692    6590 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error\n"
-REAL_ERROR = "E0000 00:00:1795317913.253692    6590 something.cc:1] could not open the file you asked for\n"
+REAL_ERROR = (
+    "E0000 00:00:1795317913.253692    6590 something.cc:1] could not open the file you asked for\n"
+)
 
 
 def test_startup_noise_is_dropped():

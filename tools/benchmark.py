@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import nbformat
-
 from notebook_exec import execute_alone
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -37,18 +36,27 @@ def main(paths: list[str]) -> int:
         print(json.dumps(measure_one(Path(paths[1]))))
         return 0
     notebooks = [Path(p) for p in paths] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    print(f"{'notebook':<34} {'seconds':>8} {'peak MiB':>9}  (budget {BUDGET_SECONDS} s, {os.cpu_count()} CPUs)")
+    print(
+        f"{'notebook':<34} {'seconds':>8} {'peak MiB':>9}  (budget {BUDGET_SECONDS} s, "
+        f"{os.cpu_count()} CPUs)"
+    )
     total, over_budget = 0.0, []
     for notebook in notebooks:
         result = subprocess.run(
-            [sys.executable, __file__, "--one", str(notebook)], check=True, capture_output=True, text=True
+            [sys.executable, __file__, "--one", str(notebook)],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         row = json.loads(result.stdout.strip().splitlines()[-1])
         total += row["seconds"]
         flag = "  OVER BUDGET" if row["seconds"] > BUDGET_SECONDS else ""
         if flag:
             over_budget.append(row["notebook"])
-        print(f"{row['notebook']:<34} {row['seconds']:>8.1f} {row['peak_mib']:>9.0f}{flag}", flush=True)
+        print(
+            f"{row['notebook']:<34} {row['seconds']:>8.1f} {row['peak_mib']:>9.0f}{flag}",
+            flush=True,
+        )
     print(f"{'total':<34} {total:>8.1f}")
     return 1 if over_budget else 0
 

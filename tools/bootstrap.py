@@ -23,7 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-SUPPORTED = ((3, 10), (3, 13))  # TensorFlow publishes wheels for these (keep in step with pyproject)
+# TensorFlow publishes wheels for these (keep in step with pyproject)
+SUPPORTED = ((3, 10), (3, 13))
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
@@ -54,7 +55,10 @@ def supported_range():
 
 def interpreter_info(python):
     """(version tuple, real path of the executable) of ``python``, or None if it does not run."""
-    code = "import sys, os; print(sys.version_info[0], sys.version_info[1], sys.version_info[2]); print(os.path.realpath(sys.executable))"
+    code = (
+        "import sys, os; print(sys.version_info[0], sys.version_info[1], sys.version_info[2]); "
+        "print(os.path.realpath(sys.executable))"
+    )
     try:
         out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
@@ -79,15 +83,19 @@ def choose_creator(explicit):
     if supported(here):
         return sys.executable
     if explicit:
-        fail("gradcourse supports Python %s (TensorFlow has no wheels for others); PYTHON=%s is %s.\n"
-             "  Install a supported Python, then run e.g.: make lab PYTHON=python3.12"
-             % (supported_range(), sys.executable, version_text(here)))
+        fail(
+            "gradcourse supports Python %s (TensorFlow has no wheels for others);\n"
+            "  PYTHON=%s is %s. Install a supported Python, then run e.g.:\n"
+            "  make lab PYTHON=python3.12" % (supported_range(), sys.executable, version_text(here))
+        )
     fallback = newest_supported_on_path()
     if fallback is None:
-        fail("gradcourse supports Python %s (TensorFlow has no wheels for others); python3 here is %s\n"
-             "  and no python3.10 ... python3.13 is on PATH. Install one (python.org, your package\n"
-             "  manager, pyenv or conda), then run e.g.: make lab PYTHON=python3.12"
-             % (supported_range(), version_text(here)))
+        fail(
+            "gradcourse supports Python %s (TensorFlow has no wheels for others); python3 here\n"
+            "  is %s and no python3.10 ... python3.13 is on PATH. Install one (python.org,\n"
+            "  your package manager, pyenv or conda), then run e.g.: make lab PYTHON=python3.12"
+            % (supported_range(), version_text(here))
+        )
     say("python3 is %s, outside %s: using %s" % (version_text(here), supported_range(), fallback))
     return fallback
 
@@ -108,14 +116,18 @@ def digest(paths):
 
 
 def package_files():
-    return sorted(p for p in (ROOT / "gradcourse").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return sorted(
+        p for p in (ROOT / "gradcourse").rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
 
 
 def venv_is_healthy():
     """True if .venv/ has a Python that runs and a working pip (a half-built venv has neither)."""
     if not VENV_PYTHON.exists():
         return False
-    check = subprocess.run([str(VENV_PYTHON), "-m", "pip", "--version"], capture_output=True, timeout=120)
+    check = subprocess.run(
+        [str(VENV_PYTHON), "-m", "pip", "--version"], capture_output=True, timeout=120
+    )
     return check.returncode == 0
 
 
@@ -124,22 +136,31 @@ def create_venv(creator):
     made = subprocess.run([creator, "-m", "venv", str(VENV)])
     if made.returncode != 0 or not venv_is_healthy():
         shutil.rmtree(VENV, ignore_errors=True)
-        fail("could not create a virtual environment with %s.\n"
-             "  On Debian/Ubuntu install the venv module first: sudo apt install python3-venv\n"
-             "  (or python3.X-venv for your version), then run the command again." % creator)
+        fail(
+            "could not create a virtual environment with %s.\n"
+            "  On Debian/Ubuntu install the venv module first: sudo apt install python3-venv\n"
+            "  (or python3.X-venv for your version), then run the command again." % creator
+        )
 
 
 def pip(*args):
     command = [str(VENV_PYTHON), "-m", "pip", "--disable-pip-version-check", *args]
     if subprocess.run(command, cwd=str(ROOT)).returncode != 0:
-        fail("pip failed: " + " ".join(args) + "\n  Fix the error above (network? disk space?) and run the command again.")
+        fail(
+            "pip failed: "
+            + " ".join(args)
+            + "\n  Fix the error above (network? disk space?) and run the command again."
+        )
 
 
 def install(full):
     # A stale build/ from an earlier in-tree build can carry deleted modules into the wheel.
     shutil.rmtree(ROOT / "build", ignore_errors=True)
     if full:
-        say("installing gradcourse and its dependencies into .venv/ (the first time downloads TensorFlow, ~600 MB)")
+        say(
+            "installing gradcourse and its dependencies into .venv/ (the first time downloads "
+            "TensorFlow, ~600 MB)"
+        )
         pip("install", "--quiet", "--upgrade", "pip")
         pip("install", "--quiet", EXTRAS)
     else:
@@ -155,8 +176,10 @@ def main(argv):
         say(".venv/ is incomplete or broken: rebuilding it")
         shutil.rmtree(VENV)
     elif VENV.exists() and explicit and stamp.get("python") != os.path.realpath(sys.executable):
-        say(".venv/ was built with %s; PYTHON asks for %s: rebuilding it"
-            % (stamp.get("python", "another Python"), os.path.realpath(sys.executable)))
+        say(
+            ".venv/ was built with %s; PYTHON asks for %s: rebuilding it"
+            % (stamp.get("python", "another Python"), os.path.realpath(sys.executable))
+        )
         shutil.rmtree(VENV)
     if not VENV.exists():
         creator = choose_creator(explicit)
@@ -164,9 +187,13 @@ def main(argv):
         stamp = {"python": interpreter_info(creator)[1]}
     info = interpreter_info(VENV_PYTHON)
     if info is None or not supported(info[0]):
-        fail(".venv/ runs Python %s, outside %s: delete .venv/ and run again with PYTHON=python3.12"
-             % (version_text(info[0]) if info else "?", supported_range()))
-    wanted = dict(stamp, pyproject=digest([ROOT / "pyproject.toml"]), package=digest(package_files()))
+        fail(
+            ".venv/ runs Python %s, outside %s: delete .venv/ and run again with PYTHON=python3.12"
+            % (version_text(info[0]) if info else "?", supported_range())
+        )
+    wanted = dict(
+        stamp, pyproject=digest([ROOT / "pyproject.toml"]), package=digest(package_files())
+    )
     if stamp.get("pyproject") != wanted["pyproject"]:
         install(full=True)
     elif stamp.get("package") != wanted["package"]:

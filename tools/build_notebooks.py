@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import nbformat
-
 from notebook_exec import execute_alone, notebook_from_script, stderr_outputs
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -28,7 +27,9 @@ def build(script: Path) -> float:
 
 
 def main(paths: list[str]) -> int:
-    scripts = [Path(p).with_suffix(".py") for p in paths] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    scripts = [Path(p).with_suffix(".py") for p in paths] or sorted(
+        NOTEBOOKS.glob("[0-9][0-9]_*.py")
+    )
     for script in scripts:
         print(f"building {script.name} ...", flush=True)
         print(f"  done in {build(script.resolve()):.1f} s", flush=True)

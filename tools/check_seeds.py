@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 from nbclient.exceptions import CellExecutionError
-
 from notebook_exec import execute_alone, notebook_with_seed
 
 
@@ -32,9 +31,14 @@ def main(argv: list[str]) -> int:
             except CellExecutionError as error:
                 failures += 1
                 text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # drop terminal colours
-                failing = [line.strip() for line in text.splitlines() if re.match(r"\s*-+>\s*\d+", line)]
+                failing = [
+                    line.strip() for line in text.splitlines() if re.match(r"\s*-+>\s*\d+", line)
+                ]
                 outcome = "FAILED at: " + (failing[-1] if failing else text.splitlines()[-1])
-            print(f"{script.stem} seed {seed}: {outcome} ({time.perf_counter() - start:.0f} s)", flush=True)
+            print(
+                f"{script.stem} seed {seed}: {outcome} ({time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
     return 1 if failures else 0
 
 

@@ -1,4 +1,5 @@
-"""The learner's path, tested: a regular wheel in a fresh venv with Colab's stack, nbval on every notebook.
+"""The learner's path, tested: a regular wheel in a fresh venv with Colab's stack, nbval on
+every notebook.
 
     python tools/colab_stack.py [--keep]
 
@@ -48,10 +49,15 @@ def find_python(version: str) -> str | None:
     """An interpreter of ``version`` (e.g. "3.13"): on PATH, or in pyenv's versions."""
     candidates = [shutil.which(f"python{version}")]
     pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"), reverse=True)
+    candidates += sorted(
+        glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"), reverse=True
+    )
     for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"],
-                               capture_output=True, text=True)
+        probe = subprocess.run(
+            [candidate, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        )
         if probe.returncode == 0 and probe.stdout.strip() == version:
             return candidate
     return None
@@ -65,13 +71,26 @@ def run(*command, **kwargs) -> None:
 def build_wheel(workdir: Path) -> Path:
     """Build the wheel from a copy of the tracked sources (no stale build/ or caches)."""
     source = workdir / "source"
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
     for name in filter(None, tracked.decode().split("\0")):
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-        "--wheel-dir", workdir / "dist", source, stdout=subprocess.DEVNULL)
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "--wheel-dir",
+        workdir / "dist",
+        source,
+        stdout=subprocess.DEVNULL,
+    )
     (wheel,) = (workdir / "dist").glob("gradcourse-*.whl")
     return wheel
 
@@ -83,8 +102,11 @@ def main(argv: list[str]) -> int:
     version, pins = read_pins()
     python = find_python(version)
     if python is None:
-        print(f"SKIPPED the Colab-stack job: no Python {version} with venv found (PATH, pyenv). "
-              f"Install Python {version} to run it.", flush=True)
+        print(
+            f"SKIPPED the Colab-stack job: no Python {version} with venv found (PATH, pyenv). "
+            f"Install Python {version} to run it.",
+            flush=True,
+        )
         return 0
     start = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="gradcourse-colab-"))
@@ -97,14 +119,19 @@ def main(argv: list[str]) -> int:
         run(*pip, "--upgrade", "pip")
         # The pins are requirements, so the wheel cannot move them: pip fails on a conflict.
         run(*pip, *pins, str(wheel), *TEST_TOOLS)
-        check = ("import sys, gradcourse, importlib.metadata as m; "
-                 "assert 'site-packages' in gradcourse.__file__, gradcourse.__file__; "
-                 "assert 'tensorflow' not in sys.modules; "
-                 f"pins = {pins!r}; "
-                 "bad = [p for p in pins if m.version(p.split('==')[0]) != p.split('==')[1]]; "
-                 "assert not bad, bad; "
-                 "print('Colab stack:', sys.version.split()[0], *pins, 'gradcourse', gradcourse.__version__)")
-        run(venv_python, "-c", check, cwd=workdir)  # cwd: not the repository, so the wheel is imported
+        check = (
+            "import sys, gradcourse, importlib.metadata as m; "
+            "assert 'site-packages' in gradcourse.__file__, gradcourse.__file__; "
+            "assert 'tensorflow' not in sys.modules; "
+            f"pins = {pins!r}; "
+            "bad = [p for p in pins if m.version(p.split('==')[0]) != p.split('==')[1]]; "
+            "assert not bad, bad; "
+            "print('Colab stack:', sys.version.split()[0], *pins, 'gradcourse', "
+            "gradcourse.__version__)"
+        )
+        run(
+            venv_python, "-c", check, cwd=workdir
+        )  # cwd: not the repository, so the wheel is imported
         run(venv_python, ROOT / "tests" / "nbval_isolated.py")
         print(f"Colab-stack job passed in {time.perf_counter() - start:.0f} s", flush=True)
         return 0

@@ -41,14 +41,19 @@ def reset(target: Path, number: str) -> Path:
     matches = [nb for nb in course_notebooks() if nb.name.startswith(f"{number}_")]
     if len(number) != 2 or not number.isdigit() or len(matches) != 1:
         known = ", ".join(nb.name[:2] for nb in course_notebooks())
-        raise SystemExit(f"reset needs a notebook number, e.g. NB=01 (one of {known}); got {number!r}")
+        raise SystemExit(
+            f"reset needs a notebook number, e.g. NB=01 (one of {known}); got {number!r}"
+        )
     copy = target / matches[0].name
     if copy.exists():
         backups = target / "backups"
         backups.mkdir(parents=True, exist_ok=True)
         kept = backups / f"{copy.stem}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
         shutil.move(str(copy), kept)
-        print(f"your previous copy is in {kept.relative_to(ROOT) if kept.is_relative_to(ROOT) else kept}")
+        print(
+            "your previous copy is in "
+            f"{kept.relative_to(ROOT) if kept.is_relative_to(ROOT) else kept}"
+        )
     shutil.copy2(matches[0], copy)
     print(f"{copy.name}: fresh copy of the course's notebook")
     return copy
@@ -57,7 +62,9 @@ def reset(target: Path, number: str) -> Path:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("target", type=Path)
-    parser.add_argument("--reset", metavar="NN", help="replace your copy of notebook NN by the course's")
+    parser.add_argument(
+        "--reset", metavar="NN", help="replace your copy of notebook NN by the course's"
+    )
     args = parser.parse_args(argv)
     target = args.target if args.target.is_absolute() else ROOT / args.target
     if args.reset is not None:

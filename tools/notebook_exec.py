@@ -37,7 +37,7 @@ def execute_alone(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def stderr_outputs(notebook: nbformat.NotebookNode) -> list[str]:
-    """One line per code cell that wrote to stderr (readers see it in red): cell number and start."""
+    """One line per code cell that wrote to stderr (readers see it in red): number and start."""
     found = []
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     for number, cell in enumerate(code_cells, start=1):
@@ -50,8 +50,16 @@ def stderr_outputs(notebook: nbformat.NotebookNode) -> list[str]:
 def notebook_with_seed(script: Path, seed: int) -> nbformat.NotebookNode:
     """The notebook of ``script`` with its ``SEED = 0`` line set to ``seed``."""
     notebook = notebook_from_script(script)
-    lines = [cell for cell in notebook.cells if cell.cell_type == "code" and "\nSEED = 0\n" in f"\n{cell.source}\n"]
+    lines = [
+        cell
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "\nSEED = 0\n" in f"\n{cell.source}\n"
+    ]
     if len(lines) != 1:
-        raise ValueError(f"{script.name} must define SEED = 0 in exactly one code cell to be re-seeded")
-    lines[0].source = f"\n{lines[0].source}\n".replace("\nSEED = 0\n", f"\nSEED = {int(seed)}\n").strip("\n")
+        raise ValueError(
+            f"{script.name} must define SEED = 0 in exactly one code cell to be re-seeded"
+        )
+    lines[0].source = f"\n{lines[0].source}\n".replace(
+        "\nSEED = 0\n", f"\nSEED = {int(seed)}\n"
+    ).strip("\n")
     return notebook

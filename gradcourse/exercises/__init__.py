@@ -1,5 +1,19 @@
-"""Exercises of every notebook, with graders and reference solutions."""
+"""Exercises of every notebook, with graders and reference solutions.
 
+One module per notebook, named after it (``nb01_chain_rule`` holds the exercises 01.x):
+importing a module registers its exercises.
+"""
+
+# Imported for their side effect, registering the exercises of each notebook.
+from gradcourse.exercises import (  # noqa: F401
+    nb01_chain_rule,
+    nb02_saturation,
+    nb03_bptt,
+    nb04_lstm,
+    nb05_clipping,
+    nb06_initializers,
+    nb07_diagnose,
+)
 from gradcourse.exercises.core import (
     Exercise,
     Feedback,
@@ -10,12 +24,12 @@ from gradcourse.exercises.core import (
     show_solution,
 )
 
-# Importing each notebook's module registers its exercises.
-from gradcourse.exercises import chain_rule  # noqa: E402,F401  (01)
-from gradcourse.exercises import saturation  # noqa: E402,F401  (02)
-from gradcourse.exercises import bptt  # noqa: E402,F401  (03)
-from gradcourse.exercises import lstm  # noqa: E402,F401  (04)
-from gradcourse.exercises import clipping  # noqa: E402,F401  (05)
-from gradcourse.exercises import initializers  # noqa: E402,F401  (06)
-
-__all__ = ["Exercise", "Feedback", "all_exercises", "check", "get_exercise", "grade", "show_solution"]
+__all__ = [
+    "Exercise",
+    "Feedback",
+    "all_exercises",
+    "check",
+    "get_exercise",
+    "grade",
+    "show_solution",
+]

@@ -27,7 +27,9 @@ class Feedback(NamedTuple):
     message: str
 
 
-NOT_ATTEMPTED = Feedback("not attempted", "Not attempted yet: replace the placeholder with your answer.")
+NOT_ATTEMPTED = Feedback(
+    "not attempted", "Not attempted yet: replace the placeholder with your answer."
+)
 CORRECT = "Correct!"
 
 
@@ -82,7 +84,9 @@ def grade(key: str, answer: Any) -> Feedback:
         return exercise.grade(answer)
     except NotImplementedError:
         return NOT_ATTEMPTED
-    except Exception as error:  # graders report a learner's own errors; this is a last guard for the notebook
+    except (
+        Exception
+    ) as error:  # graders report a learner's own errors; this is a last guard for the notebook
         return Feedback("hint", f"Could not grade this answer ({type(error).__name__}: {error}).")
 
 
@@ -123,14 +127,21 @@ def _within(value: float, target: float, tolerance: float) -> bool:
 
 
 def near(target: float, digits: int = 3) -> Callable[[float], bool]:
-    """A hint predicate: true within half a unit of the last of ``digits`` significant digits of ``target``,
-    i.e. for ``target`` correctly rounded (a learner's rounded wrong answer still gets its hint)."""
+    """A hint predicate: true within half a unit of the last of ``digits`` significant digits
+    of ``target``, i.e. for ``target`` correctly rounded (a learner's rounded wrong answer
+    still gets its hint)."""
     tolerance = half_unit(target, digits)
     return lambda value: _within(value, target, tolerance)
 
 
-def number_grader(expected: float, digits: int = 3, *, tolerance: float | None = None,
-                  whole: bool = False, hints: Sequence[Hint] = ()) -> Callable[[Any], Feedback]:
+def number_grader(
+    expected: float,
+    digits: int = 3,
+    *,
+    tolerance: float | None = None,
+    whole: bool = False,
+    hints: Sequence[Hint] = (),
+) -> Callable[[Any], Feedback]:
     """Grade a single number; a wrong one gets the first matching hint.
 
     By default an answer is correct within half a unit of the last of ``digits``
@@ -139,8 +150,11 @@ def number_grader(expected: float, digits: int = 3, *, tolerance: float | None =
     tolerance; ``whole`` requires exactly ``expected`` (a count).
     """
     expected = require_float("expected", expected)
-    more_precisely = ("compute it more precisely." if tolerance is not None
-                      else f"check the last digits ({digits} significant digits are needed).")
+    more_precisely = (
+        "compute it more precisely."
+        if tolerance is not None
+        else f"check the last digits ({digits} significant digits are needed)."
+    )
     if whole:
         if not expected.is_integer():
             raise ValueError(f"whole=True needs a whole expected value, got {expected}")
@@ -169,8 +183,9 @@ def number_grader(expected: float, digits: int = 3, *, tolerance: float | None =
     return grade_number
 
 
-def choice_grader(expected: str, choices: Sequence[str],
-                  hints: dict[str, str] | None = None) -> Callable[[Any], Feedback]:
+def choice_grader(
+    expected: str, choices: Sequence[str], hints: dict[str, str] | None = None
+) -> Callable[[Any], Feedback]:
     """Grade a multiple-choice answer given as one of ``choices`` (case-insensitive)."""
     normalized = {choice.lower(): choice for choice in choices}
     hints = {key.lower(): value for key, value in (hints or {}).items()}
@@ -183,13 +198,19 @@ def choice_grader(expected: str, choices: Sequence[str],
         answer = answer.strip().lower()
         if answer == expected.lower():
             return Feedback("correct", CORRECT)
-        return Feedback("hint", f"Not yet: {hints.get(answer, 'think again about the evidence above.')}")
+        return Feedback(
+            "hint", f"Not yet: {hints.get(answer, 'think again about the evidence above.')}"
+        )
 
     return grade_choice
 
 
-def function_grader(reference: Callable, cases: Sequence[tuple], rtol: float = 1e-6,
-                    hints: Sequence[FunctionHint] = ()) -> Callable[[Any], Feedback]:
+def function_grader(
+    reference: Callable,
+    cases: Sequence[tuple],
+    rtol: float = 1e-6,
+    hints: Sequence[FunctionHint] = (),
+) -> Callable[[Any], Feedback]:
     """Grade a function by comparing it with ``reference`` on argument tuples ``cases``.
 
     Every call gets its own deep copy of the arguments, so an answer that writes into
@@ -218,16 +239,24 @@ def function_grader(reference: Callable, cases: Sequence[tuple], rtol: float = 1
             except Exception as error:  # the learner's own bug: report it as theirs
                 return Feedback("hint", f"Your function raised {type(error).__name__}: {error}")
             if not _unchanged(given, args):
-                return Feedback("hint", "Not yet: your function changed its input arrays in place; "
-                                        "leave them unchanged and return new arrays.")
+                return Feedback(
+                    "hint",
+                    "Not yet: your function changed its input arrays in place; "
+                    "leave them unchanged and return new arrays.",
+                )
             if got is None:
-                return Feedback("hint", "Not yet: your function returned None. Did you forget `return`?")
+                return Feedback(
+                    "hint", "Not yet: your function returned None. Did you forget `return`?"
+                )
             if not _allclose(got, want, rtol):
                 for matches, message in hints:
                     if _safely(matches, copy.deepcopy(args), got):
                         return Feedback("hint", f"Close, but not yet: {message}")
-                return Feedback("hint", f"Not yet: for inputs {_short(args)} expected {_short(want)}, "
-                                        f"got {_short(got)}.")
+                return Feedback(
+                    "hint",
+                    f"Not yet: for inputs {_short(args)} expected {_short(want)}, "
+                    f"got {_short(got)}.",
+                )
         return Feedback("correct", CORRECT)
 
     return grade_function
@@ -236,7 +265,12 @@ def function_grader(reference: Callable, cases: Sequence[tuple], rtol: float = 1
 def _checked_hints(hints: Sequence[tuple[Callable, str]]) -> list[tuple[Callable, str]]:
     hints = list(hints)
     for hint in hints:
-        if not (isinstance(hint, tuple) and len(hint) == 2 and callable(hint[0]) and isinstance(hint[1], str)):
+        if not (
+            isinstance(hint, tuple)
+            and len(hint) == 2
+            and callable(hint[0])
+            and isinstance(hint[1], str)
+        ):
             raise TypeError(f"each hint must be a (predicate, message) pair, got {hint!r}")
     return hints
 
@@ -250,13 +284,19 @@ def _safely(predicate: Callable[..., Any], *args: Any) -> bool:
 
 
 def _unchanged(after: Any, before: Any) -> bool:
-    """True if ``after`` (a learner's copy of the arguments, after the call) still equals ``before``."""
+    """True if ``after`` (a learner's copy of the arguments, after the call) equals ``before``."""
     if isinstance(before, np.ndarray):
-        return (isinstance(after, np.ndarray) and after.shape == before.shape
-                and bool(np.array_equal(after, before, equal_nan=before.dtype.kind in "fc")))
+        return (
+            isinstance(after, np.ndarray)
+            and after.shape == before.shape
+            and bool(np.array_equal(after, before, equal_nan=before.dtype.kind in "fc"))
+        )
     if isinstance(before, (list, tuple)):
-        return (type(after) is type(before) and len(after) == len(before)
-                and all(_unchanged(a, b) for a, b in zip(after, before)))
+        return (
+            type(after) is type(before)
+            and len(after) == len(before)
+            and all(_unchanged(a, b) for a, b in zip(after, before, strict=True))
+        )
     return after is before or bool(after == before)
 
 
@@ -264,7 +304,7 @@ def _allclose(got: Any, want: Any, rtol: float) -> bool:
     if isinstance(want, (list, tuple)):
         if not isinstance(got, (list, tuple)) or len(got) != len(want):
             return False
-        return all(_allclose(g, w, rtol) for g, w in zip(got, want))
+        return all(_allclose(g, w, rtol) for g, w in zip(got, want, strict=True))
     try:
         got_array = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):

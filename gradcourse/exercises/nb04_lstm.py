@@ -9,69 +9,124 @@ from gradcourse.exercises.core import Exercise, choice_grader, near, number_grad
 # 04.1: the adding problem's baseline for another value range.
 _HIGH = 2.0
 _VARIANCE = _HIGH**2 / 12  # Var(U[0, high])
-register(Exercise(
-    key="04.1",
-    question=(f"In a variant of the adding problem the values are U[0, {_HIGH:g}]. What mean squared "
-              "error does the best constant prediction reach?"),
-    grade=number_grader(  # no precision asked: 3 significant digits (0.667)
-        2 * _VARIANCE,
-        hints=[
-            (near(1 / 6), "1/6 is the baseline for U[0, 1]; the variance scales with the square of the range."),
-            # One value's variance b^2/12 and the slip 2 * b/12 are both 1/3 at b = 2: one hint covers both.
-            (near(_VARIANCE), "the target is the sum of *two* independent values, each of variance b^2 / 12: "
-                              "their variances add."),
-            (near((2 * _HIGH) ** 2 / 12), f"the sum of two U[0, {_HIGH:g}] values is not uniform on [0, {2 * _HIGH:g}]; "
-                                          "add the two variances instead."),
-            (near(math.sqrt(2 * _VARIANCE)), "that is the standard deviation; the MSE is the variance."),
-            (near(_HIGH), f"{_HIGH:g} is the best constant itself; the question asks for its MSE."),
-        ],
-    ),
-    solution=2 * _VARIANCE,
-    explanation=(f"The best constant is the mean of the target, {_HIGH:g}; its MSE is the target's variance:\n"
-                 f"Var(X1 + X2) = 2 Var(U[0, {_HIGH:g}]) = 2 * {_HIGH:g}^2 / 12 = {2 * _VARIANCE:.4f}."),
-))
+register(
+    Exercise(
+        key="04.1",
+        question=(
+            f"In a variant of the adding problem the values are U[0, {_HIGH:g}]. "
+            "What mean squared error does the best constant prediction reach?"
+        ),
+        grade=number_grader(  # no precision asked: 3 significant digits (0.667)
+            2 * _VARIANCE,
+            hints=[
+                (
+                    near(1 / 6),
+                    "1/6 is the baseline for U[0, 1]; the variance "
+                    "scales with the square of the range.",
+                ),
+                # One value's variance b^2/12 and the slip 2 * b/12 are both 1/3 at b = 2:
+                # one hint covers both.
+                (
+                    near(_VARIANCE),
+                    "the target is the sum of *two* independent values, "
+                    "each of variance b^2 / 12: their variances add.",
+                ),
+                (
+                    near((2 * _HIGH) ** 2 / 12),
+                    f"the sum of two U[0, {_HIGH:g}] values is not uniform "
+                    f"on [0, {2 * _HIGH:g}]; add the two variances instead.",
+                ),
+                (
+                    near(math.sqrt(2 * _VARIANCE)),
+                    "that is the standard deviation; the MSE is the variance.",
+                ),
+                (
+                    near(_HIGH),
+                    f"{_HIGH:g} is the best constant itself; the question asks for its MSE.",
+                ),
+            ],
+        ),
+        solution=2 * _VARIANCE,
+        explanation=(
+            "The best constant is the mean of the target, "
+            f"{_HIGH:g}; its MSE is the target's variance:\n"
+            f"Var(X1 + X2) = 2 Var(U[0, {_HIGH:g}]) = 2 * {_HIGH:g}^2 / 12 = {2 * _VARIANCE:.4f}."
+        ),
+    )
+)
 
 # 04.2: the forget gate needed to keep a memory.
 _KEEP, _STEPS = 0.9, 100
 _F = _KEEP ** (1 / _STEPS)
-register(Exercise(
-    key="04.2",
-    question=(f"An LSTM unit's forget gate stays at a constant value f and its input gate is closed. "
-              f"What f keeps {_KEEP:.0%} of its cell state after {_STEPS} steps?"),
-    # 4 significant digits, not 3: "90%" fixes f^100 to +-0.005, so f to +-0.005 / (100 f^99)
-    # = 5.6e-5, half a unit of the 4th digit. With 3 digits, 0.999 (the first-order
-    # approximation, keeps 90.5%) and 0.998 (keeps 82%) would both pass.
-    grade=number_grader(
-        _F, digits=4,
-        hints=[
-            (near(_KEEP, 4), f"c_T = f^T c_0: you need f^{_STEPS} = {_KEEP}, not f = {_KEEP}."),
-            (near(1 - (1 - _KEEP) / _STEPS, 4), "close (a first-order approximation); solve f^T = 0.9 exactly."),
-            (near((1 - _KEEP) ** (1 / _STEPS), 4), f"{_KEEP:.0%} must be kept, not lost: f^{_STEPS} = {_KEEP}."),
-            (near(_KEEP**_STEPS, 4),
-             f"that is what f = {_KEEP} keeps after {_STEPS} steps; solve f^{_STEPS} = {_KEEP} for f."),
-        ],
-    ),
-    solution=_F,
-    explanation=(f"With the input gate closed, c_t = f c_(t-1), so c_T = f^T c_0.\n"
-                 f"f^{_STEPS} = {_KEEP}  =>  f = {_KEEP}^(1/{_STEPS}) = {_F:.6f}.\n"
-                 "A forget gate of 0.73 (sigmoid(1), Keras' start) keeps 0.73^100, about 2e-14."),
-))
+register(
+    Exercise(
+        key="04.2",
+        question=(
+            "An LSTM unit's forget gate stays at a constant value f and its input gate "
+            f"is closed. What f keeps {_KEEP:.0%} of its cell state after {_STEPS} steps?"
+        ),
+        # 4 significant digits, not 3: "90%" fixes f^100 to +-0.005, so f to +-0.005 / (100 f^99)
+        # = 5.6e-5, half a unit of the 4th digit. With 3 digits, 0.999 (the first-order
+        # approximation, keeps 90.5%) and 0.998 (keeps 82%) would both pass.
+        grade=number_grader(
+            _F,
+            digits=4,
+            hints=[
+                (near(_KEEP, 4), f"c_T = f^T c_0: you need f^{_STEPS} = {_KEEP}, not f = {_KEEP}."),
+                (
+                    near(1 - (1 - _KEEP) / _STEPS, 4),
+                    "close (a first-order approximation); solve f^T = 0.9 exactly.",
+                ),
+                (
+                    near((1 - _KEEP) ** (1 / _STEPS), 4),
+                    f"{_KEEP:.0%} must be kept, not lost: f^{_STEPS} = {_KEEP}.",
+                ),
+                (
+                    near(_KEEP**_STEPS, 4),
+                    f"that is what f = {_KEEP} keeps after {_STEPS} "
+                    f"steps; solve f^{_STEPS} = {_KEEP} for f.",
+                ),
+            ],
+        ),
+        solution=_F,
+        explanation=(
+            "With the input gate closed, c_t = f c_(t-1), so c_T = f^T c_0.\n"
+            f"f^{_STEPS} = {_KEEP}  =>  f = {_KEEP}^(1/{_STEPS}) = {_F:.6f}.\n"
+            "A forget gate of 0.73 (sigmoid(1), Keras' start) keeps 0.73^100, about 2e-14."
+        ),
+    )
+)
 
 # 04.3: what the LSTM has at initialisation.
-register(Exercise(
-    key="04.3",
-    question=("At initialisation, on the adding problem with T = 100, which model's gradient reaches "
-              "the first time step: 'SimpleRNN', 'LSTM', 'both' or 'neither'?"),
-    grade=choice_grader(
-        "neither", ["SimpleRNN", "LSTM", "both", "neither"],
-        hints={
-            "lstm": "look at the dashed LSTM curve in section 3: at initialisation it vanishes too.",
-            "simplernn": "the SimpleRNN's gradient at step 0 is many orders of magnitude below the last step's.",
-            "both": "compare ||dL/dx_0|| with ||dL/dx_99|| at initialisation for each model.",
-        },
-    ),
-    solution="neither",
-    explanation=("Neither: at initialisation both ratios ||dL/dx_0|| / ||dL/dx_99|| are tiny. The LSTM's\n"
-                 "forget gates start near sigmoid(1) = 0.73 and 0.73^100 is about 2e-14. Training opens the\n"
-                 "path: one unit learns a forget gate near 1, and only then does the gradient reach step 0."),
-))
+register(
+    Exercise(
+        key="04.3",
+        question=(
+            "At initialisation, on the adding problem with T = 100, which model's gradient "
+            "reaches the first time step: 'SimpleRNN', 'LSTM', 'both' or 'neither'?"
+        ),
+        grade=choice_grader(
+            "neither",
+            ["SimpleRNN", "LSTM", "both", "neither"],
+            hints={
+                "lstm": (
+                    "look at the dashed LSTM curve in section 3: at initialisation it vanishes too."
+                ),
+                "simplernn": (
+                    "the SimpleRNN's gradient at step 0 is many "
+                    "orders of magnitude below the last step's."
+                ),
+                "both": "compare ||dL/dx_0|| with ||dL/dx_99|| at initialisation for each model.",
+            },
+        ),
+        solution="neither",
+        explanation=(
+            "Neither: at initialisation both ratios "
+            "||dL/dx_0|| / ||dL/dx_99|| are tiny. The LSTM's\n"
+            "forget gates start near sigmoid(1) = 0.73 and "
+            "0.73^100 is about 2e-14. Training opens the\n"
+            "path: one unit learns a forget gate near 1, "
+            "and only then does the gradient reach step 0."
+        ),
+    )
+)

@@ -7,119 +7,22 @@ import math
 import numpy as np
 
 from gradcourse._validate import require_float, require_int
-from gradcourse.clipping import clip_by_global_norm as _reference_clip
-from gradcourse.exercises.core import Exercise, choice_grader, function_grader, near, number_grader, register
+from gradcourse.exercises.core import (
+    Exercise,
+    choice_grader,
+    function_grader,
+    near,
+    number_grader,
+    register,
+)
 
 
-# 05.1: implement Pascanu's clipping.
-def clip_by_global_norm(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
-    """Rescale the list of arrays ``grads`` jointly so that their global norm is at most max_norm."""
-    if not isinstance(grads, (list, tuple)) or not grads:
-        raise TypeError("grads must be a non-empty list of arrays (one per variable)")
-    max_norm = require_float("max_norm", max_norm, minimum=0.0, strict_minimum=True)
-    norm = _global_norm(grads)
-    scale = max_norm / norm if norm > max_norm else 1.0
-    return [np.asarray(g) * scale for g in grads]
+# 05.1: what clipping bounds is the step, which momentum amplifies.
+def _geometric(momentum: float, terms: int) -> float:
+    """1 + momentum + ... + momentum^(terms - 1)."""
+    return sum(momentum**j for j in range(terms))
 
 
-_rng = np.random.default_rng(5)
-_CASES = [
-    ([_rng.normal(size=(3, 2)), _rng.normal(size=4)], 1.0),  # clipped
-    ([np.array([3.0, 4.0]), np.array([12.0])], 6.5),  # norm 13 -> clipped to 6.5
-    ([0.01 * _rng.normal(size=5)], 1.0),  # small gradient: unchanged
-]
-
-
-def _global_norm(grads) -> float:
-    return math.sqrt(sum(float(np.sum(np.square(g))) for g in grads))
-
-
-def _all_close(got, want) -> bool:
-    return len(got) == len(want) and all(np.allclose(a, b) for a, b in zip(got, want))
-
-
-def _clips_each_variable(args, got) -> bool:
-    grads, max_norm = args
-    return _all_close(got, [g * min(1.0, max_norm / np.linalg.norm(g)) for g in grads])
-
-
-def _scales_up(args, got) -> bool:
-    grads, max_norm = args
-    norm = _global_norm(grads)
-    return norm < max_norm and _all_close(got, [g * max_norm / norm for g in grads])
-
-
-def _forgets_square_root(args, got) -> bool:
-    grads, max_norm = args
-    squared = _global_norm(grads) ** 2
-    return _all_close(got, [g * min(1.0, max_norm / squared) for g in grads])
-
-
-def _not_one_array_per_variable(args, got) -> bool:
-    return not isinstance(got, (list, tuple)) or len(got) != len(args[0])
-
-
-register(Exercise(
-    key="05.1",
-    question="Write clip_by_global_norm(grads, max_norm) for a list of NumPy arrays (Pascanu et al.'s Algorithm 1).",
-    grade=function_grader(
-        lambda grads, max_norm: _reference_clip(grads, max_norm), _CASES,
-        hints=[
-            (_clips_each_variable, "that clips each array on its own (Keras' clipnorm); use one norm over all arrays."),
-            (_scales_up, "a gradient already below the threshold must stay unchanged: clipping only scales down."),
-            (_forgets_square_root, "the global norm is the square root of the sum of squares."),
-            (_not_one_array_per_variable, "return a list with one clipped array per input array."),
-        ],
-    ),
-    solution=clip_by_global_norm,
-    explanation=(
-        "One norm over all arrays, one common scale, applied only when the norm is too large:\n\n"
-        "def clip_by_global_norm(grads, max_norm):\n"
-        "    norm = math.sqrt(sum(float(np.sum(np.square(g))) for g in grads))\n"
-        "    scale = max_norm / norm if norm > max_norm else 1.0\n"
-        "    return [np.asarray(g) * scale for g in grads]"
-    ),
-))
-
-# 05.2: which clipping keeps the direction.
-register(Exercise(
-    key="05.2",
-    question=("A model has several weight tensors. Which optimizer setting always keeps the direction "
-              "of the full gradient: 'clipvalue', 'clipnorm' or 'global_clipnorm'?"),
-    grade=choice_grader(
-        "global_clipnorm", ["clipvalue", "clipnorm", "global_clipnorm"],
-        hints={
-            "clipvalue": "clipping elements one by one changes their ratios, so the direction changes.",
-            "clipnorm": "Keras' clipnorm rescales each variable by its own factor: the ratios between variables change.",
-        },
-    ),
-    solution="global_clipnorm",
-    explanation=("global_clipnorm multiplies every gradient by the same factor, so the full gradient keeps\n"
-                 "its direction. clipnorm uses one factor per variable, clipvalue clips element-wise."),
-))
-
-# 05.3: clip a 2-D gradient by norm.
-_G, _C = (3.0, 4.0), 1.0
-register(Exercise(
-    key="05.3",
-    question=f"The gradient is g = {_G} and global_clipnorm = {_C:g}. What is the first component after clipping?",
-    grade=number_grader(  # no precision asked: 3 significant digits (0.600)
-        _G[0] * _C / math.hypot(*_G),
-        hints=[
-            (near(1.0), "that is clipvalue = 1; norm clipping rescales the whole vector."),
-            (near(_G[0]), "the norm of g is 5, above the threshold: it must be rescaled."),
-            (near(_G[0] / math.hypot(*_G) ** 2), "divide by the norm (5), not by its square."),
-            (near(_G[1] * _C / math.hypot(*_G)), "that is the second component; the question asks for the first."),
-            (near(_C / math.hypot(*_G)), "that is the common scale 1/5; multiply the first component by it."),
-        ],
-    ),
-    solution=_G[0] * _C / math.hypot(*_G),
-    explanation=f"||g|| = 5 > {_C:g}, so g <- {_C:g}/5 * g = (0.6, 0.8): the first component is 0.6.",
-))
-
-
-# 05.1b (replacement proposed for 05.1, whose answer is imported in the setup cell): what
-# clipping bounds is the step, and momentum amplifies it.
 def largest_step(learning_rate: float, max_norm: float, momentum: float, steps: int) -> float:
     """The largest norm of Keras' SGD update v after ``steps`` steps with global_clipnorm=max_norm.
 
@@ -133,41 +36,119 @@ def largest_step(learning_rate: float, max_norm: float, momentum: float, steps: 
     steps = require_int("steps", steps, minimum=1)
     if momentum >= 1:
         raise ValueError(f"momentum must be below 1, got {momentum}")
-    return learning_rate * max_norm * sum(momentum**j for j in range(steps))
-
-
-def _geometric(momentum: float, terms: int) -> float:
-    return sum(momentum**j for j in range(terms))
+    return learning_rate * max_norm * _geometric(momentum, steps)
 
 
 _STEP_CASES = [(0.01, 1.0, 0.9, 30), (0.1, 2.0, 0.5, 3), (0.05, 0.5, 0.99, 200), (1.0, 1.0, 0.0, 5)]
-register(Exercise(
-    key="05.1b",
-    question=("Keras' SGD(learning_rate, momentum) updates v <- momentum * v - learning_rate * g and w <- w + v, "
-              "starting from v = 0; with global_clipnorm=max_norm every g has norm at most max_norm. Write "
-              "largest_step(learning_rate, max_norm, momentum, steps) returning the largest possible norm of "
-              "the update v after `steps` steps."),
-    grade=function_grader(
-        largest_step, _STEP_CASES,
-        hints=[
-            (lambda args, got: np.isclose(got, args[0] * args[1]),
-             "that is the first step; momentum keeps adding the earlier clipped gradients."),
-            (lambda args, got: np.isclose(got, args[0] * args[1] / (1 - args[2])),
-             "lr * max_norm / (1 - momentum) is the limit for many steps; after `steps` steps the sum is finite."),
-            (lambda args, got: np.isclose(got, args[0] * args[1] * _geometric(args[2], args[3] + 1))
-             or np.isclose(got, args[0] * args[1] * _geometric(args[2], args[3] - 1)),
-             "after k steps v holds k gradients: momentum^0 ... momentum^(k-1)."),
-            (lambda args, got: np.isclose(got, args[1] * _geometric(args[2], args[3])),
-             "every gradient enters v multiplied by the learning rate."),
-        ],
-    ),
-    solution=largest_step,
-    explanation=(
-        "v_k = -lr (g_k + momentum g_(k-1) + ... + momentum^(k-1) g_1), and each ||g|| <= max_norm; the bound\n"
-        "is reached when all clipped gradients point the same way:\n\n"
-        "def largest_step(learning_rate, max_norm, momentum, steps):\n"
-        "    return learning_rate * max_norm * (1 - momentum**steps) / (1 - momentum)\n\n"
-        "With lr 0.01 and momentum 0.9 (notebook 05) a step can reach 10x lr * max_norm: choose the\n"
-        "threshold together with the learning rate."
-    ),
-))
+register(
+    Exercise(
+        key="05.1",
+        question=(
+            "Keras' SGD(learning_rate, momentum) updates v <- momentum * v - learning_rate * "
+            "g and w <- w + v, starting from v = 0; with global_clipnorm=max_norm every g has "
+            "norm at most max_norm. Write largest_step(learning_rate, max_norm, momentum, "
+            "steps) returning the largest possible norm of the update v after `steps` steps."
+        ),
+        grade=function_grader(
+            largest_step,
+            _STEP_CASES,
+            hints=[
+                (
+                    lambda args, got: np.isclose(got, args[0] * args[1]),
+                    "that is the first step; momentum keeps adding the earlier clipped gradients.",
+                ),
+                (
+                    lambda args, got: np.isclose(got, args[0] * args[1] / (1 - args[2])),
+                    "lr * max_norm / (1 - momentum) is the limit for "
+                    "many steps; after `steps` steps the sum is finite.",
+                ),
+                (
+                    lambda args, got: (
+                        np.isclose(got, args[0] * args[1] * _geometric(args[2], args[3] + 1))
+                        or np.isclose(got, args[0] * args[1] * _geometric(args[2], args[3] - 1))
+                    ),
+                    "after k steps v holds k gradients: momentum^0 ... momentum^(k-1).",
+                ),
+                (
+                    lambda args, got: np.isclose(got, args[1] * _geometric(args[2], args[3])),
+                    "every gradient enters v multiplied by the learning rate.",
+                ),
+            ],
+        ),
+        solution=largest_step,
+        explanation=(
+            "v_k = -lr (g_k + momentum g_(k-1) + ... + momentum^(k-1) "
+            "g_1), and each ||g|| <= max_norm; the bound\n"
+            "is reached when all clipped gradients point the same way:\n"
+            "\n"
+            "def largest_step(learning_rate, max_norm, momentum, steps):\n"
+            "    return learning_rate * max_norm * (1 - momentum**steps) / (1 - momentum)\n"
+            "\n"
+            "With lr 0.01 and momentum 0.9 (notebook 05) a "
+            "step can reach 10x lr * max_norm: choose the\n"
+            "threshold together with the learning rate."
+        ),
+    )
+)
+
+# 05.2: which clipping keeps the direction.
+register(
+    Exercise(
+        key="05.2",
+        question=(
+            "A model has several weight tensors. Which optimizer setting always keeps the "
+            "direction of the full gradient: 'clipvalue', 'clipnorm' or 'global_clipnorm'?"
+        ),
+        grade=choice_grader(
+            "global_clipnorm",
+            ["clipvalue", "clipnorm", "global_clipnorm"],
+            hints={
+                "clipvalue": (
+                    "clipping elements one by one changes their ratios, so the direction changes."
+                ),
+                "clipnorm": (
+                    "Keras' clipnorm rescales each variable by its "
+                    "own factor: the ratios between variables change."
+                ),
+            },
+        ),
+        solution="global_clipnorm",
+        explanation=(
+            "global_clipnorm multiplies every gradient by "
+            "the same factor, so the full gradient keeps\n"
+            "its direction. clipnorm uses one factor per variable, clipvalue clips element-wise."
+        ),
+    )
+)
+
+# 05.3: clip a 2-D gradient by norm.
+_G, _C = (3.0, 4.0), 1.0
+register(
+    Exercise(
+        key="05.3",
+        question=(
+            f"The gradient is g = {_G} and global_clipnorm = "
+            f"{_C:g}. What is the first component after clipping?"
+        ),
+        grade=number_grader(  # no precision asked: 3 significant digits (0.600)
+            _G[0] * _C / math.hypot(*_G),
+            hints=[
+                (near(1.0), "that is clipvalue = 1; norm clipping rescales the whole vector."),
+                (near(_G[0]), "the norm of g is 5, above the threshold: it must be rescaled."),
+                (near(_G[0] / math.hypot(*_G) ** 2), "divide by the norm (5), not by its square."),
+                (
+                    near(_G[1] * _C / math.hypot(*_G)),
+                    "that is the second component; the question asks for the first.",
+                ),
+                (
+                    near(_C / math.hypot(*_G)),
+                    "that is the common scale 1/5; multiply the first component by it.",
+                ),
+            ],
+        ),
+        solution=_G[0] * _C / math.hypot(*_G),
+        explanation=(
+            f"||g|| = 5 > {_C:g}, so g <- {_C:g}/5 * g = (0.6, 0.8): the first component is 0.6."
+        ),
+    )
+)
