@@ -53,7 +53,7 @@ notebooks: install
 benchmark: install
 	$(BIN)/python tools/benchmark.py $(NB)
 
-SEEDED := notebooks/04_simplernn_vs_lstm.py notebooks/05_exploding_and_clipping.py notebooks/06_initializers.py
+SEEDED := $(wildcard notebooks/0[4-9]_*.py)
 seeds: install
 	$(BIN)/python tools/check_seeds.py $(SEEDED) --seeds 0 1 2
 

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 
 from gradcourse import _environment  # noqa: F401  (sets TensorFlow's variables first)
@@ -73,6 +74,50 @@ def _quiet_native_stderr() -> Iterator[None]:
                 sys.stderr.write(kept)
 
 
+# Error-level lines TensorFlow prints while it works, that are known to be harmless.
+_RUNTIME_NOISE = (
+    # TF 2.21 under op determinism: tf.data rewrites a parallel map (Keras uses one for a
+    # partial last batch) into a sequential one and keeps an attribute the sequential op
+    # lacks; the attribute is then ignored, as the line itself says.
+    re.compile(rb"NodeDef mentions attribute use_unbounded_threadpool which is not in the op"),
+)
+
+
+def is_runtime_noise(line: bytes) -> bool:
+    """True for a line of TensorFlow's native stderr that is known to be harmless."""
+    return any(pattern.search(line) for pattern in _RUNTIME_NOISE)
+
+
+def _filter_native_stderr_in_kernel() -> None:
+    """In a notebook kernel, pass TensorFlow's native stderr through a filter for good.
+
+    Kernels forward file descriptor 2 to the notebook in red; Python's own ``sys.stderr``
+    does not use it there, so only native lines go through this filter. Not installed in
+    a plain Python process (whose tracebacks go to fd 2), nor if
+    GRADCOURSE_TF_LOGS=all asks to see everything.
+    """
+    if os.environ.get("GRADCOURSE_TF_LOGS") == "all" or "ipykernel" not in sys.modules:
+        return
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        if sys.stderr.fileno() == 2:  # Python writes to fd 2 too: do not get between them
+            return
+    read_end, write_end = os.pipe()
+    forward_to = os.dup(2)
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb", buffering=0) as pipe, os.fdopen(forward_to, "wb", 0) as out:
+            pending = b""
+            for chunk in iter(lambda: pipe.read(65536), b""):
+                *lines, pending = (pending + chunk).split(b"\n")
+                kept = b"".join(line + b"\n" for line in lines if not is_runtime_noise(line))
+                if kept:
+                    out.write(kept)
+
+    threading.Thread(target=pump, name="gradcourse-tf-stderr", daemon=True).start()
+
+
 def _import_tensorflow():
     if "tensorflow" in sys.modules:  # imported before us: too late to quiet its start-up
         import keras
@@ -85,9 +130,10 @@ def _import_tensorflow():
 
         # Initialising the devices logs the CUDA probe; do it here, inside the filter.
         tensorflow.config.list_logical_devices()
+    _filter_native_stderr_in_kernel()
     return tensorflow, keras
 
 
 tf, keras = _import_tensorflow()
 
-__all__ = ["filter_startup_log", "keras", "tf"]
+__all__ = ["filter_startup_log", "is_runtime_noise", "keras", "tf"]

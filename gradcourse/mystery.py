@@ -44,6 +44,17 @@ def mystery_model(seed: int = 0) -> keras.Model:
     return model
 
 
+def reference_fixed_model(seed: int = 0) -> keras.Model:
+    """One fix (exercise 07.2): a gated cell with the course's recipe, Adam(1e-2) and
+    global_clipnorm=1 (notebooks 04 and 05)."""
+    keras.utils.set_random_seed(require_int("seed", seed, minimum=0))
+    model = keras.Sequential(
+        [keras.Input((MYSTERY_STEPS, 2)), keras.layers.LSTM(32), keras.layers.Dense(1)], name="fixed"
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-2, global_clipnorm=1.0), loss="mse")
+    return model
+
+
 class _StopOnNaN(keras.callbacks.Callback):
     """Like keras.callbacks.TerminateOnNaN, without printing."""
 

@@ -67,6 +67,12 @@ def _grade_fix(answer: Any) -> Feedback:
     return Feedback("correct", f"Correct! Test MSE {mse:.3f}, below {FIX_TARGET:g} x the baseline {baseline:.3f}.")
 
 
+def _reference_fixed_model():
+    from gradcourse.mystery import reference_fixed_model  # TensorFlow only when called
+
+    return reference_fixed_model()
+
+
 register(
     Exercise(
         key="07.2",
@@ -75,13 +81,12 @@ register(
             f"ends below {FIX_TARGET:g} x the baseline (the grader trains it for you, ~10 s)."
         ),
         grade=_grade_fix,
-        solution=(
-            "keras.Sequential([keras.Input((20, 2)), keras.layers.LSTM(32), keras.layers.Dense(1)]), "
-            "compiled with Adam(1e-2, global_clipnorm=1.0) and loss='mse'"
-        ),
+        solution=_reference_fixed_model,
         explanation=(
-            "Any fix that bounds the explosion and can learn works: an LSTM with the course's "
-            "recipe, or the same ReLU RNN with gain 1 (an IRNN) and global_clipnorm."
+            "Any fix that bounds the explosion and can learn works. The reference: an LSTM "
+            "compiled with Adam(1e-2, global_clipnorm=1.0) and loss='mse' "
+            "(gradcourse.mystery.reference_fixed_model). The same ReLU RNN with gain 1 (an IRNN) "
+            "and global_clipnorm works too."
         ),
     )
 )
