@@ -52,6 +52,7 @@ notebooks: install
 
 benchmark: install
 	$(BIN)/python tools/benchmark.py $(NB)
+	$(BIN)/python tools/monitor_overhead.py
 
 SEEDED := $(wildcard notebooks/0[4-9]_*.py)
 seeds: install

@@ -221,3 +221,14 @@ def test_gates_recomputed_at_once_match_a_step_by_step_run(cell):
         np.testing.assert_allclose(states["z"][:, t], z, atol=1e-5)
         np.testing.assert_allclose(states["r"][:, t], r, atol=1e-5)
         np.testing.assert_allclose(states["h"][:, t], h, atol=1e-5)
+
+
+def test_the_monitors_gradient_over_time_is_the_probes():
+    from gradcourse.probes import input_gradient_norms
+
+    data, probe = adding_problem(64, 8, seed=1), adding_problem(16, 8, seed=2)
+    model = _model("GRU")
+    monitor = GradientMonitor(probe.x, probe.y, every=1000)
+    model.fit(data.x, data.y, epochs=1, batch_size=32, verbose=0, callbacks=[monitor])
+    np.testing.assert_allclose(monitor.history.gradient_over_time[1],
+                               input_gradient_norms(model, probe.x, probe.y), rtol=1e-4)
