@@ -41,7 +41,9 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     return table[:, :-1], table[:, -1].astype(np.int64)
 
 
-def digits_pixel_by_pixel(test_fraction: float = 0.25, seed: int = 0) -> tuple[LabelledSequences, LabelledSequences]:
+def digits_pixel_by_pixel(
+    test_fraction: float = 0.25, seed: int = 0
+) -> tuple[LabelledSequences, LabelledSequences]:
     """Train and test sets of digits read one pixel per step: x has shape (n, 64, 1) in [0, 1].
 
     The split is random (``seed``) and stratified by nothing: with 1,797 images the

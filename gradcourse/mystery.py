@@ -49,7 +49,8 @@ def reference_fixed_model(seed: int = 0) -> keras.Model:
     global_clipnorm=1 (notebooks 04 and 05)."""
     keras.utils.set_random_seed(require_int("seed", seed, minimum=0))
     model = keras.Sequential(
-        [keras.Input((MYSTERY_STEPS, 2)), keras.layers.LSTM(32), keras.layers.Dense(1)], name="fixed"
+        [keras.Input((MYSTERY_STEPS, 2)), keras.layers.LSTM(32), keras.layers.Dense(1)],
+        name="fixed",
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-2, global_clipnorm=1.0), loss="mse")
     return model
@@ -78,7 +79,11 @@ def train_on_mystery_task(model, seed: int = 0) -> dict[str, float]:
         raise ValueError("compile the model (optimizer and loss) before training it")
     train, test, _ = mystery_task(seed)
     history = model.fit(
-        train.x, train.y, epochs=MYSTERY_EPOCHS, batch_size=MYSTERY_BATCH, verbose=0,
+        train.x,
+        train.y,
+        epochs=MYSTERY_EPOCHS,
+        batch_size=MYSTERY_BATCH,
+        verbose=0,
         callbacks=[_StopOnNaN()],
     )
     losses = history.history["loss"]

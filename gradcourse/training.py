@@ -97,7 +97,9 @@ def evaluate_accuracy(model: keras.Model, test) -> float:
         raise TypeError(f"test must be LabelledSequences, got {type(test).__name__}")
     prediction = model.predict(test.x, batch_size=len(test.x), verbose=0)
     if prediction.ndim != 2 or prediction.shape[1] != test.classes:
-        raise ValueError(f"the model must output {test.classes} scores per example, got {prediction.shape}")
+        raise ValueError(
+            f"the model must output {test.classes} scores per example, got {prediction.shape}"
+        )
     return float(np.mean(np.argmax(prediction, axis=1) == test.labels))
 
 

@@ -14,8 +14,13 @@ def test_the_mystery_model_explodes_and_the_reference_fix_learns():
 
 def test_a_stable_model_that_does_not_learn_gets_told_so():
     def linear_model():  # stable, but cannot carry a value across 20 steps in time
-        model = keras.Sequential([keras.Input((MYSTERY_STEPS, 2)), keras.layers.Flatten(),
-                                  keras.layers.Dense(1, kernel_initializer="zeros")])
+        model = keras.Sequential(
+            [
+                keras.Input((MYSTERY_STEPS, 2)),
+                keras.layers.Flatten(),
+                keras.layers.Dense(1, kernel_initializer="zeros"),
+            ]
+        )
         model.compile(optimizer=keras.optimizers.SGD(1e-6), loss="mse")
         return model
 

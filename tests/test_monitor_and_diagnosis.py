@@ -216,8 +216,8 @@ def test_gates_recomputed_at_once_match_a_step_by_step_run(cell):
     for t in range(8):  # Keras' GRU equations, one step at a time
         a, b = x[:, t] @ kernel + bias[0], h @ recurrent + bias[1]
         z = 1 / (1 + np.exp(-(a[:, :units] + b[:, :units])))
-        r = 1 / (1 + np.exp(-(a[:, units:2 * units] + b[:, units:2 * units])))
-        h = z * h + (1 - z) * np.tanh(a[:, 2 * units:] + r * b[:, 2 * units:])
+        r = 1 / (1 + np.exp(-(a[:, units : 2 * units] + b[:, units : 2 * units])))
+        h = z * h + (1 - z) * np.tanh(a[:, 2 * units :] + r * b[:, 2 * units :])
         np.testing.assert_allclose(states["z"][:, t], z, atol=1e-5)
         np.testing.assert_allclose(states["r"][:, t], r, atol=1e-5)
         np.testing.assert_allclose(states["h"][:, t], h, atol=1e-5)
@@ -230,5 +230,8 @@ def test_the_monitors_gradient_over_time_is_the_probes():
     model = _model("GRU")
     monitor = GradientMonitor(probe.x, probe.y, every=1000)
     model.fit(data.x, data.y, epochs=1, batch_size=32, verbose=0, callbacks=[monitor])
-    np.testing.assert_allclose(monitor.history.gradient_over_time[1],
-                               input_gradient_norms(model, probe.x, probe.y), rtol=1e-4)
+    np.testing.assert_allclose(
+        monitor.history.gradient_over_time[1],
+        input_gradient_norms(model, probe.x, probe.y),
+        rtol=1e-4,
+    )

@@ -34,8 +34,10 @@ def test_continuation_lines_stay_with_their_record():
 def test_runtime_noise_is_only_the_known_tf_data_line():
     from gradcourse._tensorflow import is_runtime_noise
 
-    tf_data = (b"E0000 00:00:1795454135.139333   31211 node_def_util.cc:682] NodeDef mentions attribute "
-               b"use_unbounded_threadpool which is not in the op definition: Op<name=MapDataset; ...")
+    tf_data = (
+        b"E0000 00:00:1795454135.139333   31211 node_def_util.cc:682] NodeDef mentions attribute "
+        b"use_unbounded_threadpool which is not in the op definition: Op<name=MapDataset; ..."
+    )
     assert is_runtime_noise(tf_data)
     assert not is_runtime_noise(REAL_ERROR.encode())
     assert not is_runtime_noise(b"Traceback (most recent call last):")

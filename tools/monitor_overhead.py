@@ -37,8 +37,10 @@ def main() -> int:
     plain = fit_seconds(None)
     monitored = fit_seconds(lambda data: GradientMonitor(data.x[:64], data.y[:64]))
     steps = EPOCHS * -(-3_000 // 64)
-    print(f"GradientMonitor overhead (GRU, T = 60, {steps} steps, default sampling): "
-          f"{plain:.1f} s without, {monitored:.1f} s with: +{monitored / plain - 1:.0%}")
+    print(
+        f"GradientMonitor overhead (GRU, T = 60, {steps} steps, default sampling): "
+        f"{plain:.1f} s without, {monitored:.1f} s with: +{monitored / plain - 1:.0%}"
+    )
     return 0
 
 

@@ -22,8 +22,8 @@ register(
             "exploding",
             CAUSES,
             hints={
-                "vanishing": "a vanishing gradient does not make the loss NaN; look at the first verdict.",
-                "saturation": "ReLU units do not saturate; and the report's first problem comes first.",
+                "vanishing": "a vanishing gradient does not make the loss NaN; read the first verdict.",
+                "saturation": "ReLU units do not saturate; and the report's first problem is first.",
                 "dead units": "dead units would freeze the loss, not make it NaN.",
                 "steps too small": "tiny steps slow training down; they do not make the loss NaN.",
             },
@@ -43,7 +43,10 @@ def _grade_fix(answer: Any) -> Feedback:
     if answer is None or answer is Ellipsis:
         return NOT_ATTEMPTED
     if not callable(answer):
-        return Feedback("hint", f"Expected a function that returns a compiled model, got {type(answer).__name__}.")
+        return Feedback(
+            "hint",
+            f"Expected a function that returns a compiled model, got {type(answer).__name__}.",
+        )
     try:
         model = answer()
     except NotImplementedError:
@@ -58,13 +61,22 @@ def _grade_fix(answer: Any) -> Feedback:
         return Feedback("hint", f"Not yet: {error}")
     mse, baseline = measured["test_mse"], measured["baseline"]
     if not math.isfinite(mse):
-        return Feedback("hint", "Not yet: the loss still became NaN. Bound the growth (the recurrent "
-                                "gain) or the step (global_clipnorm).")
+        return Feedback(
+            "hint",
+            "Not yet: the loss still became NaN. Bound the growth (the recurrent "
+            "gain) or the step (global_clipnorm).",
+        )
     if mse >= FIX_TARGET * baseline:
-        return Feedback("hint", f"Close: training is stable now (test MSE {mse:.3f}), but it does not "
-                                f"beat {FIX_TARGET:g} x the baseline {baseline:.3f} yet. Try a gated cell "
-                                "or the course's recipe, Adam(1e-2) with global_clipnorm=1.")
-    return Feedback("correct", f"Correct! Test MSE {mse:.3f}, below {FIX_TARGET:g} x the baseline {baseline:.3f}.")
+        return Feedback(
+            "hint",
+            f"Close: training is stable now (test MSE {mse:.3f}), but it does not "
+            f"beat {FIX_TARGET:g} x the baseline {baseline:.3f} yet. Try a gated cell "
+            "or the course's recipe, Adam(1e-2) with global_clipnorm=1.",
+        )
+    return Feedback(
+        "correct",
+        f"Correct! Test MSE {mse:.3f}, below {FIX_TARGET:g} x the baseline {baseline:.3f}.",
+    )
 
 
 def _reference_fixed_model():
