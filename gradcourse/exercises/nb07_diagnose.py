@@ -22,8 +22,8 @@ register(
             "exploding",
             CAUSES,
             hints={
-                "vanishing": "a vanishing gradient does not make the loss NaN; read the first verdict.",
-                "saturation": "ReLU units do not saturate; and the report's first problem is first.",
+                "vanishing": "a vanishing gradient cannot make the loss NaN.",
+                "saturation": "ReLU units do not saturate; read the first verdict.",
                 "dead units": "dead units would freeze the loss, not make it NaN.",
                 "steps too small": "tiny steps slow training down; they do not make the loss NaN.",
             },
