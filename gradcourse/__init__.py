@@ -15,8 +15,14 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
 - ``probes``: gradient and activation probes for Keras models
 - ``training``: the course's optimizer, a compiled training loop, ``train_and_probe``
 - ``clipping``: the clipping rules of Keras, written out in NumPy
-- ``monitoring``: gradient-norm logging for ``model.fit``, a NaN guard
+- ``monitoring``: ``GradientMonitor`` for any ``model.fit``; gradient-norm logging, a NaN guard
+- ``diagnosis``: the monitor's report: verdicts with numbers and remedies, a dashboard
+- ``recurrent_states``: the states and gates of a Keras SimpleRNN, LSTM or GRU
 - ``initializers``: recurrent matrices drawn from Keras initializers, and their spectra
+- ``datasets``: real data shipped with the package (handwritten digits, pixel by pixel)
+- ``mystery``: the mystery model of notebook 07 (diagnose it before you read it)
+- ``layer_norm_rnn``: a layer-normalised recurrent cell (Keras 3 has none)
+- ``lstm_paths``: the LSTM's gradient split into its cell path and the rest
 - ``plotting``: the course style and colours
 """
 

@@ -13,6 +13,7 @@ from gradcourse.exercises import (  # noqa: F401
     nb05_clipping,
     nb06_initializers,
     nb07_diagnose,
+    nb08_myths,
 )
 from gradcourse.exercises.core import (
     Exercise,
