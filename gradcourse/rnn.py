@@ -170,14 +170,12 @@ def jacobian_norms(W_hh, pre, activation: str = "tanh") -> np.ndarray:
     return np.linalg.norm(state_jacobians(W_hh, pre, activation), ord=2, axis=(1, 2))
 
 
-def gradient_norm_vs_lag(
+def driven_pre_activations(
     W_hh, steps: int, activation: str = "tanh", input_scale: float = 1.0, seed: int = 0
 ) -> np.ndarray:
-    """``||dh_T/dh_(T-k)||_2`` for k = 0..steps, driving the RNN with N(0, input_scale^2) inputs.
-
-    The inputs enter directly as pre-activation noise (``W_xh = I``), so the only
-    weights that matter are ``W_hh``: the setting of Pascanu et al.'s analysis.
-    """
+    """Pre-activations (steps, H) of an RNN with recurrent matrix ``W_hh``, run from h_0 = 0
+    on N(0, input_scale^2) inputs that enter directly as pre-activation noise (``W_xh = I``,
+    no bias): the setting of ``gradient_norm_vs_lag`` and of Pascanu et al.'s analysis."""
     W_hh = require_array("W_hh", W_hh, ndim=2)
     steps = require_int("steps", steps, minimum=1)
     input_scale = require_float("input_scale", input_scale, minimum=0.0)
@@ -186,4 +184,17 @@ def gradient_norm_vs_lag(
     rng = np.random.default_rng(require_int("seed", seed, minimum=0))
     x = input_scale * rng.standard_normal((1, steps, hidden))
     pre, _, _ = rnn_forward(params, x, activation)
-    return jacobian_norms(W_hh, pre[0], activation)
+    return pre[0]
+
+
+def gradient_norm_vs_lag(
+    W_hh, steps: int, activation: str = "tanh", input_scale: float = 1.0, seed: int = 0
+) -> np.ndarray:
+    """``||dh_T/dh_(T-k)||_2`` for k = 0..steps, driving the RNN with N(0, input_scale^2) inputs.
+
+    The inputs enter directly as pre-activation noise (``W_xh = I``), so the only
+    weights that matter are ``W_hh``: the setting of Pascanu et al.'s analysis.
+    ``T = steps``; the pre-activations are ``driven_pre_activations(...)``.
+    """
+    pre = driven_pre_activations(W_hh, steps, activation, input_scale, seed)
+    return jacobian_norms(W_hh, pre, activation)

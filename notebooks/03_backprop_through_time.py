@@ -9,14 +9,20 @@
 # This is the mathematical core of the course. You will write backpropagation through
 # time (BPTT) for a vanilla RNN yourself, see the Jacobian product that multiplies at
 # every step, and test Pascanu, Mikolov and Bengio's (2013) conditions on real matrices.
-# Folklore says "recurrent weights below one vanish". What decides it is the **largest
-# singular value of $W_{hh}$ times the bound on the activation's derivative**.
+# Folklore says "recurrent weights below one vanish". Two numbers do better. The
+# **worst case**: the largest singular value of $W_{hh}$ times the bound on the
+# activation's derivative (Pascanu et al.) says when gradients *must* vanish. The
+# **average case**: the mean-field gain $\chi$ (Poole et al. 2016; Chen, Pennington &
+# Schoenholz 2018) says where they actually vanish or explode, until the structure of
+# $W_{hh}$ overrules it.
 #
 # **You will learn to**
 # - write the backward pass of an RNN step by step, and check it against TensorFlow;
 # - compute $\partial h_T/\partial h_t = \prod_j \mathrm{diag}(f'(a_j))\,W_{hh}$ and read its norm against the lag;
-# - state and test Pascanu's sufficient condition for vanishing, and see that its
-#   converse fails: above the threshold, explosion is possible, not guaranteed;
+# - state and test Pascanu's sufficient condition for vanishing, and its contrapositive, a
+#   *necessary* condition for explosion: above the threshold, explosion is possible, not guaranteed;
+# - predict the regime from $\chi = (\lVert W \rVert_F^2/n)\,\mathbb E[f'(a)^2]$, and spot
+#   structure (identity, non-normal matrices) that beats the average;
 # - explain why singular values, not eigenvalues, bound short-horizon growth;
 # - say what truncated BPTT cuts off.
 
@@ -39,11 +45,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from gradcourse.activations import DERIVATIVE_BOUND
+from gradcourse.activations import DERIVATIVE_BOUND, mean_field_chi, saturated_mask
 from gradcourse.gradcheck import numerical_gradient, relative_error
 from gradcourse.matrices import non_normal, scaled_orthogonal, singular_values, spectral_radius
 from gradcourse.plotting import color_for, sequential_colors
-from gradcourse.rnn import RNNParams, gradient_norm_vs_lag, init_rnn, rnn_loss_and_grads
+from gradcourse.rnn import (
+    RNNParams,
+    driven_pre_activations,
+    gradient_norm_vs_lag,
+    init_rnn,
+    jacobian_norms,
+    rnn_loss_and_grads,
+)
 
 # %% [markdown]
 # ## 1. A vanilla RNN, forward and backward, by hand
@@ -172,19 +185,21 @@ norms = np.array(norms)
 fig, ax = plt.subplots()
 ax.semilogy(np.arange(T_long + 1), norms, color=color_for("tanh"),
             label="tanh RNN, $W_{hh}$ orthogonal")
-ax.set_xlabel("lag $T - t$ (steps)")
-ax.set_ylabel(r"$\|\partial h_T / \partial h_t\|_2$")
+ax.set_xlabel("lag $k = T - t$ (steps)")
+ax.set_ylabel(r"$\|\partial h_T / \partial h_t\|_2$, $T = 60$")
 ax.set_title("How much of $h_t$ still reaches $h_T$")
 ax.legend()
 plt.show()
 
-print(f"||dh_T/dh_t|| at lag 10: {norms[10]:.2e}, at lag 60: {norms[60]:.2e}")
-assert np.all(np.diff(norms) <= 1e-12) and norms[60] < 1e-3 * norms[10]
+print(f"||dh_60/dh_50|| (lag 10) = {norms[10]:.2e}, ||dh_60/dh_0|| (lag 60) = {norms[60]:.2e}: "
+      f"a factor {norms[10] / norms[60]:.1e} apart")
+assert np.all(np.diff(norms) <= 1e-12)  # never grows
+assert 1e8 < norms[10] / norms[60] < 1e10  # about nine orders of magnitude
 
 # %% [markdown]
 # With Keras' default recurrent initialisation (orthogonal, all singular values 1) and
-# tanh, the norm never grows and falls by more than three orders of magnitude between
-# lag 10 and lag 60: every $\tanh' < 1$ takes a bite.
+# tanh, the norm never grows and falls by about nine orders of magnitude (a factor of
+# about $2 \times 10^9$) between lag 10 and lag 60: every $\tanh' < 1$ takes a bite.
 
 # %% [markdown]
 # ## 3. Pascanu's conditions
@@ -196,10 +211,14 @@ assert np.all(np.diff(norms) <= 1e-12) and norms[60] < 1e-3 * norms[10]
 # $$\Bigl\lVert \frac{\partial h_T}{\partial h_0} \Bigr\rVert \le (\gamma\,\lambda_1)^T ,$$
 #
 # where $\lambda_1$ is the largest singular value of $W_{hh}$. So if
-# $\lambda_1 < 1/\gamma$, gradients **must** vanish (a sufficient condition). The
-# converse is only *necessary*: $\lambda_1 > 1/\gamma$ allows explosion but does not
-# cause it. We test both with $W_{hh} = g\,Q$, $Q$ orthogonal, so that $\lambda_1 = g$,
-# on 32 units driven by random inputs.
+# $\lambda_1 < 1/\gamma$, gradients **must** vanish: a *sufficient* condition. Its
+# contrapositive: if the gradients do not vanish, then $\lambda_1 \ge 1/\gamma$; and to
+# *grow* they need $\lambda_1 > 1/\gamma$ (with $\gamma\lambda_1 \le 1$ the bound is at most 1).
+# So $\lambda_1 > 1/\gamma$ is *necessary* for explosion, not sufficient: it allows
+# explosion but does not cause it. We test both with $W_{hh} = g\,Q$, $Q$ orthogonal, so
+# that $\lambda_1 = g$, on 32 units driven by random inputs ($W_{xh} = I$, inputs
+# $\mathcal N(0, 1)$, $T = 100$ steps). `gradient_norm_vs_lag` returns
+# $\lVert \partial h_{100}/\partial h_{100-k} \rVert$ for every lag $k = 0, \dots, 100$.
 
 # %%
 steps, width = 100, 32
@@ -216,14 +235,14 @@ for ax, act in zip(axes, ("tanh", "sigmoid"), strict=True):
     for g, color in zip(gains, sequential_colors(len(gains)), strict=True):
         ax.semilogy(lags, sweep[act][g], color=color, label=f"g = {g}")
     ax.set_title(f"{act}: $\\gamma = {gamma}$, vanishing guaranteed for $g < {1 / gamma:g}$")
-    ax.set_xlabel("lag T (steps)")
+    ax.set_xlabel("lag $k$ (steps)")
     ax.set_ylim(1e-40, 1e12)
-axes[0].set_ylabel(r"$\|\partial h_T / \partial h_0\|_2$")
+axes[0].set_ylabel(r"$\|\partial h_{100} / \partial h_{100-k}\|_2$")
 axes[0].legend(ncol=2)
 plt.show()
 
 # %% [markdown]
-# Every curve with $g < 1/\gamma$ lies below its bound $(\gamma g)^T$; a sigmoid RNN
+# Every curve with $g < 1/\gamma$ lies below its bound $(\gamma g)^k$; a sigmoid RNN
 # vanishes even at $g = 3$, where tanh already explodes.
 
 # %%
@@ -235,88 +254,247 @@ for act in ("tanh", "sigmoid"):
 print(f"sigmoid, g = 3:  ||dh_100/dh_0|| = {sweep['sigmoid'][3.0][-1]:.1e}  "
       f"(bound {(DERIVATIVE_BOUND['sigmoid'] * 3) ** 100:.1e})")
 print(f"tanh,    g = 3:  ||dh_100/dh_0|| = {sweep['tanh'][3.0][-1]:.1e}")
+print(f"tanh,    g = 1.5: ||dh_100/dh_0|| = {sweep['tanh'][1.5][-1]:.1e}")
 assert sweep["sigmoid"][3.0][-1] < 1e-12 and sweep["tanh"][3.0][-1] > 1e6
+assert sweep["tanh"][1.5][-1] < 1e-3  # above tanh's threshold, and still vanishing
 
 # %% [markdown]
-# A phase picture summarises the tanh sweep: gain against lag, colour = $\log_{10}$ of
-# the gradient norm. The white contour is norm 1.
+# Pascanu's bound is a **worst case**: it assumes every step stretches the gradient by
+# the most it can. Yet tanh at $g = 1.5$, above its threshold $1/\gamma = 1$, still
+# vanished. Where does the real boundary lie?
+#
+# ### The average case: $\chi$
+#
+# One step multiplies a vector $v$ by $\mathrm{diag}(f'(a))\,W_{hh}$. For a random
+# direction $v$, $\lVert W_{hh} v \rVert^2$ is on average $\lVert W_{hh} \rVert_F^2/n$ times
+# $\lVert v \rVert^2$, and the diagonal then scales each component by $f'(a_i)$. So, on
+# average, the squared norm is multiplied per step by
+#
+# $$\chi = \frac{\lVert W_{hh} \rVert_F^2}{n}\; \mathbb E\bigl[f'(a)^2\bigr],$$
+#
+# the mean-field gain of Poole et al. (2016) and Chen, Pennington & Schoenholz (2018),
+# and after $k$ steps the norm is about $\chi^{k/2}$: $\chi < 1$ vanishes, $\chi > 1$ grows.
+# For $W_{hh} = g\,Q$, $\lVert W_{hh} \rVert_F^2/n = g^2$; $\mathbb E[f'(a)^2]$ is the mean
+# over the pre-activations the network actually visits, and it falls as $g$ grows because
+# larger states saturate more units. We compute $\chi$ from the same matrices and
+# pre-activations as the gradient norms, and draw $\chi = 1$ on a phase picture of the
+# tanh sweep: gain against lag, colour $= \log_{10}$ of the gradient norm, orange
+# contour = norm 1.
 
 # %%
 phase_gains = np.linspace(0.5, 3.0, 26)
-phase = np.array([np.log10(gradient_norm_vs_lag(scaled_orthogonal(width, g, seed=1), steps, "tanh"))
-                  for g in phase_gains])
+phase, chi_phase = [], []
+for g in phase_gains:
+    W = scaled_orthogonal(width, g, seed=1)
+    pre = driven_pre_activations(W, steps, "tanh")  # the same run as gradient_norm_vs_lag's
+    phase.append(np.log10(jacobian_norms(W, pre, "tanh")))
+    chi_phase.append(mean_field_chi(W, pre, "tanh"))
+phase, chi_phase = np.array(phase), np.array(chi_phase)
+sigmoid_gains = [1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0]
+sigmoid_rate, sigmoid_chi = [], []
+for g in sigmoid_gains:
+    W = scaled_orthogonal(width, g, seed=1)
+    pre = driven_pre_activations(W, steps, "sigmoid")
+    sigmoid_rate.append(np.log10(jacobian_norms(W, pre, "sigmoid")[-1]) / steps)
+    sigmoid_chi.append(mean_field_chi(W, pre, "sigmoid"))
+sigmoid_rate, sigmoid_chi = np.array(sigmoid_rate), np.array(sigmoid_chi)
 
-fig, ax = plt.subplots()
-image = ax.pcolormesh(lags, phase_gains, np.clip(phase, -20, 20), cmap="RdBu_r", vmin=-20, vmax=20,
-                      shading="auto")
-ax.contour(lags, phase_gains, phase, levels=[0.0], colors="white", linewidths=2)
-fig.colorbar(image, ax=ax, label=r"$\log_{10} \|\partial h_T / \partial h_0\|$")
-ax.axhline(1.0, color="black", ls="--", lw=1.5)
-ax.set_xlabel("lag T (steps)")
+# Where chi crosses 1, and where the measured norm at lag 100 crosses 1 (linear interpolation).
+g_chi = np.interp(0.0, np.log(chi_phase), phase_gains)
+g_measured = np.interp(0.0, phase[:, -1], phase_gains)
+
+fig, (ax, ax_rate) = plt.subplots(1, 2, figsize=(13, 4.8))
+image = ax.pcolormesh(lags, phase_gains, np.clip(phase, -20, 20), cmap="RdBu_r", vmin=-20,
+                      vmax=20, shading="auto")
+ax.contour(lags, phase_gains, phase, levels=[0.0], colors="#E69F00", linewidths=2.5)
+fig.colorbar(image, ax=ax, label=r"$\log_{10} \|\partial h_{100} / \partial h_{100-k}\|$")
+ax.plot([], [], color="#E69F00", lw=2.5, label="measured norm = 1")  # the contour's legend entry
+ax.axhline(g_chi, color="black", lw=2.5, label=r"$\chi = 1$ (mean field)")
+ax.axhline(1.0, color="black", ls="--", lw=1.5, label=r"$\lambda_1 = 1/\gamma$ (Pascanu)")
+ax.set_xlabel("lag $k$ (steps)")
 ax.set_ylabel(r"gain $g$ = largest singular value $\lambda_1$")
-ax.set_title("tanh RNN: below g = 1 always blue (vanishing)")
+ax.set_title("tanh RNN: where the gradient norm crosses 1")
+ax.legend(loc="lower right", fontsize=10)
+
+tanh_rate = phase[:, -1] / steps
+for act, chi_values, rate in (("tanh", chi_phase, tanh_rate),
+                              ("sigmoid", sigmoid_chi, sigmoid_rate)):
+    ax_rate.plot(0.5 * np.log10(chi_values), rate, "o", color=color_for(act), label=act)
+diagonal = np.array([-0.7, 0.15])
+ax_rate.plot(diagonal, diagonal, color="gray", ls=":", label="prediction = measurement")
+ax_rate.axhline(0.0, color="black", lw=1)
+ax_rate.axvline(0.0, color="black", lw=1)
+ax_rate.set_xlabel(r"predicted: $\frac{1}{2}\log_{10}\chi$ (decades per step)")
+ax_rate.set_ylabel(r"measured: $\frac{1}{100}\log_{10}\|\partial h_{100}/\partial h_0\|$")
+ax_rate.set_title("growth per step, one point per gain")
+ax_rate.legend()
 plt.show()
-assert np.all(phase[phase_gains < 1.0][:, 1:] < 0)
+
+print(f"tanh: chi = 1 at g = {g_chi:.2f}; measured norm at lag 100 = 1 at g = {g_measured:.2f}; "
+      f"Pascanu's guarantee ends at g = 1")
+print(f"sigmoid: chi = {sigmoid_chi[5]:.3f} at g = 8, {sigmoid_chi[6]:.3f} at g = 10 "
+      f"(Pascanu's guarantee ends at g = 4)")
+predicted = 0.5 * np.log10(np.concatenate([chi_phase, sigmoid_chi]))
+measured = np.concatenate([tanh_rate, sigmoid_rate])
+print(f"largest |measured - predicted| growth per step: {np.max(np.abs(measured - predicted)):.3f} "
+      f"decades, over {len(measured)} gains")
+assert np.all(phase[phase_gains < 1.0][:, 1:] < 0)  # Pascanu: below g = 1, always vanishing
+assert np.all(phase[(phase_gains > 1.0) & (phase_gains < 1.85), -1] < 0)  # allowed, not seen
+assert 1.85 < g_chi < 1.95 and abs(g_measured - g_chi) < 0.1  # chi = 1 is the boundary
+clear = np.abs(predicted) > 0.005  # leave out chi within about 2% of 1
+assert np.all(np.sign(measured[clear]) == np.sign(predicted[clear]))  # chi names the regime
+assert np.max(np.abs(measured - predicted)) < 0.03  # and the rate, within 0.03 decades/step
+assert sigmoid_chi[5] < 1 < sigmoid_chi[6] and sigmoid_rate[5] < 0 < sigmoid_rate[6]
+
+# %% [markdown]
+# - Below $g = 1$ the picture is blue everywhere, as Pascanu's bound guarantees.
+# - Between $g = 1$ and $g \approx 1.9$ the bound allows growth, but tanh's gradients still
+#   vanish: its units spend enough time away from $a = 0$ that $\mathbb E[\tanh'(a)^2]$
+#   keeps $\chi$ below 1.
+# - The measured boundary (orange) lies where $\chi = 1$ ($g \approx 1.9$), and every
+#   point of the right panel sits near the diagonal: for these random orthogonal
+#   matrices, $\tfrac12 \log_{10}\chi$ predicts the growth per step within 0.03 decades,
+#   for tanh and for the sigmoid, whose $\chi$ reaches 1 only between $g = 8$ and $g = 10$,
+#   far above $g = 4$, where its guarantee ends.
 
 # %% [markdown]
 # ### Above the threshold: possible, not guaranteed
 #
-# With $g > 1$, whether tanh explodes depends on how saturated the units are, which
-# depends on the inputs. The same $W_{hh}$ with $g = 1.5$ vanishes when strong inputs
-# saturate the units; a linear RNN with the same matrix explodes exactly as $g^T$.
+# With $g > 1/\gamma$, whether the gradient explodes depends on $\mathbb E[f'(a)^2]$, and
+# so on how saturated the units are, which depends on the inputs. One matrix,
+# $W_{hh} = 1.5\,Q$ (above tanh's threshold), driven by inputs of four scales:
 
 # %%
 W_big = scaled_orthogonal(width, 1.5, seed=1)
-tanh_saturated = gradient_norm_vs_lag(W_big, steps, "tanh", input_scale=3.0)
-linear = gradient_norm_vs_lag(W_big, steps, "linear", input_scale=3.0)
+input_scales = [0.1, 0.3, 1.0, 3.0]
+by_scale = {}
+for scale in input_scales:
+    pre = driven_pre_activations(W_big, steps, "tanh", input_scale=scale)
+    by_scale[scale] = {"norms": jacobian_norms(W_big, pre, "tanh"),
+                       "chi": mean_field_chi(W_big, pre, "tanh"),
+                       "saturated": saturated_mask(np.tanh(pre), "tanh").mean()}
 
 fig, ax = plt.subplots()
-ax.semilogy(lags, linear, color=color_for("linear"), label="linear, g = 1.5")
-ax.semilogy(lags, tanh_saturated, color=color_for("tanh"), label="tanh, g = 1.5, strong inputs")
-ax.semilogy(lags, 1.5**lags, color="gray", ls=":", label="$1.5^T$ (the bound)")
-ax.set_xlabel("lag T (steps)")
-ax.set_ylabel(r"$\|\partial h_T / \partial h_0\|_2$")
+for scale, color in zip(input_scales, sequential_colors(len(input_scales)), strict=True):
+    ax.semilogy(lags, by_scale[scale]["norms"], color=color, label=f"input scale {scale}")
+ax.semilogy(lags, 1.5**lags, color="gray", ls=":", label="$1.5^k$ (Pascanu's bound)")
+ax.axhline(1.0, color="black", lw=1)
+ax.set_xlabel("lag $k$ (steps)")
+ax.set_ylabel(r"$\|\partial h_{100} / \partial h_{100-k}\|_2$")
+ax.set_title("tanh RNN, $W_{hh} = 1.5\\,Q$: the inputs decide")
 ax.legend()
 plt.show()
 
-mean_derivative = np.mean(1 - np.tanh(3.0 * rng.standard_normal(10_000)) ** 2)
-print(f"linear: {linear[-1]:.2e} = 1.5^100;  tanh: {tanh_saturated[-1]:.1e};  "
-      f"mean tanh' at input scale 3: about {mean_derivative:.2f}")
-assert relative_error(linear, 1.5**lags) < 1e-9
-assert tanh_saturated[-1] < 1e-12
+print("input scale | saturated units | chi   | ||dh_100/dh_0||")
+for scale, row in by_scale.items():
+    print(f"{scale:>11} | {row['saturated']:>15.1%} | {row['chi']:.3f} | {row['norms'][-1]:.2e}")
+final = [by_scale[scale]["norms"][-1] for scale in input_scales]
+assert np.all(np.diff(final) < 0)  # larger inputs, smaller gradient
+assert final[0] > 1e3 and final[1] > 10  # weak inputs: it explodes
+assert final[2] < 1e-6 and final[3] < 1e-20  # strong inputs: it vanishes
+assert np.all(np.diff([row["chi"] for row in by_scale.values()]) < 0)
+assert np.all(np.diff([row["saturated"] for row in by_scale.values()]) > 0)
+assert by_scale[0.1]["saturated"] < 0.05 and by_scale[3.0]["saturated"] > 0.45
+assert by_scale[0.3]["chi"] > 1 > by_scale[1.0]["chi"]  # chi crosses 1 where the regime flips
+assert all(np.sign(np.log(row["chi"])) == np.sign(np.log(row["norms"][-1]))
+           for row in by_scale.values())
 
 # %% [markdown]
-# ## 4. Singular values, not eigenvalues
+# Same matrix, same $\lambda_1 = 1.5$: with weak inputs (scale 0.1 and 0.3) the gradient
+# **explodes** (more than a thousandfold and tenfold by lag 100); with inputs of scale 1
+# and 3 it **vanishes** (below $10^{-6}$ and $10^{-20}$). Stronger inputs push more units
+# into saturation (from under 5% to about half), $\mathbb E[\tanh'(a)^2]$ falls, and
+# $\chi$ crosses 1 between input scales 0.3 and 1, exactly where the regime flips.
+# Saturation pulls a gradient from exploding to vanishing; $\lambda_1 > 1/\gamma$ only
+# made explosion *possible*.
+
+# %% [markdown]
+# ## 4. Singular values, not eigenvalues, and structure that beats the average
 #
 # The spectral radius $\rho$ (largest $|$eigenvalue$|$) decides what happens to
 # $W^k$ as $k \to \infty$; the largest singular value bounds every single step. For a
 # *non-normal* matrix they differ. Below, every eigenvalue is $0.9$, but
-# $\lambda_1 \approx 1.5$: a linear RNN's gradient first **grows**, then decays.
+# $\lambda_1 \approx 1.5$: a linear RNN's gradient (here exactly $\lVert W_{hh}^k \rVert$)
+# first **grows**, then decays. We also draw the mean-field prediction $\chi^{k/2}$.
 
 # %%
 W_nn = non_normal(width, radius=0.9, coupling=1.0, seed=2)
 rho, lambda_1 = spectral_radius(W_nn), singular_values(W_nn).max()
 transient = gradient_norm_vs_lag(W_nn, 60, "linear")
+chi_nn = mean_field_chi(W_nn, driven_pre_activations(W_nn, 60, "linear"), "linear")
+short_lags = np.arange(61)
 
 fig, ax = plt.subplots()
-ax.semilogy(np.arange(61), transient, color=color_for("linear"), label="non-normal $W_{hh}$")
-ax.semilogy(np.arange(61), rho ** np.arange(61), color="gray", ls=":", label=r"$\rho^T$")
+ax.semilogy(short_lags, transient, color=color_for("linear"), label="non-normal $W_{hh}$")
+ax.semilogy(short_lags, rho**short_lags, color="gray", ls=":", label=r"$\rho^k$ (eigenvalues)")
+ax.semilogy(short_lags, chi_nn ** (short_lags / 2), color="gray", ls="--",
+            label=r"$\chi^{k/2}$ (mean field)")
 ax.axhline(1.0, color="black", lw=1)
-ax.set_xlabel("lag T (steps)")
-ax.set_ylabel(r"$\|\partial h_T / \partial h_0\|_2$")
+ax.set_xlabel("lag $k$ (steps)")
+ax.set_ylabel(r"$\|\partial h_{60} / \partial h_{60-k}\|_2 = \|W_{hh}^k\|_2$")
 ax.set_title(f"spectral radius {rho:.2f}, largest singular value {lambda_1:.2f}")
 ax.legend()
 plt.show()
 
 peak = int(np.argmax(transient))
-print(f"peak {transient[peak]:.2f} at lag {peak}; lag 60: {transient[60]:.3f}")
-assert rho < 1 < lambda_1
-assert transient[peak] > 3 and transient[60] < 1
+print(f"rho = {rho:.2f}, lambda_1 = {lambda_1:.3f}, chi = {chi_nn:.3f}")
+print(f"measured: peak {transient[peak]:.2f} at lag {peak}, {transient[60]:.3f} at lag 60; "
+      f"rho^60 = {rho**60:.1e}, chi^30 = {chi_nn**30:.1e}")
+assert rho < 1 < 1.45 < lambda_1 < 1.6
+assert 3.5 < transient[peak] < 4 and peak <= 10  # almost fourfold within ten steps ...
+assert transient[60] < 1  # ... then it decays,
+assert chi_nn > 1.3 and chi_nn**30 > 1e3  # although chi predicts growth at every step
 
 # %% [markdown]
 # "Weights below one" is the wrong summary: this matrix's eigenvalues are all below
-# one, yet gradients grow almost fourfold over ten steps. For bounds over a finite
-# horizon, look at singular values.
+# one, yet gradients grow almost fourfold (3.9) within ten steps. For bounds over a finite
+# horizon, look at singular values. The average case fails here too: $\chi \approx 1.31$
+# predicts growth at every step (over a thousandfold by lag 60), while the gradient is
+# below 1 again by then. $\chi$ describes a *random* direction through a *random*
+# matrix; a fixed matrix applied again and again has structure the average ignores.
+#
+# ### The identity with ReLU
+#
+# A second structure, the one behind the IRNN (Le et al. 2015, notebook 06):
+# $W_{hh} = I$ with ReLU units. About one unit-step in eight is inactive ($f' = 0$),
+# so $\chi = \mathbb E[f'(a)^2] < 1$ predicts vanishing.
+
+# %%
+W_id = np.eye(width)
+pre_id = driven_pre_activations(W_id, steps, "relu")
+identity_flow = jacobian_norms(W_id, pre_id, "relu")
+chi_id = mean_field_chi(W_id, pre_id, "relu")
+# dh_100/dh_(100-k) = diag(product of the last k ReLU masks): which units stayed active?
+active_throughout = {k: int(np.all(pre_id[steps - k:] > 0, axis=0).sum())
+                     for k in (10, 50, 99, 100)}
+
+fig, ax = plt.subplots()
+ax.semilogy(lags, np.where(identity_flow > 0, identity_flow, np.nan), color=color_for("relu"),
+            label="ReLU, $W_{hh} = I$ (measured)")
+ax.semilogy(lags, chi_id ** (lags / 2), color="gray", ls="--", label=r"$\chi^{k/2}$ (mean field)")
+ax.axvline(steps, color=color_for("relu"), ls=":", label="exactly 0 from here")
+ax.set_xlabel("lag $k$ (steps)")
+ax.set_ylabel(r"$\|\partial h_{100} / \partial h_{100-k}\|_2$")
+ax.legend()
+plt.show()
+
+print(f"chi = {chi_id:.3f}: predicts chi^(99/2) = {chi_id ** 49.5:.1e} at lag 99")
+print(f"measured: exactly 1 at every lag from 1 to 99, {identity_flow[100]:g} at lag 100")
+print("units active at each of the last k steps:",
+      ", ".join(f"k = {k}: {count}" for k, count in active_throughout.items()))
+assert np.allclose(identity_flow[:100], 1.0, rtol=1e-12, atol=0)  # structure: exactly 1 ...
+assert identity_flow[100] == 0.0 and active_throughout[100] == 0  # ... while a unit survives
+assert active_throughout[99] >= 1
+assert 0.85 < chi_id < 0.9 and chi_id**49.5 < 1e-2  # 10-15% inactive: the average vanishes
+
+# %% [markdown]
+# $\chi \approx 0.87$ predicts a gradient of about $10^{-3}$ at lag 99; the measured norm
+# is **exactly 1** at every lag up to 99. With $W_{hh} = I$ the Jacobian is a product of
+# diagonal masks, $\mathrm{diag}\bigl(\prod_j f'(a_j)\bigr)$: the mask commutes with $I$,
+# so a unit that stayed active at every step passes its gradient unchanged, and the norm
+# is 1 as long as one unit did (the printout counts them). $\chi$ averages over the
+# units; the norm follows the best one. When none is left (lag 100 here, because at the
+# first step $h_0 = 0$ and the inputs alone switched the last survivor off) it is exactly 0.
 
 # %% [markdown]
 # ## 5. Aside: truncated BPTT
@@ -354,14 +532,15 @@ ax.legend()
 plt.show()
 for g, errors in truncation_error.items():
     print(f"g = {g}: relative error of the gradient truncated at k = 10: {errors[10]:.1e}")
-assert truncation_error[0.5][10] < 1e-3 < truncation_error[1.5][10]
+assert truncation_error[0.5][10] < 1e-3 and truncation_error[1.5][10] > 0.1
 untruncated = truncated_gradient(model, 50)  # k = T: nothing is cut
 assert relative_error(untruncated, full.W_hh) == 0.0
 
 # %% [markdown]
-# When gradients vanish ($g = 0.5$), truncating at 10 steps changes almost nothing,
-# because almost nothing was coming from further back. Near or above the edge
-# ($g = 1.5$), truncation discards a real part of the gradient.
+# When gradients vanish fast ($g = 0.5$), truncating at 10 steps changes almost nothing
+# (a relative error below $10^{-3}$), because almost nothing was coming from further
+# back. With $g = 1.5$, above Pascanu's threshold, truncating at 10 steps discards a real
+# part of the gradient (a relative error above 10%).
 
 # %% [markdown]
 # ## Summary
@@ -370,15 +549,26 @@ assert relative_error(untruncated, full.W_hh) == 0.0
 #   and with central differences.
 # - The gradient from step $T$ back to step $t$ is carried by
 #   $\prod_j \mathrm{diag}(f'(a_j))\,W_{hh}$; with orthogonal $W_{hh}$ and tanh its norm
-#   fell more than a thousandfold between lag 10 and lag 60.
-# - $\lVert \partial h_T/\partial h_0 \rVert \le (\gamma \lambda_1)^T$: below
-#   $\lambda_1 = 1/\gamma$ gradients must vanish. A sigmoid RNN vanished even at $g = 3$.
-# - Above the threshold, explosion is possible, not certain: with $g = 1.5$ a linear RNN
-#   exploded as $1.5^T$ while a saturated tanh RNN vanished; at $g = 3$ tanh exploded.
-# - A matrix whose eigenvalues are all $0.9$ made the gradient grow more than threefold
-#   before decaying: singular values bound the short horizon.
-# - Truncated BPTT loses little when gradients vanish anyway, and a real part of the
-#   gradient near the edge.
+#   fell by about nine orders of magnitude between lag 10 and lag 60.
+# - **Worst case** (Pascanu et al.):
+#   $\lVert \partial h_T/\partial h_{T-k} \rVert \le (\gamma \lambda_1)^k$,
+#   so $\lambda_1 < 1/\gamma$ is sufficient for vanishing, and its contrapositive makes
+#   $\lambda_1 > 1/\gamma$ necessary, not sufficient, for explosion. A sigmoid RNN
+#   vanished even at $g = 3$; tanh at $g = 1.5$ vanished too.
+# - **Average case** (mean field): $\chi = (\lVert W \rVert_F^2/n)\,\mathbb E[f'(a)^2]$
+#   computed from the pre-activations put the tanh boundary at $g \approx 1.9$, where the
+#   measured one lies (within 0.1), and predicted the growth per step within 0.03
+#   decades for every tanh and sigmoid gain; the sigmoid's $\chi$ reaches 1 only between
+#   $g = 8$ and $g = 10$.
+# - One matrix, $\lambda_1 = 1.5$: inputs of scale 0.1 and 0.3 made the gradient explode,
+#   inputs of scale 1 and 3 saturated the units (up to about half of them) and made it
+#   vanish; $\chi$ crossed 1 where the regime flipped.
+# - **Structure** beats both: a matrix whose eigenvalues are all $0.9$ made the gradient
+#   grow almost fourfold before decaying (singular values bound the short horizon), while
+#   $\chi \approx 1.31$ predicted growth forever; ReLU with $W_{hh} = I$ passed a gradient
+#   of exactly 1 over 99 steps where $\chi \approx 0.87$ predicted about $10^{-3}$.
+# - Truncated BPTT at 10 steps lost almost nothing when gradients vanished fast
+#   (relative error below $10^{-3}$) and over 10% of the gradient at $g = 1.5$.
 
 # %% [markdown]
 # ## Exercises
@@ -419,8 +609,14 @@ gc.check("03.3", sigmoid_backward_step)
 # ## References
 #
 # - Pascanu, Mikolov & Bengio (2013), *On the difficulty of training recurrent neural
-#   networks*: the conditions of section 3, $\lambda_1 < 1/\gamma$ (vanishing) and
-#   $\lambda_1 > 1/\gamma$ (necessary for explosion).
+#   networks*: the conditions of section 3, $\lambda_1 < 1/\gamma$ (sufficient for
+#   vanishing) and $\lambda_1 > 1/\gamma$ (necessary for explosion).
+# - Poole et al. (2016), *Exponential expressivity in deep neural networks through
+#   transient chaos*: the mean-field gain $\chi$ and the order-to-chaos boundary $\chi = 1$.
+# - Chen, Pennington & Schoenholz (2018), *Dynamical Isometry and a Mean Field Theory of
+#   RNNs*: the same mean-field analysis for recurrent networks.
+# - Le, Jaitly & Hinton (2015), *A Simple Way to Initialize Recurrent Networks of
+#   Rectified Linear Units*: the IRNN (ReLU, identity), whose structure section 4 examines.
 #
 # Full citations: [references](https://github.com/gradcourse/gradcourse/blob/main/docs/references.md).
 

@@ -6,6 +6,8 @@ from gradcourse.activations import (
     DERIVATIVE_BOUND,
     activation,
     derivative,
+    gaussian_expectation,
+    mean_field_chi,
     predicted_regime,
     saturated_mask,
     saturation_stats,
@@ -103,9 +105,68 @@ def test_saturation_statistics():
     assert stats == {"mean": 0.75, "std": pytest.approx(np.std([0, 0, 1, 2])), "saturated": 0.5}
 
 
+def test_gaussian_expectation_is_exact_where_it_should_be():
+    # Moments of N(0, s^2): E[a^2] = s^2, E[a^4] = 3 s^4, odd moments 0.
+    assert gaussian_expectation(lambda a: a**2, scale=1.7) == pytest.approx(1.7**2, rel=1e-12)
+    assert gaussian_expectation(lambda a: a**4, scale=0.5) == pytest.approx(3 * 0.5**4, rel=1e-12)
+    assert gaussian_expectation(lambda a: a**3, scale=2.0) == pytest.approx(0.0, abs=1e-12)
+    # Kinked, but with a polynomial even part: exact (He et al.'s 1/2).
+    relu_prime, relu = derivative("relu"), activation("relu")
+    assert gaussian_expectation(lambda a: relu_prime(a) ** 2) == pytest.approx(0.5, rel=1e-12)
+    assert gaussian_expectation(lambda a: relu(a) ** 2, 3.0) == pytest.approx(4.5, rel=1e-12)
+    # Smooth: agrees with a large Monte Carlo sample (standard error about 3e-4).
+    z = np.random.default_rng(0).standard_normal(2_000_000)
+    assert gaussian_expectation(lambda a: np.tanh(a) ** 2) == pytest.approx(
+        np.mean(np.tanh(z) ** 2), abs=2e-3
+    )
+    # Scale 0: the function's value at 0.
+    assert gaussian_expectation(derivative("sigmoid"), scale=0.0) == pytest.approx(0.25)
+
+
+def test_mean_field_chi():
+    q = scaled_orthogonal(8, 1.5, seed=0)
+    pre = np.random.default_rng(1).standard_normal((30, 8))
+    # linear: chi is ||W||_F^2 / n = g^2 for W = g Q
+    assert mean_field_chi(q, pre, "linear") == pytest.approx(1.5**2, rel=1e-12)
+    # tanh near 0: f' = 1, so the same; sigmoid near 0: f' = 1/4, so g^2 / 16
+    assert mean_field_chi(q, np.zeros((5, 8)), "tanh") == pytest.approx(2.25, rel=1e-12)
+    assert mean_field_chi(q, np.zeros((5, 8)), "sigmoid") == pytest.approx(2.25 / 16, rel=1e-12)
+    # ReLU: the fraction of active units
+    signs = np.where(np.arange(8) % 4 == 0, 1.0, -1.0) * np.ones((3, 8))  # a quarter active
+    assert mean_field_chi(np.eye(8), signs, "relu") == pytest.approx(0.25)
+    # by hand, for one (batch, n) array of a 2-unit layer
+    W = np.array([[1.0, 2.0], [0.0, 1.0]])
+    a = np.array([[0.3, -1.2], [2.0, 0.1]])
+    by_hand = (1 + 4 + 0 + 1) / 2 * np.mean((1 - np.tanh(a) ** 2) ** 2)
+    assert mean_field_chi(W, a) == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_chi_predicts_the_growth_of_a_random_gaussian_product():
+    # The mean-field claim itself: for a large random W and a fixed random mask of f',
+    # a random direction's squared norm is multiplied by about chi per step.
+    rng = np.random.default_rng(2)
+    n = 400
+    W = rng.normal(0.0, 1.2 / np.sqrt(n), (n, n))
+    pre = rng.standard_normal((10, n))
+    v = rng.standard_normal(n)
+    start = np.linalg.norm(v)
+    for a in pre:
+        v = W.T @ (derivative("tanh")(a) * v)
+    per_step = (np.linalg.norm(v) / start) ** (2 / len(pre))
+    assert per_step == pytest.approx(mean_field_chi(W, pre, "tanh"), rel=0.05)
+
+
 @pytest.mark.parametrize(
     "call, error",
     [
+        (lambda: gaussian_expectation("tanh"), TypeError),
+        (lambda: gaussian_expectation(np.tanh, points=5), ValueError),
+        (lambda: gaussian_expectation(np.tanh, scale=-1.0), ValueError),
+        (lambda: gaussian_expectation(lambda a: 1.0), ValueError),
+        (lambda: mean_field_chi(np.zeros((2, 3)), np.zeros((4, 2))), ValueError),
+        (lambda: mean_field_chi(np.eye(3), np.zeros((4, 2))), ValueError),
+        (lambda: mean_field_chi(np.eye(3), np.zeros((0, 3))), ValueError),
+        (lambda: mean_field_chi(np.eye(3), np.zeros((4, 3)), "softplus"), ValueError),
         (lambda: activation("softmax"), ValueError),
         (lambda: derivative(3), TypeError),
         (lambda: saturated_mask([0.1], "linear"), ValueError),

@@ -8,6 +8,7 @@ from gradcourse.gradcheck import numerical_gradient, relative_error
 from gradcourse.matrices import scaled_orthogonal
 from gradcourse.rnn import (
     RNNParams,
+    driven_pre_activations,
     gradient_norm_vs_lag,
     init_rnn,
     jacobian_norms,
@@ -106,6 +107,22 @@ def test_linear_orthogonal_gain_gives_exact_powers():
     np.testing.assert_allclose(norms, 1.3 ** np.arange(21), rtol=1e-10)
 
 
+def test_driven_pre_activations_are_what_gradient_norm_vs_lag_uses():
+    W = scaled_orthogonal(12, 1.4, seed=2)
+    pre = driven_pre_activations(W, 15, "tanh", input_scale=0.7, seed=4)
+    assert pre.shape == (15, 12)
+    # By hand: h_0 = 0, a_t = x_t + W h_(t-1), x ~ N(0, 0.7^2) from the seed.
+    x = 0.7 * np.random.default_rng(4).standard_normal((1, 15, 12))[0]
+    h = np.zeros(12)
+    for t in range(15):
+        np.testing.assert_allclose(pre[t], x[t] + W @ h, rtol=1e-12, atol=1e-14)
+        h = np.tanh(pre[t])
+    np.testing.assert_array_equal(
+        gradient_norm_vs_lag(W, 15, "tanh", input_scale=0.7, seed=4),
+        jacobian_norms(W, pre, "tanh"),
+    )
+
+
 @pytest.mark.parametrize("activation, gamma", [("tanh", 1.0), ("sigmoid", 0.25)])
 def test_pascanu_bound_holds(activation, gamma):
     for gain in (0.5, 0.9, 2.0, 3.5):
@@ -144,6 +161,8 @@ def test_pascanu_bound_holds(activation, gamma):
         ),
         (lambda: state_jacobians(np.zeros((3, 3)), np.zeros((5, 4))), ValueError),
         (lambda: gradient_norm_vs_lag(np.eye(3), 0), ValueError),
+        (lambda: driven_pre_activations(np.zeros((3, 4)), 5), ValueError),
+        (lambda: driven_pre_activations(np.eye(3), 5, input_scale=-1.0), ValueError),
     ],
 )
 def test_bad_input_is_rejected(call, error):
