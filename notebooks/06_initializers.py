@@ -371,6 +371,5 @@ gc.check("06.2", answer_06_2)
 
 # %% [markdown]
 # ---
-# **That's the course so far.** Back to the [course overview](https://github.com/gradcourse/gradcourse#readme).
-# Planned next: diagnosing your own model with the package's probes, and the myths,
-# each tested by experiment.
+# **Next:** [07 · Diagnose your own RNN](07_diagnose_your_rnn.ipynb): a gradient monitor
+# for your own models, built on the measurements of notebooks 04-06.
