@@ -213,6 +213,8 @@ for kind in ("tanh RNN", "LSTM"):
     assert digits_runs[kind]["accuracy"] > 2 * chance
 
 # %%
+# NBVAL_IGNORE_OUTPUT
+# (the report ends with the monitor's measured overhead, a timing)
 print(report(digits_runs["IRNN"]["history"]))
 
 # %% [markdown]
