@@ -67,7 +67,7 @@ def test_dependencies_have_floors_only():
         assert re.fullmatch(r"[\w-]+>=[\d.]+", requirement), requirement
 
 
-def test_ci_runs_the_readme_test_command_then_the_colab_job_and_the_seed_check():
+def test_ci_runs_the_readme_test_command_then_the_colab_stack_job():
     readme = (ROOT / "README.md").read_text()
     assert "```bash\nmake test\n```" in readme
     ci = [
@@ -75,7 +75,7 @@ def test_ci_runs_the_readme_test_command_then_the_colab_job_and_the_seed_check()
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    assert ci[-3:] == ["make test", "make test-colab", "make seeds"]
+    assert ci[-2:] == ["make test", "make test-colab"]
 
 
 def test_colab_pins_are_dated_and_admitted_by_the_floors():
