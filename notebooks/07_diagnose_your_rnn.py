@@ -129,7 +129,7 @@ assert ratio_at_init["SimpleRNN"] > 100 * ratio_at_init["GRU"]  # the SimpleRNN 
 # (a training run: the digits vary between machines; the asserts hold on every one)
 monitors, test_mse = {}, {}
 for cell, model in models.items():
-    monitors[cell] = GradientMonitor(probe.x, probe.y)  # records every 20 steps here
+    monitors[cell] = GradientMonitor(probe.x, probe.y)  # records every 50 steps here
     model.fit(train.x, train.y, epochs=6, batch_size=64, verbose=0, callbacks=[monitors[cell]])
     test_mse[cell] = evaluate_mse(model, test)
     print(f"== {cell}: test MSE {test_mse[cell]:.3f} (baseline {baseline:.3f})")
