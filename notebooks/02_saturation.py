@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · Saturation: why tanh and sigmoid make the factors small
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gradcourse/gradcourse/blob/main/notebooks/02_saturation.ipynb)
@@ -21,16 +21,16 @@
 #   tell a good initialisation from a bad one;
 # - see that saturation does not imply vanishing gradients.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Setup
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import sys
 
 if "google.colab" in sys.modules:
     %pip install -q "gradcourse @ git+https://github.com/gradcourse/gradcourse@v0.1.0"
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 import gradcourse as gc  # first: it quiets TensorFlow's start-up logs
 
@@ -52,7 +52,7 @@ from gradcourse.gradcheck import relative_error
 from gradcourse.plotting import color_for, histogram_grid
 from gradcourse.probes import layer_table, probe_layers
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Three activations and their derivatives
 #
 # $$\sigma(a) = \frac{1}{1 + e^{-a}}, \quad \sigma'(a) = \sigma(a)\,(1 - \sigma(a)); \qquad
@@ -60,7 +60,7 @@ from gradcourse.probes import layer_table, probe_layers
 #
 # First we check the closed forms against `tf.GradientTape`.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 a = np.linspace(-6, 6, 1201) + 0.0025  # the offset avoids ReLU's kink at exactly 0
 a_tf = tf.constant(a)
 tf_functions = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
@@ -83,28 +83,28 @@ for ax in (ax_f, ax_d):
     ax.legend()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 sigmoid_prime, tanh_prime = derivative("sigmoid")(a), derivative("tanh")(a)
 print(f"max sigmoid' = {sigmoid_prime.max():.4f} at a = {a[sigmoid_prime.argmax()]:.3f}")
 print(f"max tanh'    = {tanh_prime.max():.4f} at a = {a[tanh_prime.argmax()]:.3f}")
 assert np.isclose(derivative("sigmoid")(0.0), 0.25) and np.all(sigmoid_prime <= 0.25)
 assert np.isclose(derivative("tanh")(0.0), 1.0) and np.all(tanh_prime <= 1.0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The sigmoid's derivative is **at most 1/4**, so every sigmoid layer or time step
 # shrinks the gradient at least fourfold unless the weights make up for it. tanh's
 # derivative reaches 1, but only at $a = 0$; both fall towards zero for large $|a|$:
 # the unit **saturates**, its output stops changing, and no gradient passes through.
 # ReLU does not saturate for $a > 0$, but passes *nothing* for $a < 0$.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Saturation against scale
 #
 # If the pre-activations are $a \sim \mathcal N(0, s_a^2)$, how many units saturate
 # ($|\tanh a| > 0.97$; sigmoid output within 0.03 of 0 or 1), and what is the mean
 # derivative? We use one fixed sample and scale it, so the curves are exact functions of $s_a$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 z = np.random.default_rng(0).standard_normal(200_000)
 scales = np.logspace(-1, 1.3, 40)
 saturated = {name: np.array([saturated_mask(activation(name)(s * z), name).mean() for s in scales])
@@ -123,7 +123,7 @@ for ax in (ax_s, ax_m):
     ax.legend()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 for name in ("tanh", "sigmoid"):
     assert np.all(np.diff(saturated[name]) >= 0) and np.all(np.diff(mean_derivative[name]) < 0)
 at_1, at_5 = np.searchsorted(scales, 1.0), np.searchsorted(scales, 5.0)
@@ -133,13 +133,13 @@ for at in (at_1, at_5):
 assert 0.03 < saturated["tanh"][at_1] < 0.05 and saturated["tanh"][at_5] > 0.6
 assert mean_derivative["tanh"][at_5] < 0.2
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The larger the pre-activations, the more units saturate and the smaller the average
 # derivative: from about 4% saturated at $s_a \approx 1$ to over 60% at $s_a \approx 5$, where
 # the mean $\tanh'$ is below 0.2. The scale of the pre-activations is set by the scale of
 # the **weights**, which is what initialisation chooses.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Depth: ten layers, three activations, three gains
 #
 # A 10-layer MLP ($n = 64$ units per layer) on one fixed random batch of 512 examples.
@@ -182,7 +182,7 @@ assert mean_derivative["tanh"][at_5] < 0.2
 # `gaussian_expectation(fn, s_a)` computes $\mathbb E[\mathrm{fn}(a)]$ for
 # $a \sim \mathcal N(0, s_a^2)$ exactly enough (by quadrature, no sampling) to check each.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 tanh, relu = activation("tanh"), activation("relu")
 tanh_prime, sigmoid_prime, relu_prime = (derivative(name) for name in ("tanh", "sigmoid", "relu"))
 LINEAR_REGIME = 0.01  # s_a: pre-activations this small see f(a) ~ f(0) + f'(0) a
@@ -221,14 +221,14 @@ assert abs(tanh_squared_mean - 0.394) < 5e-4 and 1.58 < gain_tanh_unit < 1.60
 assert abs(5 / 3 - gain_tanh_unit) < 0.1  # close to 5/3, not equal to it
 assert 1.05 < s_star < 1.15 and 0.05 < saturated_star < 0.07
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # So 1 and $\sqrt 2$ are exact for what they assume (the linear regime, and ReLU), 4 is
 # the sigmoid's counterpart of 1, and $5/3$ is a good round value for tanh: with it the
 # pre-activations settle at $s_a \approx 1.09$, where 6% of tanh units are saturated.
 # Now the experiment. `probe_layers` runs one forward and backward pass and returns,
 # for every layer, its output $h_\ell$ and the gradient $\partial L/\partial h_\ell$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 DEPTH, WIDTH = 10, 64
 STANDARD_GAIN = {"sigmoid": 1.0, "tanh": 5 / 3, "relu": np.sqrt(2)}
 GAIN_FACTORS = {"half": 0.5, "standard": 1.0, "double": 2.0}
@@ -255,19 +255,19 @@ for act, gain in STANDARD_GAIN.items():
         probes[act, init_name] = probe_layers(models[act, init_name], x_batch, y_batch)
 hidden = slice(0, DEPTH)  # the last probed layer is the linear output
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 histogram_grid({f"{act}, {init} gain": p.activations[hidden]
                 for (act, init), p in probes.items() if act != "relu"},
                title="Activations per layer (dark = layer 1, light = layer 10)",
                xlabel="activation value $h$")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ReLU outputs are exactly 0 for about half the units, and the rest span several orders
 # of magnitude: a histogram of $h$ would be a spike at 0. We plot $\log_{10} h$ of the
 # non-zero outputs, and count the zeros.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 histogram_grid({f"relu, {init} gain (h > 0 only)": [np.log10(h[h > 0]) for h in
                                                     probes["relu", init].activations[hidden]]
                 for init in GAIN_FACTORS},
@@ -293,7 +293,7 @@ assert np.std(tanh_half[DEPTH - 1]) < 0.5 * np.std(tanh_half[0])  # half the gai
 assert all(np.mean(saturated_mask(h, "tanh")) > 0.4
            for h in probes["tanh", "double"].activations[hidden])  # double: piled up at +-1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the grids row by row. **sigmoid**: outputs spread around 0.5 in every layer: they
 # look healthy. The jagged lines from layer 3 on are the only hint that they are not
 # (the next section shows why). **tanh**: half the gain shrinks the activations towards
@@ -303,7 +303,7 @@ assert all(np.mean(saturated_mask(h, "tanh")) > 0.4
 # part shifts left (shrinks) layer after layer with half the gain, stays in place with
 # the standard gain, and shifts right (grows) with double.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 log_gradients = {f"{act}, {init} gain": [np.log10(np.abs(grad) + 1e-30)
                                          for grad in p.activation_gradients[hidden]]
                  for (act, init), p in probes.items()}
@@ -312,7 +312,7 @@ histogram_grid(log_gradients,
                xlabel=r"$\log_{10}$ |gradient|")
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True)
 init_colors = {"half": "#56B4E9", "standard": "#000000", "double": "#E69F00"}
 layers = np.arange(1, DEPTH + 1)
@@ -332,7 +332,7 @@ assert all(gradient_norms[key][0] < gradient_norms[key][-1] for key in shrinks)
 assert all(gradient_norms[act, "double"][0] > gradient_norms[act, "double"][-1]
            for act in ("tanh", "relu"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The gradient sizes shift layer by layer: to the left (smaller) towards layer 1 for
 # sigmoid and for half the gain, to the right (larger) for double the tanh and ReLU gain;
 # they stay roughly in place for the standard tanh and ReLU gains. With a flat line the
@@ -346,7 +346,7 @@ assert all(gradient_norms[act, "double"][0] > gradient_norms[act, "double"][-1]
 # std, unit std and the percentage of saturated units (for ReLU: units at 0, which pass
 # no gradient).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (360 rounded float32 statistics: a last digit may differ on another CPU)
 def unit_std(outputs):
@@ -380,7 +380,7 @@ tanh_standard = tables["tanh", "standard"]
 assert all(abs(row["std"] - h_std_star) < 0.03 for row in tanh_standard[3:])  # the fixed point
 assert all(0.04 < row["saturated"] < 0.08 for row in tanh_standard[3:])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The sigmoid's pooled std stays above 0.1 in every layer, but the unit std falls about
 # fourfold per layer (by a factor between 0.2 and 0.3): from 0.21 in layer 1 to below
 # $10^{-4}$ by layer 7. Every unit outputs (nearly) the same value for every example;
@@ -393,7 +393,7 @@ assert all(0.04 < row["saturated"] < 0.08 for row in tanh_standard[3:])
 # Two pictures of single layers, units against examples: the sigmoid's layer 7, and the
 # saturation map of tanh with double the gain (layer 5), white where $|h| > 0.97$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 # (percentages of float32 outputs near the threshold: one example may flip on another CPU)
 h_sigmoid = probes["sigmoid", "standard"].activations[6]  # layer 7, (examples, units)
@@ -419,7 +419,7 @@ assert np.all(h_sigmoid.std(axis=0) < 1e-3 * h_sigmoid.std())  # rows: constant 
 assert 0.4 < saturated_tanh.mean() < 0.55
 assert 1 / 3 < per_unit.min() and per_unit.max() < 2 / 3  # no unit saturated on every example
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The sigmoid layer is made of horizontal stripes: each unit is constant across the
 # examples. The tanh layer is about half white, but no row is all white: every unit
 # saturates on some examples (between a third and two thirds of them) and passes a
@@ -435,7 +435,7 @@ assert 1 / 3 < per_unit.min() and per_unit.max() < 2 / 3  # no unit saturated on
 # (notebook 03 meets this $\chi$ again), computed here from each layer's weights and
 # pre-activations, so the ratio should be about $\sqrt{\chi_2 \chi_3 \cdots \chi_{10}}$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def first_to_last(act, init):
     norms = gradient_norms[act, init]
     return norms[0] / norms[-1]
@@ -455,7 +455,7 @@ relu_double = tables["relu", "double"]
 assert relu_double[-1]["std"] > 100 * relu_double[0]["std"]  # ReLU's activations blow up too
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (chi from float32 activations: a last digit may differ on another CPU)
 def layer_chis(model, act):
@@ -480,7 +480,7 @@ for (act, init), chi_layers in chis.items():
 assert np.all((1.5 < chis["tanh", "double"][1:]) & (chis["tanh", "double"][1:] < 2.5))
 assert np.all(chis["sigmoid", "standard"] < 0.1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # - **sigmoid** with the standard gain 1: the first layer's gradient is more than $10^4$
 #   times smaller than the last one's ($\chi_\ell < 0.1$ in every layer:
 #   $g^2\,\sigma'^2 \approx 1/16$).
@@ -497,7 +497,7 @@ assert np.all(chis["sigmoid", "standard"] < 0.1)
 #
 # What about the sigmoid's own variance-preserving gain, 4?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (statistics of float32 outputs: a rounded last digit may differ on another CPU)
 model_4 = deep_mlp("sigmoid", 4.0)
@@ -520,14 +520,14 @@ assert 1e-3 < ratio_4 < 0.1 and ratio_4 > 100 * first_to_last("sigmoid", "standa
 assert np.all(chis_4[1:] < 0.6)
 assert all(1.5 < spread < 3.0 for spread in offsets[1:])  # about g/2 = 2
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Gain 4 helps a lot (a ratio of about $10^{-2}$ instead of $10^{-6}$) but does not fix the
 # sigmoid. Its outputs have mean $1/2$, not 0, so every unit of the next layer receives a
 # fixed offset $\tfrac12 \sum_j W_{ij}$, the same for every example, spread across the
 # units with a standard deviation of about $g/2 = 2$. Many units sit away from 0, where
 # $\sigma' < 1/4$, and $\chi_\ell$ stays below 0.6. tanh, centred on 0, has no such offset.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The bridge to recurrent networks
 #
 # In this MLP every layer had its **own** weights, so a careful initialisation could set
@@ -538,7 +538,7 @@ assert all(1.5 < spread < 3.0 for spread in offsets[1:])  # about g/2 = 2
 # Notebook 03 writes that product down for a real RNN and finds what decides whether it
 # vanishes.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - $\max \sigma' = 1/4$ and $\max \tanh' = 1$, both at $a = 0$ (asserted); the closed
@@ -564,7 +564,7 @@ assert all(1.5 < spread < 3.0 for spread in offsets[1:])  # about g/2 = 2
 #   predicted the first-to-last gradient ratio of all nine networks within a factor 1.6.
 # - An RNN reuses one weight matrix at every step, so it cannot tune the scale per step.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # Replace `None` with your answer and run the cell; `gc.show_solution("02.1")` shows a
@@ -573,21 +573,21 @@ assert all(1.5 < spread < 3.0 for spread in offsets[1:])  # about g/2 = 2
 # **Exercise 02.1.** What is the largest value of the derivative of
 # $x \mapsto \sigma(3x)$?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 answer_02_1 = None  # a number
 gc.check("02.1", answer_02_1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 02.2.** Pre-activations are $a \sim \mathcal N(0, s_a^2)$. What is the largest
 # $s_a$ for which at most 5% of tanh units are saturated ($|\tanh a| > 0.97$)? Hint:
 # `np.arctanh` and `statistics.NormalDist().inv_cdf` help. Check your answer against
 # the curve of section 2.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 answer_02_2 = None  # a number
 gc.check("02.2", answer_02_2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - Karpathy (2022), *Building makemore Part 3: Activations & Gradients, BatchNorm*
@@ -598,6 +598,6 @@ gc.check("02.2", answer_02_2)
 #
 # Full citations: [references](https://github.com/gradcourse/gradcourse/blob/main/docs/references.md).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # ---
 # **Next:** [03 · Backpropagation through time, and when gradients must vanish or may explode](03_backprop_through_time.ipynb)

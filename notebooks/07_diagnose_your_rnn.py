@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 07 · Diagnose your own RNN: a gradient monitor to take home
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gradcourse/gradcourse/blob/main/notebooks/07_diagnose_your_rnn.ipynb)
@@ -19,17 +19,17 @@
 #   saturation, the gradient over time;
 # - use the report to find and fix the cause of a failing model.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Setup
 # On Colab the first cell installs the course package (TensorFlow is already there).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import sys
 
 if "google.colab" in sys.modules:
     %pip install -q "gradcourse @ git+https://github.com/gradcourse/gradcourse@v0.1.0"
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 import gradcourse as gc  # first: it quiets TensorFlow's start-up logs
 
@@ -47,7 +47,7 @@ from gradcourse.probes import input_gradient_norms
 from gradcourse.tasks import adding_problem
 from gradcourse.training import evaluate_accuracy, evaluate_mse
 
-# %%
+# %% slideshow={"slide_type": "-"}
 SEED = 0
 T = 60  # the adding problem's length: long enough for a SimpleRNN to fail (notebook 04)
 train = adding_problem(3_000, T, seed=10 * SEED + 1)
@@ -66,7 +66,7 @@ def adding_model(cell):
     return model
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Two checks before training
 #
 # **The initial loss.** An untrained network outputs numbers near 0, so its loss should
@@ -79,7 +79,7 @@ def adding_model(cell):
 # for every step $t$ (notebook 04): how much of the loss's gradient reaches the first
 # step, compared with the last.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (values at initialisation, printed with few digits; the asserts carry the claims)
 models = {cell: adding_model(cell) for cell in ("SimpleRNN", "GRU")}
@@ -96,7 +96,7 @@ for cell, model in models.items():
 assert ratio_at_init["GRU"] < 1e-5  # the gated cell passes almost nothing to step 0 at init
 assert ratio_at_init["SimpleRNN"] > 100 * ratio_at_init["GRU"]  # the SimpleRNN passes far more
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Both models start where an untrained model should. The gradient over time holds a
 # surprise: at initialisation the gated GRU passes less than $10^{-5}$ of the gradient to
 # the first step, far less than the SimpleRNN does (its orthogonal recurrent matrix keeps
@@ -105,7 +105,7 @@ assert ratio_at_init["SimpleRNN"] > 100 * ratio_at_init["GRU"]  # the SimpleRNN 
 # verdict: what matters is whether training opens the path to the early steps (the LSTM
 # of notebook 04 did the same). So we watch it during training.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The monitor on a failing and a working model
 #
 # Using the monitor takes one line more than a plain `fit`:
@@ -124,7 +124,7 @@ assert ratio_at_init["SimpleRNN"] > 100 * ratio_at_init["GRU"]  # the SimpleRNN 
 # over time. Each verdict compares one number with a threshold whose source is given in
 # `gradcourse/diagnosis.py`.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (a training run: the digits vary between machines; the asserts hold on every one)
 monitors, test_mse = {}, {}
@@ -140,18 +140,18 @@ assert test_mse["SimpleRNN"] > 0.8 * baseline and test_mse["GRU"] < 0.5 * baseli
 assert "gradient over time: vanishing" in flagged["SimpleRNN"]
 assert not flagged["GRU"]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The report says what notebook 04 showed by hand. The SimpleRNN stays at the baseline
 # and its gradient still vanishes over the 60 steps after training, so the report names
 # vanishing and points to gated cells and initialisation. The GRU, a gated cell like the
 # LSTM (notebook 04), learned the task, and the report finds no problem. The dashboard
 # shows the SimpleRNN's numbers over training:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 dashboard(monitors["SimpleRNN"].history, "SimpleRNN on the adding problem, T = 60")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Real data: handwritten digits, pixel by pixel
 #
 # Le, Jaitly & Hinton (2015) fed MNIST digits to recurrent networks one pixel per step
@@ -162,7 +162,7 @@ plt.show()
 # look at each: a tanh SimpleRNN, an IRNN initialised as in the paper (input weights
 # $\mathcal N(0, 0.001^2)$, recurrent matrix $I$, ReLU), and an LSTM.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 digits_train, digits_test = digits_pixel_by_pixel(seed=SEED)
 print(f"{len(digits_train.labels)} training and {len(digits_test.labels)} test digits; "
       f"x has shape {digits_train.x.shape[1:]}; chance accuracy {digits_test.chance_accuracy:.2f}")
@@ -190,7 +190,7 @@ def digits_model(kind):
     return model
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (training runs: the digits vary between machines; the asserts hold on every one)
 digits_probe = (digits_train.x[:64], digits_train.labels[:64])
@@ -212,12 +212,12 @@ assert "saturation" in digits_runs["IRNN"]["flagged"]  # ...and the monitor says
 for kind in ("tanh RNN", "LSTM"):
     assert digits_runs[kind]["accuracy"] > 2 * chance
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (the report ends with the monitor's measured overhead, a timing)
 print(report(digits_runs["IRNN"]["history"]))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In this small, brief setting the monitor finds one clear failure. The IRNN, set up as
 # in the paper (tiny input weights, ReLU, the identity), has almost all of its units
 # **dead**: with input weights of scale 0.001 the pre-activations start next to 0, the
@@ -228,14 +228,14 @@ print(report(digits_runs["IRNN"]["history"]))
 # digits do not need the long memory that 784 steps of MNIST do, so this setting does
 # not reproduce the paper's ranking, and we claim nothing about it.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **The mystery model.** `mystery_model()` returns a compiled model that fails on
 # `mystery_task()`, for a reason this course taught. Its code is in the package; don't
 # read it yet. Run the monitor on it, read the report, and name the cause.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (a diverging run: the step of the first NaN may vary between machines)
 mystery_train, mystery_test, mystery_probe = mystery_task(seed=SEED)
@@ -246,28 +246,28 @@ mystery.fit(mystery_train.x, mystery_train.y, epochs=2, batch_size=50, verbose=0
 print(report(mystery_monitor.history))
 assert mystery_monitor.history.first_nonfinite_step is not None
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 07.1.** Which failure does the report show? Answer with one of
 # `"vanishing"`, `"exploding"`, `"saturation"`, `"dead units"`, `"steps too small"`.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 answer_07_1 = None  # your answer, e.g. "vanishing"
 gc.check("07.1", answer_07_1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 07.2.** Fix it. Write `fixed_model()` so that it returns a compiled Keras
 # model for `mystery_task()` (inputs of shape `(20, 2)`, one output) that trains without
 # NaN and ends below half the baseline. The grader trains your model for you (about 10 s)
 # and grades what it measured. Any remedy of notebooks 04-06 may do.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def fixed_model():
     raise NotImplementedError  # your code here: build, compile and return a model
 
 
 gc.check("07.2", fixed_model)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **Before training**, the initial loss should sit near the loss of predicting 0
@@ -285,7 +285,7 @@ gc.check("07.2", fixed_model)
 #   learned above twice chance in four epochs (asserted).
 # - **Use it on your model**: pass a probe batch, add the callback, read the report.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - Le, Jaitly & Hinton (2015): the IRNN and pixel-by-pixel MNIST.
@@ -295,6 +295,6 @@ gc.check("07.2", fixed_model)
 #
 # Full citations: [references](https://github.com/gradcourse/gradcourse/blob/main/docs/references.md).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # ---
 # **Next:** [08 · The myths on trial](08_myths_on_trial.ipynb)

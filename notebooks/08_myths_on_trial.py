@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 08 · The myths on trial: each claim settled by an experiment
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gradcourse/gradcourse/blob/main/notebooks/08_myths_on_trial.ipynb)
@@ -19,16 +19,16 @@
 # - say what clipping, ReLU, the LSTM, normalisation and Adam do and do not do about
 #   vanishing and exploding gradients.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Setup
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import sys
 
 if "google.colab" in sys.modules:
     %pip install -q "gradcourse @ git+https://github.com/gradcourse/gradcourse@v0.1.0"
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 import gradcourse as gc  # first: it quiets TensorFlow's start-up logs
 
@@ -53,7 +53,7 @@ from gradcourse.rnn import RNNParams, gradient_norm_vs_lag, rnn_forward
 from gradcourse.tasks import adding_problem
 from gradcourse.training import epochs_on_baseline
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The training runs
 #
 # Three myths (1, 4 and 5) are settled by training models. They share six runs, done
@@ -83,7 +83,7 @@ from gradcourse.training import epochs_on_baseline
 # The models are built one after the other with the seed set, and two runs share no
 # variable: the results do not depend on which finishes first.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 T, N_TRAIN, BATCH, EPOCHS = 30, 1_500, 32, 10
 data = {
     lag: (
@@ -179,7 +179,7 @@ def report(runs):
         print(f"{name:>22}: test MSE {run['mse']:.4f}; loss per epoch {np.round(run['losses'], 3)}")
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (training logs vary between machines)
 runs = side_by_side(
@@ -190,7 +190,7 @@ runs = side_by_side(
 )
 report(runs)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (training logs vary between machines)
 lstm_runs = side_by_side(
@@ -199,7 +199,7 @@ lstm_runs = side_by_side(
 report(lstm_runs)
 runs.update(lstm_runs)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (training logs vary between machines)
 last_runs = side_by_side(
@@ -208,7 +208,7 @@ last_runs = side_by_side(
 report(last_runs)
 runs.update(last_runs)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 1: "Gradient clipping stops gradients from getting too small"
 #
 # **The claim, as often written:** clipping keeps the gradient in a healthy range, so it
@@ -217,7 +217,7 @@ runs.update(last_runs)
 # **The experiment.** The tanh `SimpleRNN`, trained from the same initial weights with
 # `global_clipnorm=1.0` and without clipping; as a control, the `LSTM` with the same budget.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(9, 4.5))
 steps = np.arange(T)
 ax.semilogy(
@@ -247,7 +247,7 @@ ax.set_title(f"Adding problem, T = {T}")
 ax.legend(fontsize=10)
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 # (measured on trained models: the digits vary between machines)
 clipped, unclipped = runs["SimpleRNN, clipped"], runs["SimpleRNN, not clipped"]
@@ -276,7 +276,7 @@ assert min(clipped["mse"], unclipped["mse"]) > baseline / 2  # neither SimpleRNN
 assert runs["LSTM"]["mse"] < 0.01  # the same budget is enough for an LSTM
 assert ratio(clipped["at_init"]) < 1  # less gradient reaches the first step than the last
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Verdict: false.** Clipping multiplies the whole gradient by
 # $\min(1, \tau/\lVert\nabla L\rVert) \le 1$ (Pascanu et al. 2013): here it scaled a share
 # of the 460 steps down and not one up (largest factor 1). It acts inside
@@ -287,7 +287,7 @@ assert ratio(clipped["at_init"]) < 1  # less gradient reaches the first step tha
 # the same budget, reached an MSE below 0.01. **Explained in:**
 # [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb), section 5.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 2: "Weights below 1 make gradients vanish, weights above 1 make them explode"
 #
 # **The claim, as often written:** if the recurrent weights are smaller than one the
@@ -310,7 +310,7 @@ assert ratio(clipped["at_init"]) < 1  # less gradient reaches the first step tha
 # We send a random direction back through 100 steps and measure its growth per step,
 # and compare with $\tfrac12\ln\chi$, $\chi$ computed from the pre-activations.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 n, LAGS = 256, 100
 
 
@@ -379,7 +379,7 @@ ax.set_title("tanh RNN, n = 256: growth of a random direction going back in time
 ax.legend()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 # (random matrices: the digits depend on NumPy's generator, the asserts do not)
 print(
@@ -402,7 +402,7 @@ assert (
     sweep[1]["lambda_1"] > 1.8 and sweep[1]["growth"] < -0.2
 )  # glorot's scale: lambda_1 about 2, and it vanishes
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Every matrix in the sweep has all its entries below 1, yet at the largest scale the
 # gradient **grows** by more than 0.1 per step ($\chi > 1.25$): what decides is $\chi$,
 # and the measured growth follows $\tfrac12\ln\chi$ within 0.05 per step at every scale.
@@ -416,7 +416,7 @@ assert (
 #   $\begin{pmatrix} 0.9 & 3 \\ 0 & 0.9\end{pmatrix}$ in a random basis) with a linear
 #   activation: every eigenvalue is $0.9$, so $\rho = 0.9 < 1$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 m = 64  # units for the Jacobian products below: each lag costs a singular value decomposition
 W_three = 3.0 * np.eye(m)
 sigmoid_flow = gradient_norm_vs_lag(W_three, LAGS, "sigmoid", seed=SEED)
@@ -453,7 +453,7 @@ assert np.all(sigmoid_flow <= 0.75**lags * (1 + 1e-9)) and sigmoid_flow[100] < 1
 assert spectral_radius(W_skew) < 0.91 and linear_flow[peak] > 10 and linear_flow[30] > 1
 assert linear_flow[100] < 0.1  # in the end, rho < 1 wins
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Weights of 3 and a gradient that vanished below $10^{-12}$ in 100 steps, as fast as the
 # bound $0.75^T$ allows or faster; eigenvalues of 0.9 and a gradient **amplified more
 # than tenfold**, still above one after 30 steps. In the end it does decay, below 0.1
@@ -466,7 +466,7 @@ assert linear_flow[100] < 0.1  # in the end, rho < 1 wins
 # [03 · Backpropagation through time](03_backprop_through_time.ipynb) ($\lambda_1$,
 # $\gamma$) and [06 · Initializers](06_initializers.ipynb) (glorot's $\lambda_1 \approx 2$).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 3: "Sigmoid and tanh don't saturate" and "ReLU fixes vanishing gradients in RNNs"
 #
 # **The claims, as often written:** the first mixes up the two families (the *saturating*
@@ -477,7 +477,7 @@ assert linear_flow[100] < 0.1  # in the end, rho < 1 wins
 # $s_W\sqrt n = 3$, and the same matrix with the sigmoid: how many units sit on a flat
 # part of the curve (within 0.03 of an asymptote, notebook 02), and how large is $f'$?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 W_large = rng.normal(0.0, 3.0 / np.sqrt(n), (n, n))
 saturation = {}
 for activation in ("tanh", "sigmoid"):
@@ -496,7 +496,7 @@ for activation in ("tanh", "sigmoid"):
 assert saturation["tanh"]["saturated"] > 0.3 and saturation["tanh"]["mean_slope"] < 0.5
 assert saturation["sigmoid"]["mean_slope"] < 0.25  # never above gamma = 1/4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # More than 30% of the tanh units are saturated at any step, and the average slope is
 # below half its maximum of 1. Sigmoid and tanh are exactly the saturating activations.
 #
@@ -507,7 +507,7 @@ assert saturation["sigmoid"]["mean_slope"] < 0.25  # never above gamma = 1/4
 # the average case of myth 2 predicts $\chi = g^2\,\mathbb E[f'(a)^2] \approx g^2/2$,
 # since about half the units are off at any step: $\chi \approx 1/2$ and $2$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 K = keras.initializers
 relu_inits = {
     "orthogonal, g = 1": K.Orthogonal(gain=1.0, seed=SEED),
@@ -533,7 +533,7 @@ ax.set_title(f"ReLU SimpleRNNs at initialisation, adding problem, T = {2 * T}")
 ax.legend(fontsize=10)
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 # (initial weights come from Keras' random draws: the digits vary, the asserts hold)
 relu_ratio = {name: ratio(grads) for name, grads in relu_grads.items()}
@@ -544,7 +544,7 @@ assert relu_ratio["orthogonal, g = 2"] > 1e6  # twice the gain: it explodes
 assert 0.5 < relu_ratio["identity, g = 1"] < 2  # the identity: it neither vanishes nor explodes
 assert relu_ratio["identity, g = 1.05"] > 5  # 1.05^59 = 18: the edge is narrow
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With Keras' default orthogonal recurrent matrix the ReLU RNN's gradient **died**: the
 # first step received less than $10^{-6}$ of what the last did, as $\chi \approx 1/2$
 # predicts (every step, the units that are off pass no gradient). With $g = 2$ it
@@ -562,7 +562,7 @@ assert relu_ratio["identity, g = 1.05"] > 5  # 1.05^59 = 18: the edge is narrow
 # trains) and [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb)
 # (gain 1.05 explodes).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 4: "The LSTM solves the vanishing gradient problem"
 #
 # **The claim, as often written:** the LSTM's cell state carries the gradient unchanged
@@ -576,7 +576,7 @@ assert relu_ratio["identity, g = 1.05"] > 5  # 1.05^59 = 18: the edge is narrow
 # 4. a fresh LSTM with a larger initial recurrent matrix (`RandomNormal(stddev=1)`):
 #    its gradient before any clipping.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 def lstm_at_init(**options):
     """A fresh LSTM for T = 60 and its global gradient norm on the probe batch, before training."""
     keras.utils.set_random_seed(SEED)
@@ -615,7 +615,7 @@ ax.set_title(f"LSTM, adding problem, T = {2 * T}")
 ax.legend(fontsize=10)
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 # (measured on trained models: the digits vary between machines)
 lstm, no_bias, long = runs["LSTM"], runs["LSTM, forget bias 0"], runs["LSTM, T = 60"]
@@ -655,7 +655,7 @@ assert (
     large_norm > 1e3 and large_norm > 100 * default_norm and ratio(large_grads) > 1e4
 )  # 4. it explodes
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 1. **At initialisation the LSTM's gradient vanishes too:** at $T = 60$ the first step
 #    receives less than $10^{-3}$ of what the last one does. Training has to open the
 #    forget gates first (in notebook 04 the largest one goes from below 0.8 to above 0.99).
@@ -680,7 +680,7 @@ assert (
 # [04 · SimpleRNN vs LSTM](04_simplernn_vs_lstm.ipynb) and [06 · Initializers](06_initializers.ipynb)
 # (forget-gate bias).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 5: "Batch normalisation is the remedy for RNNs"
 #
 # **The claim, as often written:** normalise the activations with batch normalisation, as
@@ -694,7 +694,7 @@ assert (
 # IRNN of myth 3), normalise them with those shared statistics, and look at what each
 # step receives: it should have mean 0 and standard deviation 1.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 units = 32
 limit = np.sqrt(6 / (2 + units))  # glorot_uniform for a (2 -> 32) input kernel
 shared_stats = {}
@@ -745,7 +745,7 @@ print(
 assert irnn["mean"][0] > 0.8 and irnn["mean"][-1] > 0.8 and irnn["std"].max() < 0.9
 assert tanh_stats["std"][0] < 0.6 < 0.9 < tanh_stats["std"][-1]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With shared statistics no step is standardised. The IRNN's state accumulates its
 # inputs, so its pre-activations drift over the sequence: at the first and at the last
 # step the units' means are off by more than 0.8 standard deviations (root mean square
@@ -767,7 +767,7 @@ assert tanh_stats["std"][0] < 0.6 < 0.9 < tanh_stats["std"][-1]
 # the same budget: does normalisation change the gradient over time, the training
 # outcome, or both?
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(9, 4.5))
 for name, color in (
     ("SimpleRNN, clipped", color_for("SimpleRNN")),
@@ -782,7 +782,7 @@ ax.set_title(f"Adding problem, T = {T}: the same weights with and without layer 
 ax.legend(fontsize=10)
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 # (measured on trained models: the digits vary between machines)
 plain, normed = runs["SimpleRNN, clipped"], runs["LayerNorm RNN"]
@@ -801,7 +801,7 @@ assert ratio(normed["at_init"]) > 1 > ratio(plain["at_init"])  # the gradient ov
 assert ratio(normed["at_init"]) > 10 * ratio(plain["at_init"])
 assert normed["mse"] > baseline / 2  # ... the outcome did not
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Layer normalisation **changed the gradient over time**: at initialisation the first
 # step received *more* gradient than the last ($R > 1$, against $R < 1$ without it, from
 # the same weights). It divides by the spread of $a_t$ over the units, so the size of
@@ -818,7 +818,7 @@ assert normed["mse"] > baseline / 2  # ... the outcome did not
 # make a tanh RNN learn a lag of 30: a gradient that reaches the first step is necessary,
 # not sufficient. **Explained in:** this notebook.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 6: "With Adam, clipping keeps the update small"
 #
 # **The claim, as often written:** `Adam(clipnorm=1.0)` bounds the step and so protects
@@ -833,7 +833,7 @@ assert normed["mse"] > baseline / 2  # ... the outcome did not
 # `global_clipnorm=1.0`; (b) 200 steps of random gradients of norm 0.5 with one spike of
 # norm $10^4$ at step 50, with and without clipping.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 def adam_steps(gradients, clip):
     """Norm of every update Keras' Adam(1e-3) makes for the given sequence of gradients."""
     weights = tf.Variable(np.zeros(gradients.shape[1], np.float32))
@@ -870,7 +870,7 @@ ax.set_ylabel("norm of the update")
 ax.legend()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 # (float32 updates: the last digits may differ on another CPU or a GPU; the asserts hold)
 before, spike = (np.mean(spike_runs["none"][40:50]), spike_runs["none"][50])
@@ -900,7 +900,7 @@ assert (
     later["global_clipnorm"] > 10 * later["none"]
 )  # unclipped, the spike stalls Adam for hundreds of steps
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Adam's first step had the same length, $\eta\sqrt{1000} \approx 0.032$, for a gradient
 # of norm 1 and of norm $10^4$, with or without clipping: the threshold does not bound
 # Adam's step. Unclipped, the spike's own step was less than five normal steps: Adam
@@ -915,12 +915,12 @@ assert (
 # **Explained in:** this notebook; for SGD,
 # [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The verdicts
 #
 # One row per myth, built from the numbers measured above.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (the numbers vary between machines; each one rests on an assert above)
 verdicts = [
@@ -982,7 +982,7 @@ for myth, verdict, measured, where in verdicts:
     print(f"{myth:<47} | {verdict:<34} | {where:<12} | {measured}")
 assert len(verdicts) == 7 and sum(verdict == "false" for _, verdict, _, _ in verdicts) == 5
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **Clipping** scaled gradients down and never up (largest factor 1); a tanh
@@ -1008,7 +1008,7 @@ assert len(verdicts) == 7 and sum(verdict == "false" for _, verdict, _, _ in ver
 #   clipping; clipping kept a spike from making the next hundred steps more than ten
 #   times smaller.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # Replace `None` (or the function body) with your answer and run the cell;
@@ -1018,34 +1018,34 @@ assert len(verdicts) == 7 and sum(verdict == "false" for _, verdict, _, _ in ver
 # are active at every step. Which gain $g$ puts the mean-field gain
 # $\chi = (\lVert W\rVert_F^2/n)\,\mathbb E[f'(a)^2]$ at 1?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 answer_08_1 = None  # a number
 gc.check("08.1", answer_08_1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 08.2.** Global norm clipping rescales the gradient before the update. What
 # does it do to the share of the update that comes from the first steps of a sequence,
 # compared with the share of the last steps: `"larger"`, `"smaller"` or `"unchanged"`?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 answer_08_2 = None  # one of the three strings
 gc.check("08.2", answer_08_2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 08.3.** $W = \begin{pmatrix} r & c \\ 0 & r \end{pmatrix}$ has both
 # eigenvalues equal to $r$. Write `peak_gain(r, c, max_power)` that returns the largest
 # spectral norm $\lVert W^k\rVert_2$ over $k = 1, \dots,$ `max_power`
 # (`np.linalg.matrix_power` and `np.linalg.norm(..., 2)` help). With $r = 0.9$, $c = 3$ and
 # 100 powers you should find the peak of myth 2.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def peak_gain(r, c, max_power):
     raise NotImplementedError  # your code here
 
 
 gc.check("08.3", peak_gain)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - Pascanu, Mikolov & Bengio (2013): the conditions on $\lambda_1$ and $\gamma$, norm
@@ -1061,7 +1061,7 @@ gc.check("08.3", peak_gain)
 #
 # Full citations: [references](https://github.com/gradcourse/gradcourse/blob/main/docs/references.md).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # ---
 # **That's the course.** Back to the start: [the course overview](https://github.com/gradcourse/gradcourse#readme)
 # and [01 · The chain rule](01_chain_rule.ipynb).
