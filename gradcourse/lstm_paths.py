@@ -191,3 +191,22 @@ def lstm_gradient_paths(model, x, y) -> GradientPaths:
     total = lstm_input_gradient(model, x, y)
     cell = lstm_input_gradient(model, x, y, cell_path_only=True)
     return GradientPaths(_norm_per_step(total), _norm_per_step(cell), _norm_per_step(total - cell))
+
+
+def decay_per_step(norms, first: int = 10, last: int = 90) -> float:
+    """How much a gradient norm shrinks per step back, from ``norms`` indexed by time step:
+    ``exp(-slope)`` of the least-squares line through ``log(norms[first:last])``.
+
+    The ends are left out: near the last step the direct paths dominate, and near the
+    first the readout of the initial state does.
+    """
+    norms = require_array("norms", norms, ndim=1)
+    if not 0 <= first < last - 1 < len(norms):
+        raise ValueError(
+            f"need 0 <= first < last - 1 < {len(norms)}, got first={first}, last={last}"
+        )
+    window = norms[first:last]
+    if np.any(window <= 0) or not np.all(np.isfinite(window)):
+        raise ValueError("norms must be positive and finite in the fitted window")
+    steps = np.arange(first, last)
+    return float(np.exp(-np.polyfit(steps, np.log(window), 1)[0]))

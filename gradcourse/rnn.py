@@ -198,3 +198,12 @@ def gradient_norm_vs_lag(
     """
     pre = driven_pre_activations(W_hh, steps, activation, input_scale, seed)
     return jacobian_norms(W_hh, pre, activation)
+
+
+def first_lag_below(norms, level: float) -> int | None:
+    """The first lag k with ``norms[k] < level`` (``norms`` indexed by lag, as
+    ``gradient_norm_vs_lag`` returns them), or None if the norm never falls below it."""
+    norms = require_array("norms", norms, ndim=1)
+    level = require_float("level", level, minimum=0.0)
+    below = np.flatnonzero(norms < level)
+    return int(below[0]) if below.size else None

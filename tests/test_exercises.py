@@ -7,6 +7,7 @@ import pytest
 
 import gradcourse as gc
 from gradcourse.exercises import all_exercises, get_exercise, grade
+from gradcourse.exercises.core import Prediction
 
 EXERCISES = all_exercises()
 
@@ -22,7 +23,23 @@ def test_every_notebook_has_two_to_four_exercises():
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.key)
 def test_reference_solution_is_graded_correct(exercise):
-    assert grade(exercise.key, exercise.solution).status == "correct"
+    assert grade(exercise.key, _reference_answer(exercise)).status == "correct"
+
+
+def _reference_answer(exercise):
+    """The solution, and for a prediction exercise the measurement of the reference run."""
+    if exercise.measure is None:
+        return exercise.solution
+    return Prediction(exercise.solution, _measured(exercise.key))
+
+
+_MEASUREMENTS = {}
+
+
+def _measured(key):  # each reference experiment runs once per session
+    if key not in _MEASUREMENTS:
+        _MEASUREMENTS[key] = get_exercise(key).measure()
+    return _MEASUREMENTS[key]
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.key)
@@ -34,6 +51,8 @@ def test_placeholder_is_not_attempted(exercise, placeholder):
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.key)
 def test_a_wrong_answer_gets_a_hint_not_a_crash(exercise):
     wrong = _a_wrong_answer(exercise.solution)
+    if exercise.measure is not None:
+        wrong = Prediction(wrong, _measured(exercise.key))
     feedback = grade(exercise.key, wrong)
     assert feedback.status == "hint" and feedback.message
 

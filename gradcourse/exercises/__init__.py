@@ -18,6 +18,7 @@ from gradcourse.exercises import (  # noqa: F401
 from gradcourse.exercises.core import (
     Exercise,
     Feedback,
+    Measurement,
     all_exercises,
     check,
     get_exercise,
@@ -28,6 +29,7 @@ from gradcourse.exercises.core import (
 __all__ = [
     "Exercise",
     "Feedback",
+    "Measurement",
     "all_exercises",
     "check",
     "get_exercise",

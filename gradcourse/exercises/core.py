@@ -3,6 +3,10 @@
 A learner writes an answer in a marked cell and calls ``check(key, answer)``, which
 prints one line of specific feedback. ``show_solution(key)`` prints the reference
 solution. Every reference solution is graded "correct" by the unit tests.
+
+A *prediction* exercise ("change the experiment and predict") is graded against what the
+learner's own run measured: ``check(key, prediction, measured=Measurement(value, **setting))``.
+The grader first checks that the run used the setting the exercise asks for.
 """
 
 from __future__ import annotations
@@ -35,13 +39,41 @@ CORRECT = "Correct!"
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: how to grade an answer and what the reference answer is."""
+    """One exercise: how to grade an answer and what the reference answer is.
+
+    A prediction exercise has ``measure``: it runs the changed experiment as the notebook
+    does and returns its ``Measurement`` (the tests grade ``solution`` against it).
+    """
 
     key: str
     question: str
     grade: Callable[[Any], Feedback]
     solution: Any
     explanation: str
+    measure: Callable[[], Measurement] | None = None
+
+
+class Measurement:
+    """What a learner's run measured (``value``) and the setting it ran with.
+
+    ``Measurement(66, gain=0.9, input_scale=0.01)``: the keyword arguments are the knobs
+    of the experiment, so that a grader can tell whether the experiment was changed.
+    """
+
+    def __init__(self, value: Any, **setting: Any) -> None:
+        self.value = value
+        self.setting = dict(setting)
+
+    def __repr__(self) -> str:
+        knobs = "".join(f", {name}={value!r}" for name, value in self.setting.items())
+        return f"Measurement({self.value!r}{knobs})"
+
+
+class Prediction(NamedTuple):
+    """A learner's prediction and the measurement of the run it predicted."""
+
+    predicted: Any
+    measured: Any
 
 
 _REGISTRY: dict[str, Exercise] = {}
@@ -78,7 +110,7 @@ def is_placeholder(answer: Any) -> bool:
 def grade(key: str, answer: Any) -> Feedback:
     """Grade ``answer`` for exercise ``key`` and return the feedback (no printing)."""
     exercise = get_exercise(key)
-    if is_placeholder(answer):
+    if is_placeholder(answer.predicted if isinstance(answer, Prediction) else answer):
         return NOT_ATTEMPTED
     try:
         return exercise.grade(answer)
@@ -90,8 +122,14 @@ def grade(key: str, answer: Any) -> Feedback:
         return Feedback("hint", f"Could not grade this answer ({type(error).__name__}: {error}).")
 
 
-def check(key: str, answer: Any) -> None:
-    """Print feedback on ``answer`` for exercise ``key``."""
+def check(key: str, answer: Any, *, measured: Measurement | None = None) -> None:
+    """Print feedback on ``answer`` for exercise ``key``.
+
+    For a prediction exercise, ``answer`` is the prediction and ``measured`` what the
+    changed experiment measured.
+    """
+    if measured is not None:
+        answer = Prediction(answer, measured)
     feedback = grade(key, answer)
     print(f"[{key}] {feedback.message}")
 
@@ -260,6 +298,113 @@ def function_grader(
         return Feedback("correct", CORRECT)
 
     return grade_function
+
+
+MeasuredHint = tuple[Callable[[float, float], bool], str]
+
+
+def prediction_grader(
+    setting: dict[str, Any], grade_prediction: Callable[[Any, Any], Feedback]
+) -> Callable[[Any], Feedback]:
+    """Grade a prediction against the measurement of the learner's own run.
+
+    ``setting`` is the change the exercise asks for (e.g. ``{"gain": 0.9}``); a run with
+    another setting is sent back. ``grade_prediction(predicted, measured_value)`` grades.
+    """
+    if not setting:
+        raise ValueError("a prediction exercise must name the setting it changes")
+
+    def grade_against_run(answer: Any) -> Feedback:
+        if not isinstance(answer, Prediction):
+            return Feedback(
+                "hint",
+                "Run the changed experiment and pass what it measured: "
+                "check(key, prediction, measured=Measurement(value, ...)).",
+            )
+        run = answer.measured
+        if not isinstance(run, Measurement):
+            return Feedback("hint", f"measured must be a Measurement, got {type(run).__name__}.")
+        for name, wanted in setting.items():
+            used = run.setting.get(name)
+            if not _same_setting(used, wanted):
+                return Feedback(
+                    "hint",
+                    f"Change the experiment first: your run used {name}={used!r}; "
+                    f"the exercise asks for {name}={wanted!r}.",
+                )
+        return grade_prediction(answer.predicted, run.value)
+
+    return grade_against_run
+
+
+def _same_setting(used: Any, wanted: Any) -> bool:
+    if isinstance(wanted, (int, float)) and not isinstance(wanted, bool):
+        try:
+            return math.isclose(float(used), float(wanted), rel_tol=1e-9)
+        except (TypeError, ValueError):
+            return False
+    return used == wanted
+
+
+def measured_number(
+    tolerance: Callable[[float], float], hints: Sequence[MeasuredHint] = (), unit: str = ""
+) -> Callable[[Any, Any], Feedback]:
+    """Grade a predicted number: correct within ``tolerance(measured)`` of the measurement.
+
+    ``hints`` pair a predicate ``(predicted, measured) -> bool`` with a message.
+    """
+    hints = _checked_hints(hints)
+
+    def grade_number(predicted: Any, measured: Any) -> Feedback:
+        try:
+            value = float(predicted)
+        except (TypeError, ValueError, OverflowError):
+            return Feedback("hint", f"Expected a number, got {type(predicted).__name__}.")
+        if measured is None or not math.isfinite(float(measured)):
+            return Feedback("hint", f"Your run measured {measured!r}: re-run the experiment.")
+        said = f"you predicted {value:g}{unit}, your run measured {float(measured):g}{unit}"
+        if abs(value - float(measured)) <= tolerance(float(measured)):
+            return Feedback("correct", f"{CORRECT} {said[0].upper()}{said[1:]}.")
+        for matches, message in hints:
+            if _safely(matches, value, float(measured)):
+                return Feedback("hint", f"Not yet: {said}. {message}")
+        return Feedback("hint", f"Not yet: {said}. Re-read the question and try again.")
+
+    return grade_number
+
+
+def measured_choice(
+    choices: Sequence[str],
+    classify: Callable[[Any], str | None],
+    describe: Callable[[Any], str],
+    hints: dict[str, str] | None = None,
+) -> Callable[[Any, Any], Feedback]:
+    """Grade a predicted choice: correct if it is the choice ``classify(measured)`` names.
+
+    ``describe(measured)`` says in words what the run measured; ``hints`` maps a wrong
+    choice to what the learner overlooked.
+    """
+    normalized = {choice.lower(): choice for choice in choices}
+    hints = {key.lower(): value for key, value in (hints or {}).items()}
+    if not set(hints) <= set(normalized):
+        raise ValueError(f"the hints' keys must be among {list(choices)}")
+
+    def grade_choice(predicted: Any, measured: Any) -> Feedback:
+        if not isinstance(predicted, str) or predicted.strip().lower() not in normalized:
+            return Feedback("hint", f"Answer with one of: {', '.join(map(repr, choices))}.")
+        actual = classify(measured)
+        if actual is None:
+            return Feedback(
+                "hint", f"Your run measured {describe(measured)}, none of the choices: re-run it."
+            )
+        if predicted.strip().lower() == actual.lower():
+            return Feedback("correct", f"{CORRECT} Your run measured {describe(measured)}.")
+        advice = hints.get(predicted.strip().lower(), "think again about the mechanism.")
+        return Feedback(
+            "hint", f"Not yet: your run measured {describe(measured)} ({actual!r}). {advice}"
+        )
+
+    return grade_choice
 
 
 def _checked_hints(hints: Sequence[tuple[Callable, str]]) -> list[tuple[Callable, str]]:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from gradcourse._validate import require_array
-from gradcourse.exercises.core import Exercise, function_grader, near, number_grader, register
+from gradcourse.exercises.core import (
+    Exercise,
+    Measurement,
+    function_grader,
+    measured_number,
+    near,
+    number_grader,
+    prediction_grader,
+    register,
+)
 
 # 03.1: the sufficient bound (gamma * lambda_1)^T.
 _GAMMA, _LAMBDA, _T = 0.25, 2.0, 10
@@ -133,5 +142,72 @@ register(
             "    d_a = d_h * h * (1 - h)   # dL/da_t\n"
             "    return d_a @ W_hh         # dL/dh_(t-1) = W_hh^T dL/da_t"
         ),
+    )
+)
+
+
+# 03.4 (predict, then measure): the lag at which a contracting tanh RNN forgets.
+LAG_GAIN, LAG_INPUT_SCALE, LAG_LEVEL, LAG_WIDTH, LAG_STEPS = 0.9, 0.01, 1e-3, 32, 200
+_DECADES_PER_STEP = -np.log10(LAG_GAIN)  # 0.0458: what each step of 0.9 costs
+_LAG_BY_BOUND = np.log10(1 / LAG_LEVEL) / _DECADES_PER_STEP  # 65.6 steps
+
+
+def measure_lag(seed: int = 0) -> Measurement:
+    """Exercise 03.4's experiment, as the notebook runs it."""
+    from gradcourse.matrices import scaled_orthogonal
+    from gradcourse.rnn import first_lag_below, gradient_norm_vs_lag
+
+    W_hh = scaled_orthogonal(LAG_WIDTH, LAG_GAIN, seed=1)
+    norms = gradient_norm_vs_lag(W_hh, LAG_STEPS, "tanh", input_scale=LAG_INPUT_SCALE, seed=seed)
+    return Measurement(
+        first_lag_below(norms, LAG_LEVEL), gain=LAG_GAIN, input_scale=LAG_INPUT_SCALE
+    )
+
+
+register(
+    Exercise(
+        key="03.4",
+        question=(
+            f"Change section 3's experiment: a tanh RNN with W_hh = {LAG_GAIN} Q (Q orthogonal), "
+            f"driven by inputs of scale {LAG_INPUT_SCALE}. Predict the first lag k at which "
+            f"||dh_T/dh_(T-k)|| falls below {LAG_LEVEL:g}, then measure it."
+        ),
+        grade=prediction_grader(
+            {"gain": LAG_GAIN, "input_scale": LAG_INPUT_SCALE},
+            measured_number(
+                lambda lag: max(2.0, 0.05 * lag),  # the bound's 65.6 and ln-approximations pass
+                unit=" steps",
+                hints=[
+                    (lambda k, lag: k <= 0, "a lag counts steps back: it is positive."),
+                    (
+                        lambda k, lag: abs(k - 3 / (1 - LAG_GAIN)) < 1,
+                        "each step multiplies the norm by 0.9, which is "
+                        f"{_DECADES_PER_STEP:.3f} decades, not 0.1 decade: solve 0.9^k = 1e-3.",
+                    ),
+                    (
+                        lambda k, lag: k > lag,
+                        "the norm falls at least as fast as 0.9^k (gamma = 1 for tanh), and "
+                        "with tiny inputs tanh'(a) is about 1: solve 0.9^k = 1e-3.",
+                    ),
+                    (
+                        lambda k, lag: k < lag,
+                        "with inputs this small, tanh'(a) is about 1 at every step, so the norm "
+                        "follows the bound 0.9^k closely: it does not fall faster.",
+                    ),
+                ],
+            ),
+        ),
+        solution=float(np.ceil(_LAG_BY_BOUND)),
+        explanation=(
+            "With W_hh = 0.9 Q every singular value is 0.9, and tanh'(a) <= 1, so\n"
+            "||dh_T/dh_(T-k)|| <= 0.9^k. Tiny inputs keep every pre-activation near 0, where\n"
+            "tanh'(a) is about 1: the bound is nearly exact. 0.9^k < 1e-3 first at\n"
+            f"k = ceil(3 / {_DECADES_PER_STEP:.4f}) = ceil({_LAG_BY_BOUND:.1f}) = "
+            f"{int(np.ceil(_LAG_BY_BOUND))}.\n"
+            "With inputs of scale 0.1 the units leave the linear zone a little, tanh' < 1, and\n"
+            "the gradient falls below 1e-3 earlier (at lag 52-53; 32 at scale 0.3): the bound is\n"
+            "then only a bound."
+        ),
+        measure=measure_lag,
     )
 )

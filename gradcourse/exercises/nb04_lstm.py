@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import math
 
-from gradcourse.exercises.core import Exercise, choice_grader, near, number_grader, register
+from gradcourse.exercises.core import (
+    Exercise,
+    Measurement,
+    choice_grader,
+    measured_number,
+    near,
+    number_grader,
+    prediction_grader,
+    register,
+)
 
 # 04.1: the adding problem's baseline for another value range.
 _HIGH = 2.0
@@ -128,5 +137,69 @@ register(
             "path: one unit learns a forget gate near 1, "
             "and only then does the gradient reach step 0."
         ),
+    )
+)
+
+
+# 04.4 (predict, then measure): the cell path's factor per step with a forget bias of 3.
+FORGET_BIAS = 3.0
+_GATE = 1 / (1 + math.exp(-FORGET_BIAS))  # sigmoid(3) = 0.953
+
+
+def measure_cell_factor(seed: int = 0, length: int = 100, batch: int = 128) -> Measurement:
+    """Exercise 04.4's experiment, as the notebook runs it: an LSTM at initialisation with
+    every forget bias at 3, and how much its cell-path gradient shrinks per step back."""
+    from gradcourse._tensorflow import keras
+    from gradcourse.lstm_paths import decay_per_step, lstm_gradient_paths
+    from gradcourse.models import build_recurrent_model
+    from gradcourse.tasks import adding_problem
+
+    probe = adding_problem(batch, length, seed=10 * seed + 3)
+    keras.utils.set_random_seed(seed)
+    model = build_recurrent_model("LSTM", length, 2, units=32, forget_bias=FORGET_BIAS)
+    paths = lstm_gradient_paths(model, probe.x, probe.y)
+    return Measurement(decay_per_step(paths.cell), forget_bias=FORGET_BIAS)
+
+
+register(
+    Exercise(
+        key="04.4",
+        question=(
+            f"Change section 4's LSTM: start every forget gate's bias at {FORGET_BIAS:g} "
+            "instead of 1. Predict the factor by which the cell path's gradient shrinks per "
+            "step back at initialisation, then measure it."
+        ),
+        grade=prediction_grader(
+            {"forget_bias": FORGET_BIAS},
+            measured_number(
+                lambda factor: 0.01,
+                hints=[
+                    (
+                        lambda p, m: abs(p - 1 / (1 + math.exp(-1))) < 0.02,
+                        "0.73 is sigmoid(1), Keras' default bias; the bias is now 3.",
+                    ),
+                    (
+                        lambda p, m: p > 1,
+                        "the factor is the forget gate's value f = sigmoid(bias + ...), "
+                        "between 0 and 1, not the bias itself.",
+                    ),
+                    (
+                        lambda p, m: abs(p - 0.5) < 0.02,
+                        "0.5 is sigmoid(0), the forget bias of 0; the bias is now 3.",
+                    ),
+                ],
+            ),
+        ),
+        solution=round(_GATE, 3),
+        explanation=(
+            "Along the cell path the gradient is multiplied by diag(f_t) at every step, and\n"
+            "at initialisation the gates' other inputs are small, so f is about\n"
+            f"sigmoid({FORGET_BIAS:g}) = {_GATE:.4f}: the cell path shrinks by about {_GATE:.3f} "
+            "per step\n(0.95^99 = 0.008 instead of 0.73^99 = 3e-14). The total gradient changes "
+            "even more:\nwith the bias at 3 it no longer vanishes at initialisation "
+            "(||dL/dx_0|| / ||dL/dx_99|| is\nof order 1, not 1e-8), because every road "
+            "that rides the cell path for part of\nthe way now decays slowly too."
+        ),
+        measure=measure_cell_factor,
     )
 )

@@ -9,10 +9,13 @@ import numpy as np
 from gradcourse._validate import require_float, require_int
 from gradcourse.exercises.core import (
     Exercise,
+    Measurement,
     choice_grader,
     function_grader,
+    measured_choice,
     near,
     number_grader,
+    prediction_grader,
     register,
 )
 
@@ -150,5 +153,92 @@ register(
         explanation=(
             f"||g|| = 5 > {_C:g}, so g <- {_C:g}/5 * g = (0.6, 0.8): the first component is 0.6."
         ),
+    )
+)
+
+
+# 05.4 (predict, then measure): the unclipped IRNN exactly at the edge, gain 1.
+EDGE_GAIN = 1.0
+_OUTCOMES = ("NaN", "finite")
+
+
+def measure_unclipped_run(seed: int = 0, gain: float = EDGE_GAIN) -> Measurement:
+    """Exercise 05.4's experiment, as notebook 05 runs it: the IRNN of section 1 with the
+    recurrent gain changed, trained unclipped; measured: the first non-finite step or None."""
+    from gradcourse._tensorflow import keras
+    from gradcourse.models import build_recurrent_model
+    from gradcourse.monitoring import GradientLog, with_gradient_logging
+    from gradcourse.tasks import adding_problem
+
+    length, epochs, batch = 30, 15, 50
+    train = adding_problem(2_000, length, seed=10 * seed + 1)
+    keras.utils.set_random_seed(seed)
+    model = build_recurrent_model(
+        "SimpleRNN",
+        length,
+        2,
+        units=32,
+        activation="relu",
+        recurrent_initializer=keras.initializers.Identity(gain=gain),
+    )
+    model = with_gradient_logging(model)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="mse")
+    log = GradientLog()
+    model.fit(
+        train.x, train.y, epochs=epochs, batch_size=batch, shuffle=False, verbose=0, callbacks=[log]
+    )
+    return Measurement(log.first_nan_step, gain=gain)
+
+
+def _outcome(first_nan_step) -> str | None:
+    if first_nan_step is None:
+        return "finite"
+    return "NaN" if isinstance(first_nan_step, int) and first_nan_step >= 0 else None
+
+
+def _describe_run(first_nan_step) -> str:
+    if first_nan_step is None:
+        return "no NaN in the whole run"
+    return f"a non-finite loss or gradient at step {first_nan_step}"
+
+
+register(
+    Exercise(
+        key="05.4",
+        question=(
+            f"Change section 1's IRNN: recurrent gain {EDGE_GAIN:g} (exactly at the edge) instead "
+            "of 1.05, and train it without clipping. Predict whether the run reaches 'NaN' "
+            "or stays 'finite', then run it."
+        ),
+        grade=prediction_grader(
+            {"gain": EDGE_GAIN},
+            measured_choice(
+                _OUTCOMES,
+                _outcome,
+                _describe_run,
+                hints={
+                    "finite": (
+                        "lambda_1 = 1 does not bound anything either: ReLU units add up "
+                        "their inputs over 30 steps, the first gradient is large, "
+                        "and one SGD step of 0.01 times that (with momentum) overshoots."
+                    ),
+                    "nan": (
+                        "here the run stayed finite: look at the first gradient norm of this "
+                        "setting and the step it allows."
+                    ),
+                },
+            ),
+        ),
+        solution="NaN",
+        explanation=(
+            "It still diverges. With W_hh = I a ReLU unit whose input drive is positive sums\n"
+            "it over all 30 steps, so the output and the loss grow with T, and the first\n"
+            "gradient norm is large (88 to 1,459 for seeds 0-2, against 10 to 51 at gain\n"
+            "0.9). SGD with lr 0.01 and momentum 0.9\n"
+            "then takes a step of several units, and the next forward pass overflows.\n"
+            "The gain of 1.05 was not what made section 1 explode: the unbounded forward\n"
+            "sums and the unclipped step were. With gain 0.9 the same run stays finite."
+        ),
+        measure=measure_unclipped_run,
     )
 )

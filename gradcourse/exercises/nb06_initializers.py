@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import math
 
-from gradcourse.exercises.core import Exercise, choice_grader, number_grader, register
+import numpy as np
+
+from gradcourse.exercises.core import (
+    Exercise,
+    Measurement,
+    choice_grader,
+    measured_choice,
+    number_grader,
+    prediction_grader,
+    register,
+)
 
 # 06.1: the Gaussian scale that puts the largest singular value at 1.
 _N = 256
@@ -83,5 +93,71 @@ register(
             "glorot's singular values are below 1 and tanh' "
             "< 1 on saturated units, so the product shrinks."
         ),
+    )
+)
+
+
+# 06.3 (predict, then measure): the ReLU RNN with the identity shrunk to 0.95.
+SHRUNK_GAIN, _WIDTH, _LAG = 0.95, 128, 100
+_BY_GAIN = SHRUNK_GAIN**_LAG  # 0.0059
+
+
+def measure_shrunk_identity(seed: int = 0) -> Measurement:
+    """Exercise 06.3's experiment, as notebook 06 runs it: ||dh_100/dh_0|| of a ReLU RNN
+    with W_hh = 0.95 I, driven by N(0, 1) inputs."""
+    from gradcourse.rnn import gradient_norm_vs_lag
+
+    norms = gradient_norm_vs_lag(SHRUNK_GAIN * np.eye(_WIDTH), _LAG, "relu", seed=seed)
+    return Measurement(float(norms[_LAG]), gain=SHRUNK_GAIN)
+
+
+def _which_regime(norm: float) -> str | None:
+    if norm == 0.0:
+        return "B"
+    if norm > 0.5:
+        return "C"
+    return "A" if _BY_GAIN / 3 < norm < 3 * _BY_GAIN else None
+
+
+register(
+    Exercise(
+        key="06.3",
+        question=(
+            f"Change section 2's IRNN: W_hh = {SHRUNK_GAIN} I instead of I (ReLU, the same "
+            f"inputs). Predict ||dh_{_LAG}/dh_0||: 'A' about {SHRUNK_GAIN}^{_LAG} = "
+            f"{_BY_GAIN:.1e}; 'B' exactly 0; 'C' above 0.5, like the identity. Then measure it."
+        ),
+        grade=prediction_grader(
+            {"gain": SHRUNK_GAIN},
+            measured_choice(
+                ("A", "B", "C"),
+                _which_regime,
+                lambda norm: f"||dh_{_LAG}/dh_0|| = {norm:.3g}",
+                hints={
+                    "A": (
+                        f"{SHRUNK_GAIN}^{_LAG} is what a unit that stays active for all "
+                        f"{_LAG} steps would pass; did any unit stay active? With gain "
+                        f"{SHRUNK_GAIN} the state forgets its past and every unit dips "
+                        "below zero at some step."
+                    ),
+                    "C": (
+                        "below 1 the product of the steps shrinks; and ReLU can only "
+                        "multiply by 0 or 1 on top of that."
+                    ),
+                },
+            ),
+        ),
+        solution="B",
+        explanation=(
+            "With W_hh = g I, dh_t/dh_(t-1) = g D_t, where D_t is diagonal: 1 for an active\n"
+            "unit, 0 for an inactive one. Diagonal matrices commute with I, so\n"
+            f"dh_{_LAG}/dh_0 = g^{_LAG} D_{_LAG} ... D_1: unit i passes g^{_LAG} if it was active "
+            f"at all\n{_LAG} steps, and 0 otherwise. With g = 1 the state is a running sum of "
+            "the inputs:\na unit that drifts positive stays active, and the gradient is exactly "
+            "1. With\ng = 0.95 the state forgets its past within about 1 / (1 - 0.95) = 20 "
+            "steps, so it\nfollows the noisy inputs: each unit dips below zero at some step, "
+            "and the\ngradient is exactly 0."
+        ),
+        measure=measure_shrunk_identity,
     )
 )

@@ -1,0 +1,251 @@
+"""The "predict, then measure" exercises (03.4, 04.4, 05.4, 06.3): graded from the run.
+
+Each reference experiment is run here as the notebook runs it, for seeds 0, 1 and 2, and
+each claim of its explanation is measured.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import gradcourse as gc
+from gradcourse.exercises import get_exercise, grade
+from gradcourse.exercises.core import (
+    Measurement,
+    Prediction,
+    measured_choice,
+    measured_number,
+    prediction_grader,
+)
+from gradcourse.exercises.nb03_bptt import measure_lag
+from gradcourse.exercises.nb04_lstm import measure_cell_factor
+from gradcourse.exercises.nb05_clipping import measure_unclipped_run
+from gradcourse.exercises.nb06_initializers import measure_shrunk_identity
+from gradcourse.lstm_paths import decay_per_step
+from gradcourse.rnn import first_lag_below
+
+SEEDS = (0, 1, 2)
+PREDICTION_KEYS = ("03.4", "04.4", "05.4", "06.3")
+
+
+def predicted(key, answer, run):
+    return grade(key, Prediction(answer, run))
+
+
+# ----------------------------------------------------------------------------- framework
+def test_each_of_03_to_06_has_a_prediction_exercise():
+    for key in PREDICTION_KEYS:
+        assert get_exercise(key).measure is not None
+
+
+def _grader():
+    return prediction_grader({"gain": 0.9}, measured_number(lambda m: 1.0))
+
+
+def test_a_run_with_the_old_setting_is_sent_back():
+    feedback = _grader()(Prediction(5.0, Measurement(5.0, gain=1.0)))
+    assert feedback.status == "hint"
+    assert "gain=1.0" in feedback.message and "gain=0.9" in feedback.message
+
+
+def test_a_prediction_without_a_run_is_told_to_run_it():
+    assert "measured=" in _grader()(5.0).message
+    assert "Measurement" in _grader()(Prediction(5.0, 5.0)).message
+
+
+def test_a_prediction_is_graded_against_the_measured_value_not_a_constant():
+    grader = _grader()
+    assert grader(Prediction(5.0, Measurement(5.5, gain=0.9))).status == "correct"
+    assert grader(Prediction(5.0, Measurement(7.0, gain=0.9))).status == "hint"
+    assert grader(Prediction(7.0, Measurement(7.0, gain=0.9))).status == "correct"
+
+
+def test_the_feedback_says_both_numbers():
+    message = _grader()(Prediction(5.0, Measurement(7.0, gain=0.9))).message
+    assert "5" in message and "7" in message
+
+
+@pytest.mark.parametrize("key", PREDICTION_KEYS)
+def test_a_placeholder_prediction_is_not_attempted_even_with_a_run(key):
+    assert predicted(key, None, Measurement(1.0)).status == "not attempted"
+
+
+def test_check_takes_the_measurement_as_a_keyword(capsys):
+    gc.check("06.3", "B", measured=Measurement(0.0, gain=0.95))
+    out = capsys.readouterr().out
+    assert out.startswith("[06.3] Correct!") and out.count("\n") == 1
+
+
+def test_a_measured_choice_outside_every_choice_says_so():
+    grader = measured_choice(("x", "y"), lambda m: None, lambda m: f"{m}")
+    assert "none of the choices" in grader("x", 3.0).message
+
+
+@pytest.mark.parametrize("run", [None, float("nan")])
+def test_a_run_without_a_number_is_told_to_rerun(run):
+    assert "re-run" in measured_number(lambda m: 1.0)(1.0, run).message
+
+
+def test_graders_reject_bad_configuration():
+    with pytest.raises(ValueError, match="setting"):
+        prediction_grader({}, measured_number(lambda m: 1.0))
+    with pytest.raises(ValueError, match="hints"):
+        measured_choice(("x",), lambda m: "x", str, hints={"z": "?"})
+
+
+# ----------------------------------------------------------------------------- 03.4
+@pytest.mark.parametrize("seed", SEEDS)
+def test_03_4_the_tiny_input_run_follows_the_bound(seed):
+    run = measure_lag(seed)
+    bound_lag = math.log(1e-3) / math.log(0.9)  # 65.6
+    assert run.value == math.ceil(bound_lag)
+    assert predicted("03.4", bound_lag, run).status == "correct"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(("scale", "lags"), [(0.1, (52, 53)), (0.3, (32,))])
+def test_03_4_larger_inputs_fall_below_earlier(seed, scale, lags):  # the explanation's lags
+    from gradcourse.matrices import scaled_orthogonal
+    from gradcourse.rnn import gradient_norm_vs_lag
+
+    norms = gradient_norm_vs_lag(scaled_orthogonal(32, 0.9, seed=1), 200, "tanh", scale, seed)
+    assert first_lag_below(norms, 1e-3) in lags
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [(-65.6, "positive"), (30, "decades"), (120, "at least as fast"), (40, "closely")],
+)
+def test_03_4_hints(answer, words):
+    assert words in predicted("03.4", answer, measure_lag()).message
+
+
+def test_03_4_the_unchanged_input_scale_is_sent_back():
+    message = predicted("03.4", 66, Measurement(53, gain=0.9, input_scale=1.0)).message
+    assert "input_scale" in message
+
+
+# ----------------------------------------------------------------------------- 04.4
+@pytest.mark.parametrize("seed", SEEDS)
+def test_04_4_the_cell_path_shrinks_by_sigmoid_of_the_bias(seed):
+    run = measure_cell_factor(seed)
+    sigmoid_3 = 1 / (1 + math.exp(-3))
+    assert abs(run.value - sigmoid_3) < 0.01
+    assert predicted("04.4", round(sigmoid_3, 3), run).status == "correct"
+    assert predicted("04.4", 0.73, run).status == "hint"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_04_4_with_bias_3_the_total_gradient_no_longer_vanishes(seed):
+    from gradcourse._tensorflow import keras
+    from gradcourse.lstm_paths import lstm_gradient_paths
+    from gradcourse.models import build_recurrent_model
+    from gradcourse.tasks import adding_problem
+
+    probe = adding_problem(128, 100, seed=10 * seed + 3)
+    ratio = {}
+    for bias in (1.0, 3.0):
+        keras.utils.set_random_seed(seed)
+        model = build_recurrent_model("LSTM", 100, 2, units=32, forget_bias=bias)
+        total = lstm_gradient_paths(model, probe.x, probe.y).total
+        ratio[bias] = total[0] / total[-1]
+    assert 0.1 < ratio[3.0] < 100  # of order 1 ...
+    assert ratio[1.0] < 1e-6  # ... where Keras' bias of 1 gives about 1e-8
+
+
+@pytest.mark.parametrize(("answer", "words"), [(0.731, "sigmoid(1)"), (3, "between 0 and 1")])
+def test_04_4_hints(answer, words):
+    run = Measurement(0.95, forget_bias=3.0)
+    assert words in predicted("04.4", answer, run).message
+
+
+# ----------------------------------------------------------------------------- 05.4
+@pytest.mark.parametrize("seed", SEEDS)
+def test_05_4_at_gain_1_the_unclipped_run_still_diverges(seed):
+    run = measure_unclipped_run(seed)
+    assert run.value is not None
+    assert predicted("05.4", "NaN", run).status == "correct"
+    assert "does not bound" in predicted("05.4", "finite", run).message
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_05_4_at_gain_0_9_it_stays_finite(seed):  # the explanation's control
+    assert measure_unclipped_run(seed, gain=0.9).value is None
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_05_4_first_gradient_norms_quoted_in_the_explanation(seed):
+    from gradcourse._tensorflow import keras, tf
+    from gradcourse.clipping import global_norm
+    from gradcourse.models import build_recurrent_model
+    from gradcourse.tasks import adding_problem
+
+    train = adding_problem(2_000, 30, seed=10 * seed + 1)
+    norms = {}
+    for gain in (0.9, 1.0):
+        keras.utils.set_random_seed(seed)
+        model = build_recurrent_model(
+            "SimpleRNN", 30, 2, units=32, activation="relu",
+            recurrent_initializer=keras.initializers.Identity(gain=gain),
+        )  # fmt: skip
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((model(train.x[:50]) - train.y[:50]) ** 2)
+        gradients = tape.gradient(loss, model.trainable_variables)
+        norms[gain] = global_norm([g.numpy() for g in gradients])
+    assert 88 <= round(norms[1.0]) <= 1_459
+    assert 10 <= round(norms[0.9]) <= 51
+
+
+# ----------------------------------------------------------------------------- 06.3
+@pytest.mark.parametrize("seed", SEEDS)
+def test_06_3_the_shrunk_identity_passes_exactly_nothing(seed):
+    run = measure_shrunk_identity(seed)
+    assert run.value == 0.0
+    assert predicted("06.3", "B", run).status == "correct"
+    assert "did any unit stay active" in predicted("06.3", "A", run).message
+
+
+def test_06_3_the_identity_itself_passes_exactly_one():  # the explanation's g = 1
+    from gradcourse.rnn import gradient_norm_vs_lag
+
+    for seed in SEEDS:
+        assert gradient_norm_vs_lag(np.eye(128), 100, "relu", seed=seed)[100] == 1.0
+
+
+# ----------------------------------------------------------------------------- helpers
+def test_forget_bias_sets_the_forget_gates_only():
+    from gradcourse.models import build_recurrent_model
+
+    model = build_recurrent_model("LSTM", 5, 2, units=4, forget_bias=3.0)
+    bias = model.get_layer("lstm").cell.bias.numpy()
+    assert np.array_equal(bias, np.repeat([0.0, 3.0, 0.0, 0.0], 4))
+
+
+@pytest.mark.parametrize(("cell", "extra"), [("GRU", {}), ("LSTM", {"unit_forget_bias": True})])
+def test_forget_bias_rejects_what_it_cannot_mean(cell, extra):
+    from gradcourse.models import build_recurrent_model
+
+    with pytest.raises(ValueError):
+        build_recurrent_model(cell, 5, 2, units=4, forget_bias=3.0, **extra)
+
+
+def test_decay_per_step_recovers_a_geometric_rate():
+    norms = 0.8 ** (99 - np.arange(100.0))  # indexed by time step: shrinks going back
+    assert math.isclose(decay_per_step(norms), 0.8, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("norms", "first", "last"),
+    [(np.ones(5), 0, 10), (np.ones(100), 50, 40), (np.zeros(100), 10, 90)],
+)
+def test_decay_per_step_rejects_bad_input(norms, first, last):
+    with pytest.raises(ValueError):
+        decay_per_step(norms, first, last)
+
+
+def test_first_lag_below():
+    assert first_lag_below(np.array([1.0, 0.5, 1e-4, 1e-5]), 1e-3) == 2
+    assert first_lag_below(np.ones(3), 1e-3) is None
+    with pytest.raises(ValueError):
+        first_lag_below(np.ones((2, 2)), 1e-3)
