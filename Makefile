@@ -6,6 +6,8 @@
 #   make notebooks  rebuild every .ipynb (with outputs) from its jupytext script
 #   make benchmark  time each notebook and report its peak memory
 #   make seeds      re-run the training notebooks with seeds 0, 1, 2: their asserts must hold
+#   make test-browser  JupyterLab runs every notebook in headless Chromium (the system's), RISE,
+#                   the slide decks and the site render: tools/browser_test.py, screenshots in build/screenshots/
 # Everything lives in .venv/. tools/bootstrap.py creates it (or repairs a broken one) and
 # installs only what changed, so a second run installs nothing.
 
@@ -23,7 +25,7 @@ LAB_FLAGS += --MappingKernelManager.transport_encryption=auto
 # Your working copies of the notebooks: git-ignored, made on first run, never overwritten.
 MY_NOTEBOOKS := my-notebooks
 
-.PHONY: install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds clean
+.PHONY: install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds test-browser clean
 
 install:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python 3.10-3.13, or name one with PYTHON=python3.12"; exit 1; }
@@ -53,6 +55,13 @@ notebooks: install
 benchmark: install
 	$(BIN)/python tools/benchmark.py $(NB)
 	$(BIN)/python tools/monitor_overhead.py
+
+# The system's Chromium, never a downloaded one: found (CHROMIUM=path wins), installed with
+# apt-get in CI as root, else a message says how. BROWSER_ARGS e.g. "--phases notebooks".
+BROWSER_ARGS ?=
+test-browser: install
+	@$(BIN)/python tools/ensure_chromium.py
+	$(BIN)/python tools/browser_test.py $(BROWSER_ARGS)
 
 SEEDED := $(wildcard notebooks/0[4-9]_*.py)
 seeds: install

@@ -1,0 +1,194 @@
+"""The browser test's own logic, without a browser: ports, hosts, figures, messages.
+
+``make test-browser`` runs the browser itself (tools/browser_test.py); these tests keep
+its decisions right and fast: which requests leave the machine, which cells must show a
+figure, what a user without Chromium reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import browser_test  # noqa: E402
+import ensure_chromium  # noqa: E402
+
+
+def _code(*outputs):
+    return {"cell_type": "code", "source": "", "outputs": list(outputs), "execution_count": 3}
+
+
+def _image(kind="image/png"):
+    return {"output_type": "display_data", "data": {kind: "AAAA", "text/plain": "<Figure>"}}
+
+
+def _stream(text="hi\n", name="stdout"):
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def test_free_port_is_free_and_local():
+    port = browser_test.free_port()
+    assert 1024 <= port <= 65535
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", port))  # nothing else holds it
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8888/lab?token=x",
+        "http://localhost:9000/static/app.js",
+        "ws://127.0.0.1:8888/api/kernels/abc/channels",
+        "http://[::1]:8000/index.html",
+        "data:image/png;base64,AAAA",
+        "blob:http://127.0.0.1:8888/1234",
+        "about:blank",
+    ],
+)
+def test_local_requests_are_allowed(url):
+    assert browser_test.is_local(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://colab.research.google.com/assets/colab-badge.svg",
+        "https://fonts.googleapis.com/css?family=Lato",
+        "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js",
+        "http://localhost.example.com/x",
+        "http://127.0.0.2.nip.io/",
+        "wss://example.org/socket",
+        "ftp://127.0.0.1/file",
+    ],
+)
+def test_requests_leaving_the_machine_are_caught(url):
+    assert not browser_test.is_local(url)
+
+
+def test_expected_figures_counts_image_outputs_per_code_cell():
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": "![x](data:image/png;base64,AAAA)"},
+            _code(_stream()),
+            _code(_stream(), _image()),
+            _code(_image(), _image("image/svg+xml")),
+            _code(),
+        ]
+    }
+    assert browser_test.expected_figures(notebook) == {2: 1, 3: 2}
+
+
+def test_expected_figures_of_a_course_notebook():
+    notebook = json.loads((ROOT / "notebooks" / "01_chain_rule.ipynb").read_text())
+    figures = browser_test.expected_figures(notebook)
+    assert figures, "notebook 01 draws at least one figure"
+    for index in figures:
+        assert notebook["cells"][index]["cell_type"] == "code"
+
+
+def test_stripped_copy_has_no_outputs_and_leaves_the_original():
+    notebook = {"cells": [_code(_stream(), _image()), {"cell_type": "markdown", "source": "x"}]}
+    copy = browser_test.stripped(notebook)
+    assert copy["cells"][0]["outputs"] == [] and copy["cells"][0]["execution_count"] is None
+    assert len(notebook["cells"][0]["outputs"]) == 2  # the original is untouched
+    assert copy["cells"][1] == notebook["cells"][1]
+
+
+def test_markdown_urls_are_the_addresses_written_in_markdown():
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "markdown",
+                "source": [
+                    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]",
+                    "(https://colab.research.google.com/github/x/y.ipynb) see <https://a.org/b>",
+                ],
+            },
+            {"cell_type": "code", "source": "url = 'https://not.markdown/'", "outputs": []},
+        ]
+    }
+    assert browser_test.markdown_urls(notebook) == {
+        "https://colab.research.google.com/assets/colab-badge.svg",
+        "https://colab.research.google.com/github/x/y.ipynb",
+        "https://a.org/b",
+    }
+
+
+@pytest.mark.parametrize(
+    "href, expected",
+    [
+        ("02_saturation.html", "http://127.0.0.1:5000/site/02_saturation.html"),
+        ("../slides/01.slides.html", "http://127.0.0.1:5000/slides/01.slides.html"),
+        ("#summary", "http://127.0.0.1:5000/site/index.html#summary"),
+        ("https://github.com/gradcourse/gradcourse", None),
+        ("mailto:someone@example.org", None),
+        ("", None),
+    ],
+)
+def test_internal_links_are_those_that_stay_on_the_site(href, expected):
+    base = "http://127.0.0.1:5000/site/index.html"
+    assert browser_test.internal_link(base, href) == expected
+
+
+def test_course_notebooks_are_the_numbered_lessons():
+    found = browser_test.course_notebooks()
+    assert found and all(p.name[:2].isdigit() and p.suffix == ".ipynb" for p in found)
+    assert [p.name[:2] for p in browser_test.course_notebooks(["01"])] == ["01"]
+
+
+def test_missing_browser_message_says_how_to_get_one():
+    message = ensure_chromium.missing_message({})
+    assert "apt-get install chromium" in message
+    assert "CHROMIUM=" in message
+    named = ensure_chromium.missing_message({"CHROMIUM": "/opt/nothing/chrome"})
+    assert "/opt/nothing/chrome" in named
+
+
+def test_chromium_named_by_the_environment_wins(tmp_path):
+    fake = tmp_path / "my-chrome"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    assert ensure_chromium.find_chromium({"CHROMIUM": str(fake)}) == str(fake)
+    assert ensure_chromium.find_chromium({"CHROMIUM": str(tmp_path / "absent")}) is None
+
+
+def test_installs_only_in_ci(monkeypatch):
+    assert not ensure_chromium.may_install({})
+    assert not ensure_chromium.may_install({"CI": "false"})
+    assert not ensure_chromium.may_install({"CI": "true", "CHROMIUM": "/x"})
+
+
+def _run_without_browser(script: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, CHROMIUM=str(tmp_path / "no-such-browser"))
+    env.pop("CI", None)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("script, code", [("ensure_chromium.py", 1), ("browser_test.py", 2)])
+def test_no_browser_gives_a_message_not_a_traceback(script, code, tmp_path):
+    result = _run_without_browser(script, tmp_path)
+    assert result.returncode == code
+    assert "apt-get install chromium" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_make_has_the_browser_target():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "\ntest-browser:" in makefile
+    assert "tools/ensure_chromium.py" in makefile and "tools/browser_test.py" in makefile
