@@ -6,6 +6,9 @@
 #   make notebooks  rebuild every .ipynb (with outputs) from its jupytext script
 #   make benchmark  time each notebook and report its peak memory
 #   make seeds      re-run the training notebooks with seeds 0, 1, 2: their asserts must hold
+#   make slides     a reveal.js deck per notebook, with its outputs, in build/slides/ (offline)
+#   make site       the course website (executed notebooks, home, notation, references) in build/site/
+#   make slide-metadata  set each cell's slide type in the scripts and .ipynb (NB=... for some)
 #   make test-browser  JupyterLab runs every notebook in headless Chromium (the system's), RISE,
 #                   the slide decks and the site render: tools/browser_test.py, screenshots in build/screenshots/
 # Everything lives in .venv/. tools/bootstrap.py creates it (or repairs a broken one) and
@@ -25,7 +28,7 @@ LAB_FLAGS += --MappingKernelManager.transport_encryption=auto
 # Your working copies of the notebooks: git-ignored, made on first run, never overwritten.
 MY_NOTEBOOKS := my-notebooks
 
-.PHONY: install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds test-browser clean
+.PHONY: install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds test-browser slides site slide-metadata install-teach clean
 
 install:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python 3.10-3.13, or name one with PYTHON=python3.12"; exit 1; }
@@ -62,6 +65,21 @@ BROWSER_ARGS ?=
 test-browser: install
 	@$(BIN)/python tools/ensure_chromium.py
 	$(BIN)/python tools/browser_test.py $(BROWSER_ARGS)
+
+# The decks and the site are built from the stored outputs (nothing is executed) with the
+# teach extra, installed here on first use; both load nothing from the network when viewed.
+install-teach:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python 3.10-3.13, or name one with PYTHON=python3.12"; exit 1; }
+	@$(PYTHON) tools/bootstrap.py $(PYTHON_EXPLICIT) --extra=teach
+
+slides: install-teach
+	$(BIN)/python tools/build_slides.py $(NB)
+
+site: install-teach
+	$(BIN)/python tools/build_site.py
+
+slide-metadata: install
+	$(BIN)/python tools/slide_metadata.py $(NB)
 
 SEEDED := $(wildcard notebooks/0[4-9]_*.py)
 seeds: install

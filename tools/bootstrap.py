@@ -4,7 +4,10 @@ Run by every Makefile target before it does anything, so `make lab` and `make te
 from a fresh clone and a second run installs nothing. It uses only the standard library
 and old-enough syntax to give a clear message on any Python 3.
 
-    python3 tools/bootstrap.py [--python-explicit]
+    python3 tools/bootstrap.py [--python-explicit] [--extra=teach]
+
+--extra=NAME (repeatable): also install that extra of pyproject.toml, e.g. teach for
+make slides and make site. Extras once installed stay installed (the stamp lists them).
 
 --python-explicit: the user named the interpreter (make ... PYTHON=python3.12), so an
 .venv/ built with another one is rebuilt. Without it, an existing healthy .venv/ is used
@@ -29,7 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".gradcourse-install.json"
-EXTRAS = ".[lab,test]"
+# Installed by every target; others (teach) when a target asks for them with --extra=.
+BASE_EXTRAS = ("lab", "test")
 
 
 def say(message):
@@ -153,20 +157,33 @@ def pip(*args):
         )
 
 
-def install(full):
-    # A stale build/ from an earlier in-tree build can carry deleted modules into the wheel.
-    shutil.rmtree(ROOT / "build", ignore_errors=True)
+def remove_stale_build():
+    # A stale build/lib from an earlier in-tree build can carry deleted modules into the
+    # wheel. The rest of build/ (the slides, the site) is ours to keep.
+    shutil.rmtree(ROOT / "build" / "lib", ignore_errors=True)
+    for stale in (ROOT / "build").glob("bdist.*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def install(full, extras):
+    remove_stale_build()
     if full:
         say(
             "installing gradcourse and its dependencies into .venv/ (the first time downloads "
             "TensorFlow, ~600 MB)"
         )
         pip("install", "--quiet", "--upgrade", "pip")
-        pip("install", "--quiet", EXTRAS)
+        pip("install", "--quiet", ".[%s]" % ",".join(extras))
     else:
         say("gradcourse/ changed: reinstalling the package")
         pip("install", "--quiet", "--no-deps", "--force-reinstall", ".")
-    shutil.rmtree(ROOT / "build", ignore_errors=True)
+    remove_stale_build()
+
+
+def wanted_extras(stamp, argv):
+    """The extras .venv/ must have: the base ones, those installed before, those asked for."""
+    asked = [arg.split("=", 1)[1] for arg in argv if arg.startswith("--extra=")]
+    return sorted(set(BASE_EXTRAS) | set(stamp.get("extras", BASE_EXTRAS)) | set(asked))
 
 
 def main(argv):
@@ -192,12 +209,18 @@ def main(argv):
             % (version_text(info[0]) if info else "?", supported_range())
         )
     wanted = dict(
-        stamp, pyproject=digest([ROOT / "pyproject.toml"]), package=digest(package_files())
+        stamp,
+        pyproject=digest([ROOT / "pyproject.toml"]),
+        package=digest(package_files()),
+        extras=wanted_extras(stamp, argv),
     )
-    if stamp.get("pyproject") != wanted["pyproject"]:
-        install(full=True)
+    if (
+        stamp.get("pyproject") != wanted["pyproject"]
+        or sorted(stamp.get("extras", BASE_EXTRAS)) != wanted["extras"]
+    ):
+        install(full=True, extras=wanted["extras"])
     elif stamp.get("package") != wanted["package"]:
-        install(full=False)
+        install(full=False, extras=wanted["extras"])
     else:
         return 0
     STAMP.write_text(json.dumps(wanted, indent=1))
