@@ -39,6 +39,7 @@ import numpy as np
 import tensorflow as tf
 
 from gradcourse.gradcheck import numerical_gradient, relative_error
+from gradcourse.live import chain_factors, chain_rule_demo, chain_rule_figure
 from gradcourse.plotting import sequential_colors
 
 # %% [markdown]
@@ -191,6 +192,36 @@ assert mean_factor < 1 and tanh_gradients[2.0][-1] < 1e-10
 # one vanish, above one explode" is only the linear, scalar intuition. The derivative of the activation is
 # part of every factor, and saturating activations make it small. That is the subject
 # of notebook 02.
+
+# %% [markdown]
+# ### Turn the knobs
+#
+# Run the next cell and move the sliders: the weight $w$, the number of steps $T$ and the
+# activation $f$ of $h_t = f(w\,h_{t-1} + x_t)$. Left, the local factors
+# $\partial h_t/\partial h_{t-1} = w\,f'(a_t)$, one per step; right, their product
+# $|\partial h_T/\partial h_0|$, with the linear rule $|w|^T$ dotted. Things to try:
+#
+# - `linear`, with $w$ just below and just above 1: the straight lines of section 3;
+# - `tanh` at $w = 2$, then $w = 1$: where do the factors settle, and why?
+# - `sigmoid`: no factor exceeds $w/4$ (notebook 02 shows why);
+# - `relu`: a factor is $w$ or exactly 0, and one 0 ends the product.
+#
+# The figure below the widget is its starting point ($w = 2$, $T = 100$, `tanh`), for
+# readers of the web page.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# (a widget's view holds a model id that changes at every run)
+chain_rule_demo()
+
+# %%
+# The demo's product is section 2's: the factors w (1 - h_t^2) along one trajectory.
+chain = chain_factors(2.0, 100, "tanh")
+by_section_2 = np.cumprod(2.0 * (1 - run_recurrence(2.0, h0, chain.inputs) ** 2))
+assert np.allclose(chain.products, by_section_2, rtol=1e-12, atol=0)
+
+chain_rule_figure(weight=2.0, T=100, activation="tanh")
+plt.show()
 
 # %% [markdown]
 # ## Summary

@@ -47,6 +47,7 @@ import tensorflow as tf
 
 from gradcourse.activations import DERIVATIVE_BOUND, mean_field_chi, saturated_mask
 from gradcourse.gradcheck import numerical_gradient, relative_error
+from gradcourse.live import bptt_demo, bptt_figure, gradient_over_lag
 from gradcourse.matrices import non_normal, scaled_orthogonal, singular_values, spectral_radius
 from gradcourse.plotting import color_for, sequential_colors
 from gradcourse.rnn import (
@@ -407,6 +408,35 @@ assert all(np.sign(np.log(row["chi"])) == np.sign(np.log(row["norms"][-1]))
 # $\chi$ crosses 1 between input scales 0.3 and 1, exactly where the regime flips.
 # Saturation pulls a gradient from exploding to vanishing; $\lambda_1 > 1/\gamma$ only
 # made explosion *possible*.
+
+# %% [markdown]
+# ### Turn the knobs
+#
+# The same experiment with sliders: the gain $g$ of $W_{hh} = g\,Q$ (so $\lambda_1 = g$),
+# the input scale (on a log scale) and the activation. The curve is
+# $\lVert \partial h_{100}/\partial h_{100-k} \rVert$; dotted, Pascanu's bound
+# $(\gamma g)^k$; dashed, the mean-field prediction $\chi^{k/2}$. Things to try:
+#
+# - at $g = 1.5$, slide the input scale from 1 down to 0.1: $\chi$ crosses 1 and the
+#   gradient flips from vanishing to exploding;
+# - bring $g$ below 1: no input scale makes the curve rise above the dotted bound;
+# - switch to `sigmoid`: with $\gamma = 1/4$ the bound $(g/4)^k$ allows growth only
+#   above $g = 4$, the end of the slider.
+#
+# The figure below the widget is its starting point ($g = 1.5$, input scale 1, tanh).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# (a widget's view holds a model id that changes at every run)
+bptt_demo()
+
+# %%
+# The demo's starting point is the run at input scale 1 above: the same matrix and inputs.
+start = gradient_over_lag(1.5, 1.0, "tanh")
+assert np.array_equal(start.norms, by_scale[1.0]["norms"]) and start.chi == by_scale[1.0]["chi"]
+
+bptt_figure(gain=1.5, input_scale=1.0, activation="tanh")
+plt.show()
 
 # %% [markdown]
 # ## 4. Singular values, not eigenvalues, and structure that beats the average
