@@ -43,7 +43,8 @@ reset-notebook: install
 
 test: unit nbval
 
-unit: install
+# The unit tests build a deck and stage the site: they need the teach extra too.
+unit: install-teach
 	$(BIN)/python -m pytest tests
 
 nbval: install

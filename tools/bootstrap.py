@@ -34,6 +34,11 @@ VENV_PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".gradcourse-install.json"
 # Installed by every target; others (teach) when a target asks for them with --extra=.
 BASE_EXTRAS = ("lab", "test")
+# JupyterLab's defaults for this environment. RISE's default reveal.js theme fetches its
+# typefaces from Google Fonts; "white" ships its own, so a slideshow needs no network (a
+# lecture hall may have none). Long slides scroll instead of being cut.
+LAB_OVERRIDES = VENV / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+LAB_SETTINGS = {"jupyterlab-rise:plugin": {"theme": "white", "scroll": True}}
 
 
 def say(message):
@@ -180,6 +185,13 @@ def install(full, extras):
     remove_stale_build()
 
 
+def write_lab_settings():
+    text = json.dumps(LAB_SETTINGS, indent=1) + "\n"
+    if not LAB_OVERRIDES.exists() or LAB_OVERRIDES.read_text() != text:
+        LAB_OVERRIDES.parent.mkdir(parents=True, exist_ok=True)
+        LAB_OVERRIDES.write_text(text)
+
+
 def wanted_extras(stamp, argv):
     """The extras .venv/ must have: the base ones, those installed before, those asked for."""
     asked = [arg.split("=", 1)[1] for arg in argv if arg.startswith("--extra=")]
@@ -208,6 +220,7 @@ def main(argv):
             ".venv/ runs Python %s, outside %s: delete .venv/ and run again with PYTHON=python3.12"
             % (version_text(info[0]) if info else "?", supported_range())
         )
+    write_lab_settings()
     wanted = dict(
         stamp,
         pyproject=digest([ROOT / "pyproject.toml"]),

@@ -9,7 +9,8 @@ project = "gradcourse"
 author = "the gradcourse authors"
 copyright = "the gradcourse authors, MIT licence"
 
-extensions = ["myst_nb"]
+# githubpages writes .nojekyll: GitHub Pages would otherwise hide _static/ and _images/.
+extensions = ["myst_nb", "sphinx.ext.githubpages"]
 exclude_patterns = ["_build"]
 source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb"}
 
