@@ -57,7 +57,7 @@ import ensure_chromium
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
-SCREENSHOTS = BUILD / "screenshots"
+SCREENSHOTS = BUILD / "screenshots"  # --screenshots changes it
 PHASES = ("notebooks", "slider", "rise", "slides", "site")
 
 # Seen needed here (tools' environment notes): as root, no sandbox; without the
@@ -81,8 +81,8 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")
 
 LAB_START_SECONDS = 120
 KERNEL_START_SECONDS = 120
-# The slowest notebook takes ~100 s alone here; the browser and a loaded machine add more.
-RUN_ALL_SECONDS = 600
+# The slowest notebook takes ~100 s alone here, 340 s on a loaded machine (measured).
+RUN_ALL_SECONDS = 900
 PAGE_SECONDS = 60
 
 
@@ -150,6 +150,13 @@ def internal_link(base_url: str, href: str) -> str | None:
     if (target_parts.scheme, target_parts.netloc) != (base.scheme, base.netloc):
         return None
     return target
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    """The first informative line of an output (not a rule of dashes), shortened."""
+    lines = [line.strip() for line in text.splitlines() if line.strip().strip("-")]
+    first = lines[0] if lines else ""
+    return first if len(first) <= limit else first[: limit - 3] + "..."
 
 
 def course_notebooks(numbers: list[str] | None = None, source: Path = NOTEBOOKS) -> list[Path]:
@@ -473,7 +480,8 @@ def run_notebook(page, notebook: Path, report: Report, after_run=None) -> None:
         report.timings[f"  {where}"] = seconds
         print(f"  {where}: {state['done']}/{state['code']} code cells in {seconds:.0f} s")
         for problem in state["problems"]:
-            report.fail(where, f"cell {problem['cell']} {problem['kind']}: {problem['text']}")
+            cell = problem["cell"] + 1  # numbered as JupyterLab's status bar does
+            report.fail(where, f"cell {cell} {problem['kind']}: {one_line(problem['text'])}")
         if state["done"] < state["code"]:
             report.fail(where, f"only {state['done']} of {state['code']} code cells ran")
         _check_rendered(page, where, figures, report)
@@ -516,15 +524,16 @@ def _check_rendered(page, where: str, figures: dict[int, int], report: Report) -
     """What the page shows: no stderr or traceback, a loaded image wherever one is expected."""
     for cell in page.evaluate(JS_PAGE_CHECK):
         index = cell["cell"]
+        number = index + 1  # numbered as JupyterLab's status bar does
         for text in cell["stderr"]:
-            report.fail(where, f"cell {index} shows error output: {text.strip()[:200]}")
+            report.fail(where, f"cell {number} shows error output: {one_line(text)}")
         if cell["traceback"]:
-            report.fail(where, f"cell {index} shows a traceback")
+            report.fail(where, f"cell {number} shows a traceback")
         wanted = figures.get(index, 0)
         if cell["loaded"] < wanted:
             report.fail(
                 where,
-                f"cell {index}: {cell['loaded']} figure(s) shown, the committed notebook has "
+                f"cell {number}: {cell['loaded']} figure(s) shown, the committed notebook has "
                 f"{wanted}",
             )
 
@@ -730,6 +739,11 @@ def phase_slides(context, guard, report: Report) -> None:
     with static_server(BUILD / "slides") as base:
         page = context.new_page()
         status = _link_checker(page)
+        if (BUILD / "slides" / "index.html").exists():  # the list of the decks
+            guard.where = "slides index.html"
+            check_static_page(page, base + "index.html", guard.where, report, status)
+            screenshot(page, "slides-index")
+            guard.settle(report)
         for deck in decks:
             where = f"slides {deck.name}"
             guard.where = where
@@ -751,7 +765,11 @@ def _show_slide_with_figure(page) -> str | None:
         )
         indices = page.evaluate(
             """() => {
-              const slide = Reveal.getSlides().find((s) => s.querySelector('img'));
+              // A figure is an output's image (not the Colab badge of the title slide).
+              const figure = (s) => [...s.querySelectorAll('img')].some((i) =>
+                i.closest('.jp-OutputArea-output, .output_png, .jp-RenderedImage')
+                || i.naturalHeight > 100);
+              const slide = Reveal.getSlides().find(figure);
               if (!slide) return null;
               const at = Reveal.getIndices(slide);
               Reveal.slide(at.h, at.v);
@@ -802,11 +820,15 @@ def _playwright():
 
 
 def main(argv: list[str]) -> int:
+    global SCREENSHOTS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phases", nargs="+", choices=PHASES, default=list(PHASES))
     parser.add_argument("--notebooks", nargs="+", metavar="NN", help="only these, e.g. 01 03")
     parser.add_argument(
         "--source", type=Path, default=NOTEBOOKS, help="where the .ipynb files are (notebooks/)"
+    )
+    parser.add_argument(
+        "--screenshots", type=Path, default=SCREENSHOTS, help="emptied, then filled with PNGs"
     )
     args = parser.parse_args(argv)
     chromium = ensure_chromium.find_chromium()
@@ -827,6 +849,7 @@ def main(argv: list[str]) -> int:
     if phases & {"slider", "rise"} and not any(nb.name.startswith("01_") for nb in notebooks):
         notebooks = course_notebooks(["01"], args.source) + notebooks
     report, guard = Report(), RequestGuard()
+    SCREENSHOTS = args.screenshots.resolve()
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
     started = time.monotonic()
@@ -844,7 +867,8 @@ def main(argv: list[str]) -> int:
             browser.close()
     total = time.monotonic() - started
     print("\ntimings (s): " + ", ".join(f"{k.strip()} {v:.0f}" for k, v in report.timings.items()))
-    print(f"total {total:.0f} s; screenshots in {SCREENSHOTS.relative_to(ROOT)}/")
+    shown = SCREENSHOTS.relative_to(ROOT) if SCREENSHOTS.is_relative_to(ROOT) else SCREENSHOTS
+    print(f"total {total:.0f} s; screenshots in {shown}/")
     for note in report.notes:
         print(f"note: {note}")
     if report.failures:
