@@ -62,8 +62,9 @@ benchmark: install
 
 # The system's Chromium, never a downloaded one: found (CHROMIUM=path wins), installed with
 # apt-get in CI as root, else a message says how. BROWSER_ARGS e.g. "--phases notebooks".
+# The decks and the site it opens are built first (a second build rewrites the same files).
 BROWSER_ARGS ?=
-test-browser: install
+test-browser: install slides site
 	@$(BIN)/python tools/ensure_chromium.py
 	$(BIN)/python tools/browser_test.py $(BROWSER_ARGS)
 

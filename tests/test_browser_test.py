@@ -192,3 +192,16 @@ def test_make_has_the_browser_target():
     makefile = (ROOT / "Makefile").read_text()
     assert "\ntest-browser:" in makefile
     assert "tools/ensure_chromium.py" in makefile and "tools/browser_test.py" in makefile
+
+
+def test_slide_count_reads_the_cells_slide_types():
+    def cell(kind):
+        return {
+            "cell_type": "markdown",
+            "source": "",
+            "metadata": {"slideshow": {"slide_type": kind}},
+        }
+
+    notebook = {"cells": [cell("slide"), cell("subslide"), cell("fragment"), cell("slide")]}
+    assert browser_test.slide_count(notebook) == 2
+    assert browser_test.slide_count({"cells": [{"cell_type": "code", "metadata": {}}]}) == 0

@@ -159,6 +159,14 @@ def one_line(text: str, limit: int = 160) -> str:
     return first if len(first) <= limit else first[: limit - 3] + "..."
 
 
+def slide_count(notebook: dict) -> int:
+    """How many cells start a slide by their metadata (RISE, nbconvert): 0 if none does."""
+    return sum(
+        cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "slide"
+        for cell in notebook.get("cells", [])
+    )
+
+
 def course_notebooks(numbers: list[str] | None = None, source: Path = NOTEBOOKS) -> list[Path]:
     """The lessons, notebooks/NN_name.ipynb, or only those numbered ``numbers``."""
     found = sorted(source.glob("[0-9][0-9]_*.ipynb"))
@@ -626,7 +634,9 @@ def phase_rise(context, lab: Lab, notebook: Path, guard, report: Report) -> None
     """RISE presents ``notebook`` from JupyterLab: the slideshow opens with its slides."""
     where = f"RISE {notebook.stem}"
     guard.where = where
-    guard.allowed = markdown_urls(json.loads(notebook.read_text()))
+    stored = json.loads(notebook.read_text())
+    guard.allowed = markdown_urls(stored)
+    wanted = slide_count(stored)
     page = context.new_page()
     try:
         open_lab(page, lab)
@@ -640,10 +650,12 @@ def phase_rise(context, lab: Lab, notebook: Path, guard, report: Report) -> None
         show = opened.value
         show.on("pageerror", lambda error: report.fail(where, f"page error: {error}"))
         show.wait_for_function(
-            "() => document.querySelectorAll('.reveal .slides section').length > 1",
+            "() => document.querySelectorAll('.reveal .slides section').length > 0",
             timeout=PAGE_SECONDS * 1000,
         )
         count = show.evaluate("() => document.querySelectorAll('.reveal .slides > section').length")
+        if count < max(wanted, 1):
+            report.fail(where, f"{count} slides shown, the notebook's metadata starts {wanted}")
         show.wait_for_timeout(1500)
         screenshot(show, f"rise-{notebook.stem}")
         print(f"  {where}: slideshow open at {urlsplit(show.url).path}, {count} slides")
@@ -908,8 +920,10 @@ def _lab_phases(context, lab: Lab, phases: set[str], notebooks, guard, report) -
         with report.timed("notebooks"):
             phase_notebooks(context, lab, run, guard, report, slider)
     if "rise" in phases:
+        # A notebook with slides by its metadata, if one has them.
+        shown = max(notebooks, key=lambda nb: slide_count(json.loads(nb.read_text())) > 0)
         with report.timed("rise"):
-            phase_rise(context, lab, first[0], guard, report)
+            phase_rise(context, lab, shown, guard, report)
 
 
 if __name__ == "__main__":
