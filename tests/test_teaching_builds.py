@@ -58,7 +58,7 @@ def test_offline_notebook_points_at_local_files_and_drops_widget_state():
     assert "(02_saturation.slides.html#goals)" in text
     assert "(x02_saturation.ipynb)" in text
     assert "widgets" not in notebook.metadata
-    assert notebook.cells[1].outputs[0]["data"] == {"text/plain": "Slider"}
+    assert notebook.cells[1].outputs[0]["data"]["text/plain"] == offline_assets.WIDGET_NOTE_TEXT
     assert "widgets" in original.metadata, "the stored notebook is not changed"
 
 

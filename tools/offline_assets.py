@@ -10,7 +10,8 @@ A lecture hall may have no network, so the decks (tools/build_slides.py) and the
   (no Django), installed as the Python package ``mathjax``. We copy its ``es5/``
   component ``tex-chtml-full.js``, its fonts and the parts its menu loads on demand;
 - the "Open in Colab" badge image is drawn here (the link still goes to Colab);
-- stored widget state is dropped (a widget needs a running kernel; its text stays).
+- stored widget state is dropped, and a widget's output becomes a one-line note: a
+  widget needs a running kernel (the course follows each with the figure of its default).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import nbformat
 
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE_TEXT = "Interactive sliders: run this notebook in JupyterLab or Colab to use them."
+WIDGET_NOTE = f"<p><em>{WIDGET_NOTE_TEXT}</em></p>"
 MATHJAX_SCRIPT = "tex-chtml-full.js"  # TeX input with every extension, HTML output
 # The other combined components of es5/, which a page that loads MATHJAX_SCRIPT never asks for.
 MATHJAX_SKIP = re.compile(
@@ -128,8 +131,8 @@ def offline_notebook(
             cell.source = rewrite_links(cell.source.replace(COLAB_BADGE, badge), links)
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if WIDGET_VIEW in data and len(data) > 1:
-                del data[WIDGET_VIEW]
+            if WIDGET_VIEW in data:  # its text is a repr ("interactive(children=...")
+                output["data"] = {"text/html": WIDGET_NOTE, "text/plain": WIDGET_NOTE_TEXT}
     return notebook
 
 
