@@ -430,5 +430,7 @@ def _live(widgets, draw, controls: dict, figsize: tuple[float, float]) -> ipywid
         display(Image(png.getvalue()))
 
     demo = widgets.interactive(redraw, **controls)
+    if not demo.kwargs:  # ipywidgets 7 (Colab's) calls it only once displayed: draw now
+        demo.update()
     demo.figure = figure
     return demo

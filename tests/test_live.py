@@ -266,6 +266,26 @@ def test_demo_controls_start_at_the_arguments():
     assert demo.kwargs["gain"] == 0.8 and demo.kwargs["input_scale"] == pytest.approx(0.1)
 
 
+def test_the_figure_is_drawn_before_display_with_ipywidgets_7(monkeypatch):
+    class Interactive7(ipywidgets.interactive):
+        """ipywidgets 7 (Colab's) first calls the function when the widget is displayed."""
+
+        def __init__(self, *args, **kwargs):
+            self._constructing = True
+            super().__init__(*args, **kwargs)
+            self._constructing = False
+
+        def update(self, *args):
+            if not self._constructing:
+                super().update(*args)
+
+    monkeypatch.setattr(ipywidgets, "interactive", Interactive7)
+    demo = live.bptt_demo()
+    assert isinstance(demo, Interactive7)
+    assert demo.kwargs == {"gain": 1.5, "input_scale": 1.0, "activation": "tanh"}
+    _assert_same_drawing(demo.figure, live.bptt_figure())
+
+
 def test_the_demo_figure_is_not_a_pyplot_figure():
     # A pyplot figure would be shown a second time, under the widget, by the inline backend.
     plt.close("all")
