@@ -71,7 +71,7 @@ BPTT_MARGINS = {"left": 0.13, "right": 0.97, "bottom": 0.13, "top": 0.82}
 # ---------------------------------------------------------------- notebook 01: the chain
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # no ==: it would compare arrays; compare the fields
 class Chain:
     """The scalar recurrence ``h_t = f(w h_(t-1) + x_t)``, t = 1..T, and its gradient.
 
@@ -221,7 +221,7 @@ def chain_rule_demo(
 # ------------------------------------------------------- notebook 03: gradient over lag
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # no ==: it would compare arrays; compare the fields
 class LagCurve:
     """``norms[k] = ||dh_T/dh_(T-k)||_2`` for k = 0..T of an RNN with ``W_hh = gain * Q``,
     with the mean-field gain ``chi`` and the fraction of saturated unit-steps."""
