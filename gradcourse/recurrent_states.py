@@ -95,3 +95,28 @@ def recurrent_states(layer, x) -> dict[str, np.ndarray]:
     z = _sigmoid(from_input[..., :units] + from_state[..., :units])
     r = _sigmoid(from_input[..., units : 2 * units] + from_state[..., units : 2 * units])
     return {"z": z, "r": r, "h": h}
+
+
+def state_jacobian_norms(layer, x) -> np.ndarray:
+    """``||dh_T / dh_(T-k)||_2`` for k = 0..T-1 and every sequence of ``x``, for a Keras
+    ``SimpleRNN``: shape (batch, T), index = lag.
+
+    The states come from Keras; the Jacobians are the products of
+    ``diag(f'(a_t)) W_hh`` that notebook 03 writes out (``gradcourse.rnn.jacobian_norms``),
+    with Keras' ``recurrent_kernel`` transposed into the course's ``W_hh``.
+    """
+    from gradcourse.rnn import jacobian_norms
+
+    if not isinstance(layer, keras.layers.SimpleRNN):
+        raise TypeError(f"layer must be a Keras SimpleRNN, got {type(layer).__name__}")
+    if not layer.built:
+        raise ValueError("the layer is not built yet: call the model once (or build it) first")
+    activation = activation_name(layer.activation)
+    x = _inputs(layer, x).astype(np.float64)
+    h = _state_sequence(layer, x)
+    kernel, recurrent = (np.asarray(w, dtype=np.float64) for w in layer.get_weights()[:2])
+    bias = np.asarray(layer.cell.bias, dtype=np.float64) if layer.use_bias else 0.0
+    h_previous = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
+    pre = x @ kernel + h_previous @ recurrent + bias  # a_t, which made h_t
+    # jacobian_norms counts lags back from the state after its last pre-activation: h_T.
+    return np.stack([jacobian_norms(recurrent.T, a, activation)[:-1] for a in pre])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcourse._validate import require_int
+from gradcourse._validate import require_float, require_int
 
 UNIFORM_VARIANCE = 1.0 / 12.0  # Var(U[0, 1])
 
@@ -56,3 +56,17 @@ def constant_prediction_mse(y) -> float:
     if y.size == 0:
         raise ValueError("y is empty")
     return float(np.mean((y - y.mean()) ** 2))
+
+
+# The course's one success criterion, from notebook 04 on: a model *learned* a task when
+# its test error ends below half the baseline (the error of the best constant prediction),
+# and *failed* otherwise. A claim that needs more ("solved: under 6% of the baseline")
+# states its own number next to this one.
+LEARNED_BELOW = 0.5
+
+
+def learned(test_mse: float, baseline_mse: float) -> bool:
+    """True if ``test_mse`` is below ``LEARNED_BELOW`` times ``baseline_mse`` (NaN: False)."""
+    test_mse = float(test_mse)
+    baseline_mse = require_float("baseline_mse", baseline_mse, minimum=0.0, strict_minimum=True)
+    return bool(test_mse < LEARNED_BELOW * baseline_mse)  # a NaN compares False

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 
 from gradcourse._tensorflow import keras, tf
-from gradcourse._validate import require_float, require_int
+from gradcourse._validate import require_choice, require_float, require_int
 from gradcourse.models import build_recurrent_model
 from gradcourse.probes import input_gradient_norms
-from gradcourse.tasks import SequenceData
+from gradcourse.tasks import LEARNED_BELOW, SequenceData
 
 
 def default_optimizer(
@@ -41,16 +45,8 @@ def fit_compiled(
     Batches are reshuffled every epoch with ``seed``; a non-finite loss stops training.
     """
 
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    if not isinstance(train, SequenceData):
-        raise TypeError(f"train must be SequenceData, got {type(train).__name__}")
+    _check_training_arguments(model, train, batch_size)
     epochs = require_int("epochs", epochs, minimum=1)
-    batch_size = require_int("batch_size", batch_size, minimum=1)
-    if batch_size > len(train.x):
-        raise ValueError(
-            f"batch_size ({batch_size}) exceeds the number of examples ({len(train.x)})"
-        )
     optimizer = optimizer or default_optimizer()
     optimizer.build(model.trainable_variables)
     use_xla = not tf.config.list_physical_devices("GPU")
@@ -79,6 +75,126 @@ def fit_compiled(
     return losses
 
 
+@dataclass
+class StepLog:
+    """Every training step of ``fit_logged``: the batch loss and the global gradient norm
+    before clipping; ``first_nan_step`` is the step whose loss or gradient was not finite."""
+
+    losses: np.ndarray
+    global_norms: np.ndarray
+    first_nan_step: int | None
+
+    def final_loss(self, last: int = 50) -> float:
+        """Mean batch loss over the last ``last`` steps (infinite if the run diverged)."""
+        last = require_int("last", last, minimum=1)
+        if self.first_nan_step is not None:
+            return float("inf")
+        return float(np.mean(self.losses[-last:]))
+
+    def typical_norm(self, skip: int = 50) -> float:
+        """The median gradient norm after the first ``skip`` steps (the start-up transient,
+        whose norms can be a hundred times larger, would dominate a mean)."""
+        skip = require_int("skip", skip, minimum=0)
+        if skip >= len(self.global_norms):
+            raise ValueError(f"skip ({skip}) leaves no step of {len(self.global_norms)}")
+        return float(np.median(self.global_norms[skip:]))
+
+
+GradientTransform = Callable[[list], list]
+
+
+def fit_logged(
+    model: keras.Model,
+    train: SequenceData,
+    epochs: int,
+    batch_size: int,
+    optimizer: keras.optimizers.Optimizer,
+    *,
+    shuffle: bool = False,
+    seed: int = 0,
+    transform: GradientTransform | None = None,
+    jit_compile: bool = False,
+) -> StepLog:
+    """Train ``model`` on ``train`` with MSE and log every step (``StepLog``).
+
+    The loop of ``fit_compiled``; the norm is taken before ``transform`` (a function of the
+    list of gradients, in TensorFlow) and before the optimizer's own clipping. Batches are
+    taken in order unless ``shuffle``. Training stops at the first non-finite loss or
+    gradient. XLA pays off for long runs only (``jit_compile``): it compiles for seconds.
+    """
+    _check_training_arguments(model, train, batch_size)
+    epochs = require_int("epochs", epochs, minimum=1)
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise TypeError(f"optimizer must be a keras optimizer, got {type(optimizer).__name__}")
+    if transform is not None and not callable(transform):
+        raise TypeError(f"transform must be a function of the gradients, got {transform!r}")
+    optimizer.build(model.trainable_variables)
+
+    @tf.function(jit_compile=bool(jit_compile))
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
+        gradients = tape.gradient(loss, model.trainable_variables)
+        norm = tf.linalg.global_norm(gradients)
+        if transform is not None:
+            gradients = transform(gradients)
+        optimizer.apply(gradients, model.trainable_variables)
+        return loss, norm
+
+    rng = np.random.default_rng(require_int("seed", seed, minimum=0))
+    usable = len(train.x) // batch_size * batch_size
+    losses: list[float] = []
+    norms: list[float] = []
+    for _ in range(epochs):
+        order = rng.permutation(len(train.x)) if shuffle else np.arange(len(train.x))
+        for batch in order[:usable].reshape(-1, batch_size):
+            loss, norm = train_step(train.x[batch], train.y[batch])
+            losses.append(float(loss))
+            norms.append(float(norm))
+            if not (math.isfinite(losses[-1]) and math.isfinite(norms[-1])):
+                return StepLog(np.array(losses), np.array(norms), len(losses) - 1)
+    return StepLog(np.array(losses), np.array(norms), None)
+
+
+CLIPPING_RULES = ("clipvalue", "clipnorm", "global_clipnorm")
+
+
+def with_global_clipping_step_norm(rule: str, threshold: float) -> GradientTransform:
+    """A gradient transform for ``fit_logged``: clip with Keras' ``rule`` at ``threshold``,
+    then rescale to the norm that ``global_clipnorm=threshold`` gives, min(threshold, ||g||).
+
+    The result has the *direction* of ``rule`` and the *length* of global norm clipping:
+    a control that compares clipping rules at equal step sizes.
+    """
+    rule = require_choice("rule", rule, CLIPPING_RULES)
+    threshold = require_float("threshold", threshold, minimum=0.0, strict_minimum=True)
+
+    def transform(gradients: list) -> list:
+        norm = tf.linalg.global_norm(gradients)
+        if rule == "clipvalue":
+            clipped = [tf.clip_by_value(g, -threshold, threshold) for g in gradients]
+        elif rule == "clipnorm":
+            clipped = [tf.clip_by_norm(g, threshold) for g in gradients]
+        else:
+            clipped = list(gradients)
+        scale = tf.minimum(norm, threshold) / tf.maximum(tf.linalg.global_norm(clipped), 1e-30)
+        return [g * scale for g in clipped]
+
+    return transform
+
+
+def _check_training_arguments(model, train, batch_size) -> None:
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    if not isinstance(train, SequenceData):
+        raise TypeError(f"train must be SequenceData, got {type(train).__name__}")
+    batch_size = require_int("batch_size", batch_size, minimum=1)
+    if batch_size > len(train.x):
+        raise ValueError(
+            f"batch_size ({batch_size}) exceeds the number of examples ({len(train.x)})"
+        )
+
+
 def evaluate_mse(model: keras.Model, test: SequenceData) -> float:
     """Mean squared error of ``model`` on ``test`` (NaN if the model diverged)."""
     if not isinstance(test, SequenceData):
@@ -104,13 +220,14 @@ def evaluate_accuracy(model: keras.Model, test) -> float:
 
 
 def epochs_on_baseline(losses, baseline_mse: float) -> int:
-    """Epochs before the per-epoch training loss first drops below half of ``baseline_mse``
-    (all epochs if it never does): how long a model sat on the trivial solution."""
+    """Epochs before the per-epoch training loss first drops below ``LEARNED_BELOW`` (half)
+    of ``baseline_mse`` (all epochs if it never does): how long a model sat on the trivial
+    solution."""
     from gradcourse._validate import require_array
 
     losses = require_array("losses", losses, ndim=1)
     baseline_mse = require_float("baseline_mse", baseline_mse, minimum=0.0, strict_minimum=True)
-    below = np.flatnonzero(losses < baseline_mse / 2)
+    below = np.flatnonzero(losses < LEARNED_BELOW * baseline_mse)
     return int(below[0]) if below.size else len(losses)
 
 
@@ -148,6 +265,82 @@ def train_and_probe(
     The seed is set before the model is built, so the same arguments give the same run.
     Extra keyword arguments go to the recurrent layer (e.g. ``activation="relu"``).
     """
+    _check_data(train, test, probe)
+    learning_rate = require_float("learning_rate", learning_rate, minimum=0.0, strict_minimum=True)
+    return _train_prepared(
+        _prepare(cell, train, probe, units, seed, layer_kwargs),
+        train,
+        test,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+    )
+
+
+def train_and_probe_side_by_side(
+    settings: dict[str, dict],
+    train: SequenceData,
+    test: SequenceData,
+    probe: SequenceData,
+    *,
+    workers: int = 2,
+    **common,
+) -> dict[str, TrainedRun]:
+    """``train_and_probe`` for every setting, ``workers`` models training at a time.
+
+    ``settings`` maps a name to that run's keyword arguments (``cell`` and any of
+    ``train_and_probe``'s), which override ``common`` (e.g. ``epochs``, ``seed``). The models
+    are built and probed one after the other, each after setting its seed, so each starts
+    exactly as it would alone; then they train in threads (TensorFlow releases the GIL).
+    A small recurrent model keeps about one core busy: on 2 cores, two at a time.
+    """
+    if not isinstance(settings, dict) or not settings:
+        raise TypeError("settings must be a non-empty dict: name -> keyword arguments")
+    workers = require_int("workers", workers, minimum=1)
+    _check_data(train, test, probe)
+    runs = {name: {**common, **options} for name, options in settings.items()}
+    for name, run in runs.items():
+        if "cell" not in run:
+            raise ValueError(f"setting {name!r} names no cell")
+    prepared = {}
+    for name, run in runs.items():  # in order: each model's weights come from its own seed
+        layer_kwargs = {k: v for k, v in run.items() if k not in _RUN_ARGUMENTS}
+        prepared[name] = _prepare(
+            run["cell"], train, probe, run.get("units", 32), run.get("seed", 0), layer_kwargs
+        )
+
+    def finish(name: str) -> TrainedRun:
+        run = runs[name]
+        return _train_prepared(
+            prepared[name], train, test, epochs=run["epochs"],
+            batch_size=run.get("batch_size", 64), learning_rate=run.get("learning_rate", 1e-2),
+            seed=run.get("seed", 0),
+        )  # fmt: skip
+
+    return side_by_side({name: partial(finish, name) for name in runs}, workers=workers)
+
+
+def side_by_side(jobs: dict[str, Callable[[], Any]], workers: int = 2) -> dict[str, Any]:
+    """Run each job (a function of no argument), ``workers`` at a time in threads, and return
+    their results by name, in the order given.
+
+    For training runs whose models are already built: build them first, in order, with
+    their seeds, so that each starts as it would alone. TensorFlow releases the GIL while it
+    computes, and a small recurrent model keeps about one core busy.
+    """
+    if not isinstance(jobs, dict) or not all(callable(job) for job in jobs.values()):
+        raise TypeError("jobs must be a dict: name -> function of no argument")
+    workers = require_int("workers", workers, minimum=1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+_RUN_ARGUMENTS = ("cell", "epochs", "batch_size", "learning_rate", "units", "seed")
+
+
+def _check_data(train, test, probe) -> None:
     for name, data in (("train", train), ("test", test), ("probe", probe)):
         if not isinstance(data, SequenceData):
             raise TypeError(
@@ -159,13 +352,21 @@ def train_and_probe(
             f"train, test and probe need the same (steps, features); got "
             f"{train.x.shape[1:]}, {test.x.shape[1:]} and {probe.x.shape[1:]}"
         )
-    learning_rate = require_float("learning_rate", learning_rate, minimum=0.0, strict_minimum=True)
+
+
+def _prepare(cell, train, probe, units, seed, layer_kwargs):
+    """Build the model with its seed; keep its recurrent kernel and gradient at init."""
     keras.utils.set_random_seed(require_int("seed", seed, minimum=0))
     steps, features = train.x.shape[1:]
     model = build_recurrent_model(cell, steps, features, units=units, **layer_kwargs)
     (recurrent,) = (layer for layer in model.layers if isinstance(layer, keras.layers.RNN))
     kernel_at_init = np.array(recurrent.cell.recurrent_kernel.numpy(), dtype=np.float64)  # a copy
-    gradient_at_init = input_gradient_norms(model, probe.x, probe.y)
+    return model, kernel_at_init, input_gradient_norms(model, probe.x, probe.y)
+
+
+def _train_prepared(prepared, train, test, *, epochs, batch_size, learning_rate, seed):
+    model, kernel_at_init, gradient_at_init = prepared
+    learning_rate = require_float("learning_rate", learning_rate, minimum=0.0, strict_minimum=True)
     start = time.perf_counter()
     losses = fit_compiled(
         model, train, epochs, batch_size, optimizer=default_optimizer(learning_rate), seed=seed

@@ -4,7 +4,13 @@ import pytest
 
 from gradcourse.models import build_recurrent_model
 from gradcourse.tasks import adding_problem, constant_prediction_mse
-from gradcourse.training import default_optimizer, evaluate_mse, fit_compiled, train_and_probe
+from gradcourse.training import (
+    default_optimizer,
+    evaluate_mse,
+    fit_compiled,
+    train_and_probe,
+    train_and_probe_side_by_side,
+)
 
 
 def test_adding_problem_structure():
@@ -168,3 +174,50 @@ def test_epochs_on_baseline():
         epochs_on_baseline([0.1], 0.0)
     with pytest.raises(ValueError):
         epochs_on_baseline([[0.1]], 1 / 6)
+
+
+def test_side_by_side_gives_each_run_what_it_gives_alone():
+    train, test, probe = (
+        adding_problem(400, 5, seed=1),
+        adding_problem(100, 5, seed=2),
+        adding_problem(32, 5, seed=3),
+    )
+    settings = {
+        "tanh": {"cell": "SimpleRNN"},
+        "relu, identity": {
+            "cell": "SimpleRNN",
+            "activation": "relu",
+            "recurrent_initializer": keras.initializers.Identity(),
+            "learning_rate": 1e-3,
+            "seed": 3,
+        },
+    }
+    common = {"epochs": 2, "batch_size": 50, "units": 4, "seed": 1}
+    together = train_and_probe_side_by_side(settings, train, test, probe, **common)
+    assert list(together) == list(settings)
+    for name, options in settings.items():
+        run = {**common, **options}
+        alone = train_and_probe(run.pop("cell"), train, test, probe, **run)
+        assert together[name].losses == alone.losses, name
+        np.testing.assert_array_equal(together[name].gradient_at_init, alone.gradient_at_init)
+        assert together[name].test_mse == alone.test_mse
+
+
+@pytest.mark.parametrize(
+    ("settings", "error"),
+    [({}, TypeError), ({"x": {"epochs": 1}}, ValueError), ([("x", {})], TypeError)],
+)
+def test_side_by_side_rejects_bad_settings(settings, error):
+    data = adding_problem(64, 4, seed=1)
+    with pytest.raises(error):
+        train_and_probe_side_by_side(settings, data, data, data, epochs=1)
+
+
+def test_learned_is_below_half_the_baseline():
+    from gradcourse.tasks import LEARNED_BELOW, learned
+
+    assert LEARNED_BELOW == 0.5
+    assert learned(0.08, 0.167) and not learned(0.09, 0.167)
+    assert not learned(float("nan"), 0.167)
+    with pytest.raises(ValueError):
+        learned(0.1, 0.0)

@@ -167,8 +167,8 @@ def measure_unclipped_run(seed: int = 0, gain: float = EDGE_GAIN) -> Measurement
     recurrent gain changed, trained unclipped; measured: the first non-finite step or None."""
     from gradcourse._tensorflow import keras
     from gradcourse.models import build_recurrent_model
-    from gradcourse.monitoring import GradientLog, with_gradient_logging
     from gradcourse.tasks import adding_problem
+    from gradcourse.training import fit_logged
 
     length, epochs, batch = 30, 15, 50
     train = adding_problem(2_000, length, seed=10 * seed + 1)
@@ -181,12 +181,8 @@ def measure_unclipped_run(seed: int = 0, gain: float = EDGE_GAIN) -> Measurement
         activation="relu",
         recurrent_initializer=keras.initializers.Identity(gain=gain),
     )
-    model = with_gradient_logging(model)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="mse")
-    log = GradientLog()
-    model.fit(
-        train.x, train.y, epochs=epochs, batch_size=batch, shuffle=False, verbose=0, callbacks=[log]
-    )
+    optimizer = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
+    log = fit_logged(model, train, epochs, batch, optimizer)
     return Measurement(log.first_nan_step, gain=gain)
 
 

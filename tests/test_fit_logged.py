@@ -1,0 +1,83 @@
+"""fit_logged, StepLog, the equal-step-length control transform and side_by_side."""
+
+import numpy as np
+import pytest
+
+from gradcourse._tensorflow import keras, tf
+from gradcourse.clipping import clip_by_value, cosine_similarity
+from gradcourse.models import build_recurrent_model
+from gradcourse.tasks import adding_problem
+from gradcourse.training import (
+    StepLog,
+    fit_logged,
+    side_by_side,
+    with_global_clipping_step_norm,
+)
+
+DATA = adding_problem(200, 5, seed=1)
+
+
+def _model(gain=1.0):
+    keras.utils.set_random_seed(0)
+    return build_recurrent_model(
+        "SimpleRNN", 5, 2, units=4, activation="relu",
+        recurrent_initializer=keras.initializers.Identity(gain=gain),
+    )  # fmt: skip
+
+
+def test_one_record_per_step_and_norms_before_clipping():
+    log = fit_logged(_model(), DATA, 2, 50, keras.optimizers.SGD(0.01, global_clipnorm=1e-6))
+    assert len(log.losses) == len(log.global_norms) == 2 * 200 // 50
+    assert log.first_nan_step is None
+    assert np.all(log.global_norms > 1e-3)  # the raw norms, not the clipped 1e-6
+
+
+def test_a_diverging_run_stops_at_its_first_non_finite_step():
+    log = fit_logged(_model(3.0), DATA, 5, 50, keras.optimizers.SGD(1e6))
+    assert log.first_nan_step is not None and log.first_nan_step == len(log.losses) - 1
+    assert log.final_loss() == float("inf")
+
+
+def test_step_log_statistics():
+    log = StepLog(np.arange(10.0), np.array([1e3] * 3 + [2.0, 4.0, 3.0, 5.0]), None)
+    assert log.final_loss(last=2) == 8.5
+    assert log.typical_norm(skip=3) == 3.5  # the median after the transient
+    with pytest.raises(ValueError):
+        log.typical_norm(skip=7)
+
+
+@pytest.mark.parametrize("rule", ["clipvalue", "clipnorm", "global_clipnorm"])
+@pytest.mark.parametrize("scale", [1e-3, 10.0])
+def test_the_control_has_global_clippings_length(rule, scale):
+    rng = np.random.default_rng(0)
+    gradients = [scale * rng.normal(size=(3, 4)), scale * rng.normal(size=(4,))]
+    threshold = 0.5
+    out = [g.numpy() for g in with_global_clipping_step_norm(rule, threshold)(
+        [tf.constant(g) for g in gradients])]  # fmt: skip
+    norm = np.sqrt(sum(np.sum(g**2) for g in gradients))
+    assert np.isclose(np.sqrt(sum(np.sum(g**2) for g in out)), min(threshold, norm), rtol=1e-6)
+    if rule == "clipvalue":  # ... and the direction of the rule
+        assert np.isclose(cosine_similarity(out, clip_by_value(gradients, threshold)), 1.0)
+    if rule == "global_clipnorm":
+        assert np.isclose(cosine_similarity(out, gradients), 1.0)
+
+
+def test_the_control_rejects_unknown_rules():
+    with pytest.raises(ValueError):
+        with_global_clipping_step_norm("clip_everything", 1.0)
+    with pytest.raises(ValueError):
+        with_global_clipping_step_norm("clipvalue", 0.0)
+
+
+def test_side_by_side_keeps_the_order_and_results():
+    results = side_by_side({"b": lambda: 2, "a": lambda: 1, "c": lambda: 3})
+    assert list(results.items()) == [("b", 2), ("a", 1), ("c", 3)]
+    with pytest.raises(TypeError):
+        side_by_side({"a": 1})
+
+
+def test_fit_logged_rejects_bad_input():
+    with pytest.raises(TypeError):
+        fit_logged(_model(), DATA, 1, 50, "sgd")
+    with pytest.raises(ValueError):
+        fit_logged(_model(), DATA, 1, 500, keras.optimizers.SGD(0.01))
