@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 · The chain rule: why a gradient through many steps is a product
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gradcourse/gradcourse/blob/main/notebooks/01_chain_rule.ipynb)
@@ -18,17 +18,17 @@
 # - read a log-scale plot of that product against $T$, and see why `tanh` pulls the
 #   factors below $|w|$.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Setup
 # On Colab the first cell installs the course package (TensorFlow is already there).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import sys
 
 if "google.colab" in sys.modules:
     %pip install -q "gradcourse @ git+https://github.com/gradcourse/gradcourse@v0.1.0"
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 import gradcourse as gc  # first: it quiets TensorFlow's start-up logs
 
@@ -42,7 +42,7 @@ from gradcourse.gradcheck import numerical_gradient, relative_error
 from gradcourse.live import chain_factors, chain_rule_demo, chain_rule_figure
 from gradcourse.plotting import sequential_colors
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A composition, differentiated three ways
 #
 # Take $y = f(x) = \tanh(2x + 1)^2$ and name the intermediate values:
@@ -53,7 +53,7 @@ from gradcourse.plotting import sequential_colors
 #
 # $$\frac{dy}{dx} = \frac{dy}{db}\,\frac{db}{da}\,\frac{da}{dx} = 2b \cdot (1 - b^2) \cdot 2 .$$
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def f(x):
     return np.tanh(2 * x + 1) ** 2
 
@@ -77,13 +77,13 @@ print(f"tf.GradientTape:       {by_tape:.8f}")
 assert relative_error(by_hand, by_differences) < 1e-8
 assert relative_error(by_hand, by_tape) < 1e-12
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Three independent methods agree: to better than $10^{-8}$ for finite differences
 # (their error is $O(\varepsilon^2)$ plus round-off), and to $10^{-12}$ for
 # `GradientTape`, which applies exactly the chain rule we wrote.
 # We will check every hand-written gradient of this course this way.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Many steps: a product of local factors
 #
 # Now apply one function $T$ times, each time with a new input $x_t$:
@@ -96,7 +96,7 @@ assert relative_error(by_hand, by_tape) < 1e-12
 #   = \prod_{t=1}^{T} w\,\bigl(1 - h_t^2\bigr),
 # \qquad \text{because } \tanh'(a) = 1 - \tanh(a)^2 .$$
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def run_recurrence(w, h0, inputs):
     """The states h_1..h_T of h_t = tanh(w h_(t-1) + x_t)."""
     states, h = [], h0
@@ -125,12 +125,12 @@ for w in [0.9, 1.5]:
     print(f"w = {w}: product of {T} factors = {product:.4e}, GradientTape = {from_tape:.4e}")
     assert relative_error(product, from_tape) < 1e-10
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The product of local factors *is* the gradient: `GradientTape` agrees to ten digits.
 # Notice that $w = 1.5$, a weight above one, still gave a small gradient. Section 3
 # explains why.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Geometric decay or growth
 #
 # Remove the `tanh` first. For the linear recurrence $h_t = w\,h_{t-1} + x_t$ every
@@ -141,7 +141,7 @@ for w in [0.9, 1.5]:
 # smaller the more the unit saturates ($|h_t| \to 1$). We compute the product for every
 # $T$ at once with a cumulative product along one long trajectory.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 T_max = 100
 inputs = 0.1 * rng.standard_normal(T_max)
 weights = [0.5, 0.9, 1.0, 1.1, 2.0]
@@ -167,14 +167,14 @@ ax_linear.set_ylabel(r"$|\partial h_T / \partial h_0|$")
 ax_linear.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Left, the rule holds exactly: straight lines on a log scale, down for $w < 1$, up
 # for $w > 1$. Right, `tanh` changes the picture: the curves for $w = 1.1$ and $w = 2$
 # *fall*. A large $w$ pushes $h_t$ towards $\pm 1$, where $\tanh' = 1 - h_t^2$ is small,
 # so the local factor drops below one although $w$ is above one. Let us check both
 # claims with numbers.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 for w in weights:
     assert np.all(tanh_gradients[w] <= np.abs(w) ** lags * (1 + 1e-12))  # tanh' <= 1
 assert linear_gradients[0.9][-1] < 1e-4 and linear_gradients[1.1][-1] > 1e4
@@ -185,7 +185,7 @@ print(f"w = 2, tanh: mean |h_t| = {np.mean(np.abs(states)):.3f}, "
       f"geometric-mean factor = {mean_factor:.3f}, |dh_100/dh_0| = {tanh_gradients[2.0][-1]:.1e}")
 assert mean_factor < 1 and tanh_gradients[2.0][-1] < 1e-10
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With $w = 2$ the units sit near $\pm 0.93$ on average, a typical factor is about
 # $0.18$ (the geometric mean printed above), and after 100 steps the gradient is below
 # $10^{-10}$: it vanished although the weight is *larger* than one. So "weights below
@@ -193,7 +193,7 @@ assert mean_factor < 1 and tanh_gradients[2.0][-1] < 1e-10
 # part of every factor, and saturating activations make it small. That is the subject
 # of notebook 02.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Turn the knobs
 #
 # Run the next cell and move the sliders: the weight $w$, the number of steps $T$ and the
@@ -209,12 +209,12 @@ assert mean_factor < 1 and tanh_gradients[2.0][-1] < 1e-10
 # The figure below the widget is its starting point ($w = 2$, $T = 100$, `tanh`), for
 # readers of the web page.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (a widget's view holds a model id that changes at every run)
 chain_rule_demo()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # The demo's product is section 2's: the factors w (1 - h_t^2) along one trajectory.
 chain = chain_factors(2.0, 100, "tanh")
 by_section_2 = np.cumprod(2.0 * (1 - run_recurrence(2.0, h0, chain.inputs) ** 2))
@@ -223,7 +223,7 @@ assert np.allclose(chain.products, by_section_2, rtol=1e-12, atol=0)
 chain_rule_figure(weight=2.0, T=100, activation="tanh")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - The chain rule multiplies local derivatives; we checked a hand derivative against
@@ -235,7 +235,7 @@ plt.show()
 # - `tanh` never makes a factor larger than $|w|$, and saturation makes it much
 #   smaller: with $w = 2$ the gradient after 100 steps is below $10^{-10}$.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # Replace `None` with your answer and run the cell. To see a reference solution, run
@@ -245,32 +245,32 @@ plt.show()
 # pre-activation at step $t$ is $a_t = 0.5$. What is the local factor
 # $\partial h_t/\partial h_{t-1}$?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 answer_01_1 = None  # a number
 gc.check("01.1", answer_01_1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 01.2.** Every local factor equals $0.9$. After how many steps $T$ is
 # $\partial h_T/\partial h_0 = 0.9^T$ smaller than $10^{-3}$ for the first time?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 answer_01_2 = None  # a whole number
 gc.check("01.2", answer_01_2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 01.3.** Section 2 followed the gradient back to $h_0$; now follow it to an
 # input. Write `gradient_to_input(w, states, t)` that returns $\partial h_T/\partial x_t$
 # for $h_t = \tanh(w\,h_{t-1} + x_t)$, given the array of states $h_1, \dots, h_T$
 # (`states[0]` is $h_1$) and a step $1 \le t \le T$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def gradient_to_input(w, states, t):
     raise NotImplementedError  # your code here
 
 
 gc.check("01.3", gradient_to_input)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # This notebook cites no paper. Further reading on the product of factors:
@@ -281,6 +281,6 @@ gc.check("01.3", gradient_to_input)
 #
 # Full citations: [references](https://github.com/gradcourse/gradcourse/blob/main/docs/references.md).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # ---
 # **Next:** [02 · Saturation: why tanh and sigmoid make the factors small](02_saturation.ipynb)

@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · Backpropagation through time, and when gradients must vanish or may explode
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gradcourse/gradcourse/blob/main/notebooks/03_backprop_through_time.ipynb)
@@ -26,16 +26,16 @@
 # - explain why singular values, not eigenvalues, bound short-horizon growth;
 # - say what truncated BPTT cuts off.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Setup
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import sys
 
 if "google.colab" in sys.modules:
     %pip install -q "gradcourse @ git+https://github.com/gradcourse/gradcourse@v0.1.0"
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 import gradcourse as gc  # first: it quiets TensorFlow's start-up logs
 
@@ -59,7 +59,7 @@ from gradcourse.rnn import (
     rnn_loss_and_grads,
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A vanilla RNN, forward and backward, by hand
 #
 # For one sequence $x_1, \dots, x_T$ and $h_0 = 0$:
@@ -78,7 +78,7 @@ from gradcourse.rnn import (
 # $\partial L/\partial W_{hh} \mathrel{+}= \delta_t h_{t-1}^\top$,
 # $\partial L/\partial W_{xh} \mathrel{+}= \delta_t x_t^\top$, $\partial L/\partial b \mathrel{+}= \delta_t$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 rng = np.random.default_rng(0)
 T, n_in, n_hidden = 12, 3, 8
 params = init_rnn(n_in, n_hidden, output_size=1, recurrent_gain=1.0, seed=0)
@@ -109,11 +109,11 @@ for t in reversed(range(T)):
 
 print(f"loss = {loss:.6f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the same loss in TensorFlow, in float64, with the same weights; `GradientTape`
 # gives the reference gradients.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (round-off differs between machines; the asserts hold everywhere)
 weights_tf = {name: tf.Variable(value) for name, value in params.as_dict().items()}
@@ -132,13 +132,13 @@ for name, grad in by_hand.items():
     print(f"{name:5s} relative error vs GradientTape: {error:.1e}")
     assert error < 1e-8
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Our hand-written BPTT agrees with TensorFlow to better than $10^{-8}$ for every
 # weight. Central differences, which know nothing about the chain rule, agree too,
 # and so does the package's vectorised version `rnn_loss_and_grads` (batched, used in
 # later notebooks).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (round-off differs between machines; the asserts hold everywhere)
 def loss_for_recurrent_weights(matrix):
@@ -155,7 +155,7 @@ assert relative_error(numeric_dW_hh, dW_hh) < 1e-6
 assert all(relative_error(getattr(package_grads, name), grad) < 1e-12
            for name, grad in by_hand.items())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The Jacobian product
 #
 # Unrolling $\partial L/\partial h_{t-1} = W_{hh}^\top \bigl(\partial L/\partial h_t \odot f'(a_t)\bigr)$
@@ -167,7 +167,7 @@ assert all(relative_error(getattr(package_grads, name), grad) < 1e-12
 # In one dimension this is notebook 01's product $\prod_j w\,(1-h_j^2)$; now each factor
 # is a matrix. We compute the product explicitly on a longer sequence.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 T_long = 60
 xs_long = rng.standard_normal((T_long, n_in))
 h_t, pre_acts = np.zeros(n_hidden), []
@@ -197,12 +197,12 @@ print(f"||dh_60/dh_50|| (lag 10) = {norms[10]:.2e}, ||dh_60/dh_0|| (lag 60) = {n
 assert np.all(np.diff(norms) <= 1e-12)  # never grows
 assert 1e8 < norms[10] / norms[60] < 1e10  # about nine orders of magnitude
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With Keras' default recurrent initialisation (orthogonal, all singular values 1) and
 # tanh, the norm never grows and falls by about nine orders of magnitude (a factor of
 # about $2 \times 10^9$) between lag 10 and lag 60: every $\tanh' < 1$ takes a bite.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Pascanu's conditions
 #
 # Because $\lVert AB \rVert \le \lVert A \rVert \lVert B \rVert$ and
@@ -221,7 +221,7 @@ assert 1e8 < norms[10] / norms[60] < 1e10  # about nine orders of magnitude
 # $\mathcal N(0, 1)$, $T = 100$ steps). `gradient_norm_vs_lag` returns
 # $\lVert \partial h_{100}/\partial h_{100-k} \rVert$ for every lag $k = 0, \dots, 100$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 steps, width = 100, 32
 gains = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0]
 lags = np.arange(steps + 1)
@@ -242,11 +242,11 @@ axes[0].set_ylabel(r"$\|\partial h_{100} / \partial h_{100-k}\|_2$")
 axes[0].legend(ncol=2)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Every curve with $g < 1/\gamma$ lies below its bound $(\gamma g)^k$; a sigmoid RNN
 # vanishes even at $g = 3$, where tanh already explodes.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 for act in ("tanh", "sigmoid"):
     gamma = DERIVATIVE_BOUND[act]
     for g in gains:
@@ -259,7 +259,7 @@ print(f"tanh,    g = 1.5: ||dh_100/dh_0|| = {sweep['tanh'][1.5][-1]:.1e}")
 assert sweep["sigmoid"][3.0][-1] < 1e-12 and sweep["tanh"][3.0][-1] > 1e6
 assert sweep["tanh"][1.5][-1] < 1e-3  # above tanh's threshold, and still vanishing
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Pascanu's bound is a **worst case**: it assumes every step stretches the gradient by
 # the most it can. Yet tanh at $g = 1.5$, above its threshold $1/\gamma = 1$, still
 # vanished. Where does the real boundary lie?
@@ -282,7 +282,7 @@ assert sweep["tanh"][1.5][-1] < 1e-3  # above tanh's threshold, and still vanish
 # tanh sweep: gain against lag, colour $= \log_{10}$ of the gradient norm, orange
 # contour = norm 1.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 phase_gains = np.linspace(0.5, 3.0, 26)
 phase, chi_phase = [], []
 for g in phase_gains:
@@ -347,7 +347,7 @@ assert np.all(np.sign(measured[clear]) == np.sign(predicted[clear]))  # chi name
 assert np.max(np.abs(measured - predicted)) < 0.03  # and the rate, within 0.03 decades/step
 assert sigmoid_chi[5] < 1 < sigmoid_chi[6] and sigmoid_rate[5] < 0 < sigmoid_rate[6]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # - Below $g = 1$ the picture is blue everywhere, as Pascanu's bound guarantees.
 # - Between $g = 1$ and $g \approx 1.9$ the bound allows growth, but tanh's gradients still
 #   vanish: its units spend enough time away from $a = 0$ that $\mathbb E[\tanh'(a)^2]$
@@ -358,14 +358,14 @@ assert sigmoid_chi[5] < 1 < sigmoid_chi[6] and sigmoid_rate[5] < 0 < sigmoid_rat
 #   for tanh and for the sigmoid, whose $\chi$ reaches 1 only between $g = 8$ and $g = 10$,
 #   far above $g = 4$, where its guarantee ends.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Above the threshold: possible, not guaranteed
 #
 # With $g > 1/\gamma$, whether the gradient explodes depends on $\mathbb E[f'(a)^2]$, and
 # so on how saturated the units are, which depends on the inputs. One matrix,
 # $W_{hh} = 1.5\,Q$ (above tanh's threshold), driven by inputs of four scales:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 W_big = scaled_orthogonal(width, 1.5, seed=1)
 input_scales = [0.1, 0.3, 1.0, 3.0]
 by_scale = {}
@@ -400,7 +400,7 @@ assert by_scale[0.3]["chi"] > 1 > by_scale[1.0]["chi"]  # chi crosses 1 where th
 assert all(np.sign(np.log(row["chi"])) == np.sign(np.log(row["norms"][-1]))
            for row in by_scale.values())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Same matrix, same $\lambda_1 = 1.5$: with weak inputs (scale 0.1 and 0.3) the gradient
 # **explodes** (more than a thousandfold and tenfold by lag 100); with inputs of scale 1
 # and 3 it **vanishes** (below $10^{-6}$ and $10^{-20}$). Stronger inputs push more units
@@ -409,7 +409,7 @@ assert all(np.sign(np.log(row["chi"])) == np.sign(np.log(row["norms"][-1]))
 # Saturation pulls a gradient from exploding to vanishing; $\lambda_1 > 1/\gamma$ only
 # made explosion *possible*.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Turn the knobs
 #
 # The same experiment with sliders: the gain $g$ of $W_{hh} = g\,Q$ (so $\lambda_1 = g$),
@@ -425,12 +425,12 @@ assert all(np.sign(np.log(row["chi"])) == np.sign(np.log(row["norms"][-1]))
 #
 # The figure below the widget is its starting point ($g = 1.5$, input scale 1, tanh).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (a widget's view holds a model id that changes at every run)
 bptt_demo()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # The demo's starting point is the run at input scale 1 above: the same matrix and inputs.
 start = gradient_over_lag(1.5, 1.0, "tanh")
 assert np.array_equal(start.norms, by_scale[1.0]["norms"]) and start.chi == by_scale[1.0]["chi"]
@@ -438,7 +438,7 @@ assert np.array_equal(start.norms, by_scale[1.0]["norms"]) and start.chi == by_s
 bptt_figure(gain=1.5, input_scale=1.0, activation="tanh")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Singular values, not eigenvalues, and structure that beats the average
 #
 # The spectral radius $\rho$ (largest $|$eigenvalue$|$) decides what happens to
@@ -447,7 +447,7 @@ plt.show()
 # $\lambda_1 \approx 1.5$: a linear RNN's gradient (here exactly $\lVert W_{hh}^k \rVert$)
 # first **grows**, then decays. We also draw the mean-field prediction $\chi^{k/2}$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 W_nn = non_normal(width, radius=0.9, coupling=1.0, seed=2)
 rho, lambda_1 = spectral_radius(W_nn), singular_values(W_nn).max()
 transient = gradient_norm_vs_lag(W_nn, 60, "linear")
@@ -475,7 +475,7 @@ assert 3.5 < transient[peak] < 4 and peak <= 10  # almost fourfold within ten st
 assert transient[60] < 1  # ... then it decays,
 assert chi_nn > 1.3 and chi_nn**30 > 1e3  # although chi predicts growth at every step
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # "Weights below one" is the wrong summary: this matrix's eigenvalues are all below
 # one, yet gradients grow almost fourfold (3.9) within ten steps. For bounds over a finite
 # horizon, look at singular values. The average case fails here too: $\chi \approx 1.31$
@@ -489,7 +489,7 @@ assert chi_nn > 1.3 and chi_nn**30 > 1e3  # although chi predicts growth at ever
 # $W_{hh} = I$ with ReLU units. About one unit-step in eight is inactive ($f' = 0$),
 # so $\chi = \mathbb E[f'(a)^2] < 1$ predicts vanishing.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 W_id = np.eye(width)
 pre_id = driven_pre_activations(W_id, steps, "relu")
 identity_flow = jacobian_norms(W_id, pre_id, "relu")
@@ -517,7 +517,7 @@ assert identity_flow[100] == 0.0 and active_throughout[100] == 0  # ... while a 
 assert active_throughout[99] >= 1
 assert 0.85 < chi_id < 0.9 and chi_id**49.5 < 1e-2  # 10-15% inactive: the average vanishes
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # $\chi \approx 0.87$ predicts a gradient of about $10^{-3}$ at lag 99; the measured norm
 # is **exactly 1** at every lag up to 99. With $W_{hh} = I$ the Jacobian is a product of
 # diagonal masks, $\mathrm{diag}\bigl(\prod_j f'(a_j)\bigr)$: the mask commutes with $I$,
@@ -526,14 +526,14 @@ assert 0.85 < chi_id < 0.9 and chi_id**49.5 < 1e-2  # 10-15% inactive: the avera
 # units; the norm follows the best one. When none is left (lag 100 here, because at the
 # first step $h_0 = 0$ and the inputs alone switched the last survivor off) it is exactly 0.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Aside: truncated BPTT
 #
 # Truncated BPTT stops the backward pass after $k$ steps. It saves memory and time but
 # drops every path longer than $k$: the model cannot learn a dependency it never sees.
 # How much of the gradient is lost depends on the regime.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 batch = rng.standard_normal((16, 50, n_in))
 targets = rng.standard_normal((16, 1))
 truncations = [1, 2, 5, 10, 20, 30, 40]
@@ -566,13 +566,13 @@ assert truncation_error[0.5][10] < 1e-3 and truncation_error[1.5][10] > 0.1
 untruncated = truncated_gradient(model, 50)  # k = T: nothing is cut
 assert relative_error(untruncated, full.W_hh) == 0.0
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # When gradients vanish fast ($g = 0.5$), truncating at 10 steps changes almost nothing
 # (a relative error below $10^{-3}$), because almost nothing was coming from further
 # back. With $g = 1.5$, above Pascanu's threshold, truncating at 10 steps discards a real
 # part of the gradient (a relative error above 10%).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Hand-written BPTT agrees with `tf.GradientTape` to better than $10^{-8}$ (float64),
@@ -600,7 +600,7 @@ assert relative_error(untruncated, full.W_hh) == 0.0
 # - Truncated BPTT at 10 steps lost almost nothing when gradients vanished fast
 #   (relative error below $10^{-3}$) and over 10% of the gradient at $g = 1.5$.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # Replace `None` with your answer and run the cell; `gc.show_solution("03.1")` shows a
@@ -610,32 +610,32 @@ assert relative_error(untruncated, full.W_hh) == 0.0
 # What upper bound does the argument of section 3 give for
 # $\lVert \partial h_{10}/\partial h_0 \rVert$?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 answer_03_1 = None  # a number
 gc.check("03.1", answer_03_1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 03.2.** With $W_{hh} = g\,Q$, above which gain $g$ does the sufficient
 # condition stop guaranteeing vanishing gradients for a **sigmoid** RNN?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 answer_03_2 = None  # a number
 gc.check("03.2", answer_03_2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 03.3.** Section 1 wrote the backward step of a tanh RNN. Now write it for a
 # **sigmoid** RNN, $h_t = \sigma(a_t)$, from the state instead of the pre-activation:
 # given $\partial L/\partial h_t$ (a vector `d_h`), the state $h_t$ (`h`) and $W_{hh}$,
 # return $\partial L/\partial h_{t-1}$. Hint: $\sigma'(a_t)$ can be written with $h_t$ alone.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def sigmoid_backward_step(d_h, h, W_hh):
     raise NotImplementedError  # your code here
 
 
 gc.check("03.3", sigmoid_backward_step)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - Pascanu, Mikolov & Bengio (2013), *On the difficulty of training recurrent neural
@@ -650,6 +650,6 @@ gc.check("03.3", sigmoid_backward_step)
 #
 # Full citations: [references](https://github.com/gradcourse/gradcourse/blob/main/docs/references.md).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # ---
 # **Next:** [04 · SimpleRNN vs LSTM: does the LSTM really fix it?](04_simplernn_vs_lstm.ipynb)
