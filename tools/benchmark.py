@@ -16,19 +16,29 @@ import time
 from pathlib import Path
 
 import nbformat
-from notebook_exec import execute_alone
+from notebook_exec import cell_seconds, execute_alone
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 BUDGET_SECONDS = 60
+LIVE_CELL_SECONDS = 10  # a cell a lecturer runs in front of a class
 
 
 def measure_one(path: Path) -> dict:
     """Run one notebook in this process; report its wall time and the kernel's peak RSS."""
     start = time.perf_counter()
-    execute_alone(nbformat.read(path, as_version=4))
+    executed = execute_alone(nbformat.read(path, as_version=4), keep_timing=True)
     seconds = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the exited kernel
-    return {"notebook": path.name, "seconds": seconds, "peak_mib": peak_kib / 1024}
+    cells = cell_seconds(executed)
+    slowest = max(range(len(cells)), key=cells.__getitem__)
+    return {
+        "notebook": path.name,
+        "seconds": seconds,
+        "peak_mib": peak_kib / 1024,
+        "slowest_cell": slowest + 1,  # numbered among code cells, from 1
+        "slowest_seconds": cells[slowest],
+        "cells_over_live_limit": sum(c > LIVE_CELL_SECONDS for c in cells),
+    }
 
 
 def main(paths: list[str]) -> int:
@@ -37,8 +47,8 @@ def main(paths: list[str]) -> int:
         return 0
     notebooks = [Path(p) for p in paths] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     print(
-        f"{'notebook':<34} {'seconds':>8} {'peak MiB':>9}  (budget {BUDGET_SECONDS} s, "
-        f"{os.cpu_count()} CPUs)"
+        f"{'notebook':<34} {'seconds':>8} {'peak MiB':>9} {'slowest cell':>14}  (budget "
+        f"{BUDGET_SECONDS} s a notebook, {LIVE_CELL_SECONDS} s a cell, {os.cpu_count()} CPUs)"
     )
     total, over_budget = 0.0, []
     for notebook in notebooks:
@@ -51,10 +61,14 @@ def main(paths: list[str]) -> int:
         row = json.loads(result.stdout.strip().splitlines()[-1])
         total += row["seconds"]
         flag = "  OVER BUDGET" if row["seconds"] > BUDGET_SECONDS else ""
+        if row["cells_over_live_limit"]:
+            flag += f"  {row['cells_over_live_limit']} cell(s) over {LIVE_CELL_SECONDS} s"
         if flag:
             over_budget.append(row["notebook"])
+        slowest = f"#{row['slowest_cell']} {row['slowest_seconds']:.1f} s"
         print(
-            f"{row['notebook']:<34} {row['seconds']:>8.1f} {row['peak_mib']:>9.0f}{flag}",
+            f"{row['notebook']:<34} {row['seconds']:>8.1f} {row['peak_mib']:>9.0f} "
+            f"{slowest:>14}{flag}",
             flush=True,
         )
     print(f"{'total':<34} {total:>8.1f}")

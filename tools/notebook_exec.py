@@ -21,8 +21,12 @@ def notebook_from_script(script: Path) -> nbformat.NotebookNode:
     return notebook
 
 
-def execute_alone(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Run every cell in order inside a fresh empty directory; raise on any error."""
+def execute_alone(
+    notebook: nbformat.NotebookNode, keep_timing: bool = False
+) -> nbformat.NotebookNode:
+    """Run every cell in order inside a fresh empty directory; raise on any error.
+
+    ``keep_timing`` keeps nbclient's per-cell timestamps (``cell_seconds`` reads them)."""
     with tempfile.TemporaryDirectory(prefix="gradcourse-run-") as workdir:
         client = NotebookClient(
             notebook,
@@ -31,9 +35,28 @@ def execute_alone(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             resources={"metadata": {"path": workdir}},
         )
         client.execute()
-    for cell in notebook.cells:  # timestamps would make every rebuild a diff
-        cell.metadata.pop("execution", None)
+    if not keep_timing:
+        for cell in notebook.cells:  # timestamps would make every rebuild a diff
+            cell.metadata.pop("execution", None)
     return notebook
+
+
+def cell_seconds(notebook: nbformat.NotebookNode) -> list[float]:
+    """Wall seconds of each code cell of an executed notebook (``keep_timing=True``)."""
+    from datetime import datetime
+
+    seconds = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        timing = cell.metadata.get("execution", {})
+        start, end = timing.get("iopub.status.busy"), timing.get("shell.execute_reply")
+        if start is None or end is None:
+            raise ValueError("the notebook was executed without keep_timing=True")
+        seconds.append(
+            (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+        )
+    return seconds
 
 
 def stderr_outputs(notebook: nbformat.NotebookNode) -> list[str]:
