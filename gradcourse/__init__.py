@@ -10,10 +10,11 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
   Pascanu et al.'s predicted regime
 - ``rnn``: a vanilla RNN in NumPy, BPTT, Jacobian products
 - ``matrices``: random matrices, their spectra, random-matrix predictions for Gaussian ones
-- ``tasks``: synthetic long-lag sequence tasks with their baselines
+- ``tasks``: synthetic long-lag sequence tasks with their baselines, the success criterion
 - ``models``: Keras model builders
 - ``probes``: gradient and activation probes for Keras models
-- ``training``: the course's optimizer, a compiled training loop, ``train_and_probe``
+- ``training``: the course's optimizer, training loops (compiled; logging every step),
+  ``train_and_probe``, running several trainings side by side
 - ``clipping``: the clipping rules of Keras, written out in NumPy
 - ``monitoring``: ``GradientMonitor`` for any ``model.fit``; gradient-norm logging, a NaN guard
 - ``diagnosis``: the monitor's report: verdicts with numbers and remedies, a dashboard
@@ -23,6 +24,7 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
 - ``mystery``: the mystery model of notebook 07 (diagnose it before you read it)
 - ``layer_norm_rnn``: a layer-normalised recurrent cell (Keras 3 has none)
 - ``lstm_paths``: the LSTM's gradient split into its cell path and the rest
+- ``live``: the live demos of notebooks 01 and 03 (ipywidgets sliders and their figures)
 - ``plotting``: the course style and colours
 """
 
