@@ -205,3 +205,11 @@ def test_slide_count_reads_the_cells_slide_types():
     notebook = {"cells": [cell("slide"), cell("subslide"), cell("fragment"), cell("slide")]}
     assert browser_test.slide_count(notebook) == 2
     assert browser_test.slide_count({"cells": [{"cell_type": "code", "metadata": {}}]}) == 0
+
+
+def test_notes_are_grouped_by_what_they_say():
+    report = browser_test.Report()
+    for where in ("01", "02", "02"):
+        report.note(where, "blocked https://x.org/badge.svg")
+    report.note("03", "other")
+    assert report.grouped_notes() == ["blocked https://x.org/badge.svg: 01, 02", "other: 03"]

@@ -167,6 +167,13 @@ def slide_count(notebook: dict) -> int:
     )
 
 
+@functools.cache
+def snapshot(notebook: Path) -> dict:
+    """The notebook as it was when first read: the copy JupyterLab runs is made from it, and
+    every expectation is read from it, even if the file changes during the test."""
+    return json.loads(notebook.read_text())
+
+
 def course_notebooks(numbers: list[str] | None = None, source: Path = NOTEBOOKS) -> list[Path]:
     """The lessons, notebooks/NN_name.ipynb, or only those numbered ``numbers``."""
     found = sorted(source.glob("[0-9][0-9]_*.ipynb"))
@@ -181,7 +188,7 @@ def course_notebooks(numbers: list[str] | None = None, source: Path = NOTEBOOKS)
 @dataclass
 class Report:
     failures: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     def fail(self, where: str, what: str) -> None:
@@ -189,8 +196,17 @@ class Report:
         print(f"  FAIL {where}: {what}", flush=True)
 
     def note(self, where: str, what: str) -> None:
-        self.notes.append(f"{where}: {what}")
+        self.notes.append((where, what))
         print(f"  note {where}: {what}", flush=True)
+
+    def grouped_notes(self) -> list[str]:
+        """One line per note, naming every page that gave it."""
+        places: dict[str, list[str]] = {}
+        for where, what in self.notes:
+            places.setdefault(what, [])
+            if where not in places[what]:
+                places[what].append(where)
+        return [f"{what}: {', '.join(wheres)}" for what, wheres in places.items()]
 
     @contextlib.contextmanager
     def timed(self, name: str) -> Iterator[None]:
@@ -288,7 +304,7 @@ def lab_server(notebooks: list[Path], workdir: Path) -> Iterator[Lab]:
     root = workdir / "notebooks"
     root.mkdir()
     for notebook in notebooks:
-        (root / notebook.name).write_text(json.dumps(stripped(json.loads(notebook.read_text()))))
+        (root / notebook.name).write_text(json.dumps(stripped(snapshot(notebook))))
     env = dict(os.environ)
     for variable, sub in (
         ("JUPYTERLAB_SETTINGS_DIR", "settings"),
@@ -476,7 +492,7 @@ def _kernel_idle_in_status_bar(page, where: str) -> None:
 def run_notebook(page, notebook: Path, report: Report, after_run=None) -> None:
     """Open ``notebook`` (its copy), Run All, wait, check; close without saving."""
     where = notebook.stem
-    stored = json.loads(notebook.read_text())
+    stored = snapshot(notebook)
     figures = expected_figures(stored)
     start = time.monotonic()
     page.evaluate(JS_OPEN, notebook.name)
@@ -555,7 +571,7 @@ def phase_notebooks(context, lab: Lab, notebooks: list[Path], guard, report, sli
     guard.settle(report)
     for notebook in notebooks:
         guard.where = notebook.stem
-        guard.allowed = markdown_urls(json.loads(notebook.read_text()))
+        guard.allowed = markdown_urls(snapshot(notebook))
         hook = slider if notebook.name.startswith("01_") else None
         try:
             run_notebook(page, notebook, report, after_run=hook)
@@ -634,7 +650,7 @@ def phase_rise(context, lab: Lab, notebook: Path, guard, report: Report) -> None
     """RISE presents ``notebook`` from JupyterLab: the slideshow opens with its slides."""
     where = f"RISE {notebook.stem}"
     guard.where = where
-    stored = json.loads(notebook.read_text())
+    stored = snapshot(notebook)
     guard.allowed = markdown_urls(stored)
     wanted = slide_count(stored)
     page = context.new_page()
@@ -881,7 +897,7 @@ def main(argv: list[str]) -> int:
     print("\ntimings (s): " + ", ".join(f"{k.strip()} {v:.0f}" for k, v in report.timings.items()))
     shown = SCREENSHOTS.relative_to(ROOT) if SCREENSHOTS.is_relative_to(ROOT) else SCREENSHOTS
     print(f"total {total:.0f} s; screenshots in {shown}/")
-    for note in report.notes:
+    for note in report.grouped_notes():
         print(f"note: {note}")
     if report.failures:
         print(f"\nbrowser test FAILED ({len(report.failures)}):", file=sys.stderr)
@@ -921,7 +937,7 @@ def _lab_phases(context, lab: Lab, phases: set[str], notebooks, guard, report) -
             phase_notebooks(context, lab, run, guard, report, slider)
     if "rise" in phases:
         # A notebook with slides by its metadata, if one has them.
-        shown = max(notebooks, key=lambda nb: slide_count(json.loads(nb.read_text())) > 0)
+        shown = max(notebooks, key=lambda nb: slide_count(snapshot(nb)) > 0)
         with report.timed("rise"):
             phase_rise(context, lab, shown, guard, report)
 
