@@ -107,16 +107,24 @@ def state_jacobian_norms(layer, x) -> np.ndarray:
     """
     from gradcourse.rnn import jacobian_norms
 
+    pre = simple_rnn_pre_activations(layer, x)
+    recurrent = np.asarray(layer.cell.recurrent_kernel, dtype=np.float64)
+    activation = activation_name(layer.activation)
+    # jacobian_norms counts lags back from the state after its last pre-activation: h_T.
+    return np.stack([jacobian_norms(recurrent.T, a, activation)[:-1] for a in pre])
+
+
+def simple_rnn_pre_activations(layer, x) -> np.ndarray:
+    """The pre-activations ``a_t = x_t W_xh + h_(t-1) W_hh + b`` of a Keras ``SimpleRNN`` at
+    every step, shape (batch, T, units), from Keras' own states (in the course's notation
+    ``W_hh`` is Keras' ``recurrent_kernel`` transposed)."""
     if not isinstance(layer, keras.layers.SimpleRNN):
         raise TypeError(f"layer must be a Keras SimpleRNN, got {type(layer).__name__}")
     if not layer.built:
         raise ValueError("the layer is not built yet: call the model once (or build it) first")
-    activation = activation_name(layer.activation)
     x = _inputs(layer, x).astype(np.float64)
     h = _state_sequence(layer, x)
     kernel, recurrent = (np.asarray(w, dtype=np.float64) for w in layer.get_weights()[:2])
     bias = np.asarray(layer.cell.bias, dtype=np.float64) if layer.use_bias else 0.0
     h_previous = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
-    pre = x @ kernel + h_previous @ recurrent + bias  # a_t, which made h_t
-    # jacobian_norms counts lags back from the state after its last pre-activation: h_T.
-    return np.stack([jacobian_norms(recurrent.T, a, activation)[:-1] for a in pre])
+    return x @ kernel + h_previous @ recurrent + bias  # a_t, which made h_t

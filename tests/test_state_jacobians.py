@@ -51,3 +51,13 @@ def test_rejects_other_layers_and_shapes(model_and_inputs):
         state_jacobian_norms(model.get_layer("readout"), x)
     with pytest.raises(ValueError):
         state_jacobian_norms(model.get_layer("simplernn"), x[:, :, :1])
+
+
+def test_pre_activations_give_keras_states(model_and_inputs):
+    from gradcourse.recurrent_states import simple_rnn_pre_activations
+
+    model, x = model_and_inputs
+    layer = model.get_layer("simplernn")
+    pre = simple_rnn_pre_activations(layer, x)
+    f = np.tanh if layer.activation is keras.activations.tanh else (lambda a: np.maximum(a, 0))
+    np.testing.assert_allclose(f(pre), _state_sequence(layer, x), atol=1e-6)
