@@ -28,7 +28,7 @@ LAB_FLAGS += --MappingKernelManager.transport_encryption=auto
 # Your working copies of the notebooks: git-ignored, made on first run, never overwritten.
 MY_NOTEBOOKS := my-notebooks
 
-.PHONY: install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds test-browser slides site slide-metadata install-teach clean
+.PHONY: install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds test-browser ensure-chromium slides site slide-metadata install-teach clean
 
 install:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python 3.10-3.13, or name one with PYTHON=python3.12"; exit 1; }
@@ -62,11 +62,14 @@ benchmark: install
 
 # The system's Chromium, never a downloaded one: found (CHROMIUM=path wins), installed with
 # apt-get in CI as root, else a message says how. BROWSER_ARGS e.g. "--phases notebooks".
-# The decks and the site it opens are built first (a second build rewrites the same files).
+# The browser is looked for first, then the decks and the site it opens are built (a
+# second build rewrites the same files).
 BROWSER_ARGS ?=
-test-browser: install slides site
-	@$(BIN)/python tools/ensure_chromium.py
+test-browser: install ensure-chromium slides site
 	$(BIN)/python tools/browser_test.py $(BROWSER_ARGS)
+
+ensure-chromium: install
+	@$(BIN)/python tools/ensure_chromium.py
 
 # The decks and the site are built from the stored outputs (nothing is executed) with the
 # teach extra, installed here on first use; both load nothing from the network when viewed.
