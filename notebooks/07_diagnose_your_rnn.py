@@ -44,7 +44,7 @@ from gradcourse.diagnosis import dashboard, diagnose, report
 from gradcourse.monitoring import GradientMonitor
 from gradcourse.mystery import mystery_model, mystery_task
 from gradcourse.probes import input_gradient_norms
-from gradcourse.tasks import adding_problem
+from gradcourse.tasks import adding_problem, learned
 from gradcourse.training import evaluate_accuracy, evaluate_mse
 
 # %% slideshow={"slide_type": "-"}
@@ -136,7 +136,8 @@ for cell, model in models.items():
     print(report(monitors[cell].history), end="\n\n")
 
 flagged = {cell: {v.name for v in diagnose(m.history) if v.flagged} for cell, m in monitors.items()}
-assert test_mse["SimpleRNN"] > 0.8 * baseline and test_mse["GRU"] < 0.5 * baseline
+assert test_mse["SimpleRNN"] > 0.8 * baseline  # failed: near the baseline
+assert learned(test_mse["GRU"], baseline)  # the course's criterion (notebook 04)
 assert "gradient over time: vanishing" in flagged["SimpleRNN"]
 assert not flagged["GRU"]
 
