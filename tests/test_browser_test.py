@@ -213,3 +213,35 @@ def test_notes_are_grouped_by_what_they_say():
         report.note(where, "blocked https://x.org/badge.svg")
     report.note("03", "other")
     assert report.grouped_notes() == ["blocked https://x.org/badge.svg: 01, 02", "other: 03"]
+
+
+def test_ci_as_root_installs_chromium_with_apt_get(tmp_path, monkeypatch):
+    # A fake apt-get on an otherwise empty PATH: it logs its arguments and, like the real
+    # one, leaves a chromium executable on PATH.
+    log = tmp_path / "apt-get.log"
+    apt = tmp_path / "apt-get"
+    apt.write_text(
+        f'#!/bin/sh\necho "$@" >> {log}\n'
+        f'case "$1" in install) printf "#!/bin/sh\\n" > {tmp_path}/chromium; '
+        f"/bin/chmod +x {tmp_path}/chromium;; esac\n"
+    )
+    apt.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    monkeypatch.setattr(ensure_chromium.os, "geteuid", lambda: 0)
+    assert ensure_chromium.find_chromium() is None
+    assert ensure_chromium.ensure() == str(tmp_path / "chromium")
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith("update") and "install" in calls[1] and "chromium" in calls[1]
+
+
+def test_outside_ci_nothing_is_installed(tmp_path, monkeypatch):
+    apt = tmp_path / "apt-get"
+    apt.write_text(f"#!/bin/sh\n/usr/bin/touch {tmp_path}/called\n")
+    apt.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    assert ensure_chromium.ensure() is None
+    assert not (tmp_path / "called").exists()
