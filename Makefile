@@ -87,8 +87,10 @@ slide-metadata: install
 	$(BIN)/python tools/slide_metadata.py $(NB)
 
 SEEDED := $(wildcard notebooks/0[4-9]_*.py)
+# CI runs SEEDS="1 2": seed 0 is the stored notebooks, which nbval has just run.
+SEEDS ?= 0 1 2
 seeds: install
-	$(BIN)/python tools/check_seeds.py $(SEEDED) --seeds 0 1 2
+	$(BIN)/python tools/check_seeds.py $(SEEDED) --seeds $(SEEDS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -67,7 +67,7 @@ def test_dependencies_have_floors_only():
         assert re.fullmatch(r"[\w-]+>=[\d.]+", requirement), requirement
 
 
-def test_ci_runs_the_readme_test_command_then_the_colab_stack_job():
+def test_ci_runs_the_readme_test_command_then_the_other_paths():
     readme = (ROOT / "README.md").read_text()
     assert "```bash\nmake test\n```" in readme
     ci = [
@@ -75,7 +75,14 @@ def test_ci_runs_the_readme_test_command_then_the_colab_stack_job():
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    assert ci[-2:] == ["make test", "make test-colab"]
+    assert ci[-4:] == [
+        "make test",
+        "make test-colab",
+        "make test-browser",
+        'make seeds SEEDS="1 2"',
+    ]
+    for command in ci[-3:]:  # the README says what CI runs
+        assert command.split()[1] in readme, command
 
 
 def test_colab_pins_are_dated_and_admitted_by_the_floors():
