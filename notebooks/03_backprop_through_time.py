@@ -53,6 +53,7 @@ from gradcourse.plotting import color_for, sequential_colors
 from gradcourse.rnn import (
     RNNParams,
     driven_pre_activations,
+    first_lag_below,
     gradient_norm_vs_lag,
     init_rnn,
     jacobian_norms,
@@ -634,6 +635,22 @@ def sigmoid_backward_step(d_h, h, W_hh):
 
 
 gc.check("03.3", sigmoid_backward_step)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 03.4 (predict, then measure).** Change section 3's experiment: a tanh RNN
+# with $W_{hh} = 0.9\,Q$ ($Q$ orthogonal), driven by tiny inputs (scale 0.01). At which
+# lag $k$ does $\lVert\partial h_T/\partial h_{T-k}\rVert$ first fall below $10^{-3}$?
+# Write your prediction first, then run the cell: it measures the lag in your run and
+# grades your prediction against it.
+
+# %% slideshow={"slide_type": "-"}
+prediction_03_4 = None  # a whole number of steps
+GAIN, INPUT_SCALE = 0.9, 0.01  # the change: section 3 used other gains and inputs of scale 1
+norms = gradient_norm_vs_lag(scaled_orthogonal(width, GAIN, seed=1), 200, "tanh",
+                             input_scale=INPUT_SCALE)
+measured_lag = first_lag_below(norms, 1e-3)
+gc.check("03.4", prediction_03_4,
+         measured=gc.Measurement(measured_lag, gain=GAIN, input_scale=INPUT_SCALE))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
