@@ -35,7 +35,7 @@ import gradcourse as gc  # first: it quiets TensorFlow's start-up logs
 SEED = 0
 gc.setup_notebook(seed=SEED)
 
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import keras
 import matplotlib.pyplot as plt
@@ -43,15 +43,15 @@ import numpy as np
 import tensorflow as tf
 
 from gradcourse.activations import activation as activation_function
-from gradcourse.activations import derivative, saturated_mask
+from gradcourse.activations import derivative, mean_field_chi, saturated_mask
 from gradcourse.layer_norm_rnn import build_layer_norm_rnn_model
 from gradcourse.matrices import non_normal, scaled_orthogonal, singular_values, spectral_radius
 from gradcourse.models import build_recurrent_model
 from gradcourse.plotting import color_for
 from gradcourse.probes import input_gradient_norms
-from gradcourse.rnn import RNNParams, gradient_norm_vs_lag, rnn_forward
+from gradcourse.rnn import RNNParams, driven_pre_activations, gradient_norm_vs_lag, rnn_forward
 from gradcourse.tasks import adding_problem
-from gradcourse.training import epochs_on_baseline
+from gradcourse.training import epochs_on_baseline, fit_logged, side_by_side
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The training runs
@@ -76,10 +76,11 @@ from gradcourse.training import epochs_on_baseline
 # $R = \lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{T-1}\rVert$:
 # how much of the gradient reaches the first step compared with the last.
 #
-# `train` is the loop of `gradcourse.training.fit_compiled` without XLA (for runs this
-# short, compiling with XLA costs more than it saves) that also returns every step's
-# global gradient norm $\lVert\nabla L\rVert$, measured before clipping. Each of these
-# small models keeps one core busy, so `side_by_side` trains two at a time, one per core.
+# `train` calls `gradcourse.training.fit_logged`: the loop of `fit_compiled` without XLA
+# (for runs this short, compiling with XLA costs more than it saves) that also returns
+# every step's global gradient norm $\lVert\nabla L\rVert$, measured before clipping. Each
+# of these small models keeps one core busy, so `runs_side_by_side` trains two at a time,
+# one per core (`gradcourse.training.side_by_side`).
 # The models are built one after the other with the seed set, and two runs share no
 # variable: the results do not depend on which finishes first.
 
@@ -101,26 +102,8 @@ def train(model, train_set, learning_rate=1e-2, clip=1.0):
     """Adam with `global_clipnorm=clip` (None: no clipping) on the MSE, EPOCHS epochs of batches
     of BATCH; returns the loss of every epoch and every step's gradient norm, before clipping."""
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, global_clipnorm=clip)
-    optimizer.build(model.trainable_variables)
-
-    @tf.function  # a graph without XLA
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply(gradients, model.trainable_variables)  # clipping happens in here
-        return loss, tf.linalg.global_norm(gradients)
-
-    rng = np.random.default_rng(SEED)
-    losses, norms = [], []
-    for _ in range(EPOCHS):
-        batches = rng.permutation(len(train_set.x))[: len(train_set.x) // BATCH * BATCH].reshape(
-            -1, BATCH
-        )
-        results = [step(train_set.x[b], train_set.y[b]) for b in batches]
-        losses.append(float(np.mean([float(loss) for loss, _ in results])))
-        norms += [float(norm) for _, norm in results]
-    return losses, np.array(norms)
+    log = fit_logged(model, train_set, EPOCHS, BATCH, optimizer, shuffle=True, seed=SEED)
+    return log.losses.reshape(EPOCHS, -1).mean(axis=1).tolist(), log.global_norms
 
 
 def test_mse(model, data_set):
@@ -167,11 +150,10 @@ def finish(run):
     return run
 
 
-def side_by_side(**settings):
+def runs_side_by_side(**settings):
     """Prepare one run per setting, in order, then train them two at a time (one per core)."""
-    prepared = [prepare(**setting) for setting in settings.values()]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(settings, pool.map(finish, prepared), strict=True))
+    prepared = {name: prepare(**setting) for name, setting in settings.items()}
+    return side_by_side({name: partial(finish, run) for name, run in prepared.items()})
 
 
 def report(runs):
@@ -182,7 +164,7 @@ def report(runs):
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (training logs vary between machines)
-runs = side_by_side(
+runs = runs_side_by_side(
     **{
         "SimpleRNN, clipped": {"cell": "SimpleRNN"},
         "SimpleRNN, not clipped": {"cell": "SimpleRNN", "clip": None},
@@ -193,7 +175,7 @@ report(runs)
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (training logs vary between machines)
-lstm_runs = side_by_side(
+lstm_runs = runs_side_by_side(
     **{"LSTM": {"cell": "LSTM"}, "LSTM, forget bias 0": {"cell": "LSTM", "unit_forget_bias": False}}
 )
 report(lstm_runs)
@@ -202,7 +184,7 @@ runs.update(lstm_runs)
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (training logs vary between machines)
-last_runs = side_by_side(
+last_runs = runs_side_by_side(
     **{"LSTM, T = 60": {"cell": "LSTM", "lag": 2 * T}, "LayerNorm RNN": {"cell": "LayerNorm"}}
 )
 report(last_runs)
@@ -314,13 +296,6 @@ assert ratio(clipped["at_init"]) < 1  # less gradient reaches the first step tha
 n, LAGS = 256, 100
 
 
-def drive(W, activation, seed):
-    """Pre-activations (LAGS, n) of an RNN with W_hh = W, W_xh = I and N(0, 1) inputs (as in 03)."""
-    params = RNNParams(np.eye(len(W)), W, np.zeros(len(W)), np.zeros((1, len(W))), np.zeros(1))
-    noise = np.random.default_rng(seed).standard_normal((1, LAGS, len(W)))
-    return rnn_forward(params, noise, activation)[0][0]
-
-
 def growth_per_step(W, pre, activation, seed):
     """Send a random unit vector back through the Jacobians diag(f'(a_t)) W (BPTT, notebook 03);
     return the average change of its log-norm per step over the last 80 steps."""
@@ -332,22 +307,17 @@ def growth_per_step(W, pre, activation, seed):
     return float(np.log(np.linalg.norm(v)) / 80)
 
 
-def chi(W, pre, activation):
-    """Mean-field gain per step: (||W||_F^2 / n) E[f'(a)^2], over the steps after the first 20."""
-    return float(np.sum(W**2) / len(W) * np.mean(derivative(activation)(pre[20:]) ** 2))
-
-
 rng = np.random.default_rng(SEED)
 sweep = []
 for scale in (0.5, 1.0, 1.5, 2.0, 2.5):  # s_W * sqrt(n)
     W = rng.normal(0.0, scale / np.sqrt(n), (n, n))
-    pre = drive(W, "tanh", SEED)
+    pre = driven_pre_activations(W, LAGS, "tanh", seed=SEED)
     sweep.append(
         {
             "scale": scale,
             "max_entry": float(np.abs(W).max()),
             "lambda_1": float(singular_values(W)[0]),
-            "chi": chi(W, pre, "tanh"),
+            "chi": mean_field_chi(W, pre[20:], "tanh"),  # after the first 20 steps
             "growth": growth_per_step(W, pre, "tanh", SEED),
         }
     )
@@ -481,7 +451,7 @@ assert linear_flow[100] < 0.1  # in the end, rho < 1 wins
 W_large = rng.normal(0.0, 3.0 / np.sqrt(n), (n, n))
 saturation = {}
 for activation in ("tanh", "sigmoid"):
-    pre = drive(W_large, activation, SEED)
+    pre = driven_pre_activations(W_large, LAGS, activation, seed=SEED)
     flat = saturated_mask(
         activation_function(activation)(pre), activation
     )  # within 0.03 of an asymptote
