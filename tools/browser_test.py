@@ -393,6 +393,13 @@ JS_OPEN = """async (path) => {
   await widget.sessionContext.ready;
   app.shell.activateById(widget.id);
   window.__gcNotebook = widget;
+  // A kernel that dies is restarted at once: remember that it happened.
+  window.__gcKernelTrouble = [];
+  widget.sessionContext.statusChanged.connect((_, status) => {
+    if (['dead', 'restarting', 'autorestarting'].includes(status)) {
+      window.__gcKernelTrouble.push(status);
+    }
+  });
   return widget.content.widgets.length;
 }"""
 
@@ -422,7 +429,7 @@ JS_STATE = """() => {
   const kernel = session && session.kernel ? session.kernel.status : 'none';
   const bar = document.querySelector('#jp-main-statusbar');
   const idleBar = !!bar && bar.textContent.includes('| Idle');
-  return {code, done, queued, kernel, idleBar, problems};
+  return {code, done, queued, kernel, idleBar, problems, trouble: window.__gcKernelTrouble};
 }"""
 
 JS_PAGE_CHECK = """() => {
@@ -536,6 +543,11 @@ def _wait_for_run(page, where: str) -> dict:
         settled = settled + 1 if finished else 0
         if settled >= 2:
             return state
+        if state["trouble"]:
+            raise RuntimeError(
+                f"the kernel died ({', '.join(state['trouble'])}) after {state['done']} of "
+                f"{state['code']} cells ran (out of memory?)"
+            )
         if time.monotonic() > deadline:
             raise TimeoutError(
                 f"{where}: Run All not finished after {RUN_ALL_SECONDS} s "
@@ -859,6 +871,8 @@ def main(argv: list[str]) -> int:
         "--screenshots", type=Path, default=SCREENSHOTS, help="emptied, then filled with PNGs"
     )
     args = parser.parse_args(argv)
+    # Stopped from outside (timeout, CI): unwind, so JupyterLab and its kernels are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     chromium = ensure_chromium.find_chromium()
     if chromium is None:
         print(ensure_chromium.missing_message(), file=sys.stderr)
