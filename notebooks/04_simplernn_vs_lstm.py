@@ -51,7 +51,7 @@ from gradcourse.plotting import color_for
 from gradcourse.probes import input_gradient_norms, lstm_gate_activations
 from gradcourse.recurrent_states import recurrent_states
 from gradcourse.tasks import adding_problem, constant_prediction_mse, learned
-from gradcourse.training import epochs_on_baseline, train_and_probe_side_by_side
+from gradcourse.training import epochs_on_baseline, train_and_probe
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Data: the adding problem
@@ -170,39 +170,38 @@ assert demo_mse < 0.01  # solved: under 6% of the baseline
 # and `gradient_at_init`. It trains on all 10,000 sequences, with `fit_compiled`:
 # `model.fit` written out as a loop (forward pass, `GradientTape`, `optimizer.apply`)
 # and compiled with XLA, which on a CPU runs these models two to three times faster.
-# `train_and_probe_side_by_side` does the same for several models, two training at a
-# time (one per core); each model is built with its seed first, so each run is exactly
-# the one `train_and_probe` gives alone.
 
 # %% slideshow={"slide_type": "-"}
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 results = {}  # (cell, T) -> TrainedRun
 
 
-def race(cells, T):
-    """Train one model per cell with the recipe above, two at a time (one per core)."""
-    runs = train_and_probe_side_by_side({cell: {"cell": cell} for cell in cells},
-                                        data[T]["train"], data[T]["test"], data[T]["probe"],
-                                        epochs=EPOCHS, batch_size=BATCH,
-                                        learning_rate=LEARNING_RATE, seed=SEED)
-    for cell, run in runs.items():
-        results[cell, T] = run
-        print(f"{cell:>9}, T = {T:>3}: test MSE {run.test_mse:.4f} in {run.seconds:.1f} s;"
-              f" loss per epoch {np.round(run.losses, 3)}")
+def race(cell, T):
+    """Train one model with the recipe above; keep and report its TrainedRun."""
+    run = train_and_probe(cell, data[T]["train"], data[T]["test"], data[T]["probe"],
+                          epochs=EPOCHS, batch_size=BATCH, learning_rate=LEARNING_RATE, seed=SEED)
+    results[cell, T] = run
+    print(f"{cell:>9}, T = {T:>3}: test MSE {run.test_mse:.4f} in {run.seconds:.1f} s;"
+          f" loss per epoch {np.round(run.losses, 3)}")
 
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (training logs and timings vary between machines)
-race(CELLS, LAGS["short"])
+for cell in CELLS:
+    race(cell, LAGS["short"])
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
-race(("SimpleRNN", "GRU"), LAGS["long"])
+race("SimpleRNN", LAGS["long"])
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
-race(("LSTM",), LAGS["long"])
+race("LSTM", LAGS["long"])
+
+# %% slideshow={"slide_type": "-"}
+# NBVAL_IGNORE_OUTPUT
+race("GRU", LAGS["long"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Evaluate
