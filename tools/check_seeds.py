@@ -39,6 +39,8 @@ def main(argv: list[str]) -> int:
                 f"{script.stem} seed {seed}: {outcome} ({time.perf_counter() - start:.0f} s)",
                 flush=True,
             )
+    runs = len(args.scripts) * len(args.seeds)
+    print(f"{runs - failures} passed, {failures} failed")  # the closing line CI reads
     return 1 if failures else 0
 
 
