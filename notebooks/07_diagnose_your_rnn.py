@@ -125,16 +125,30 @@ assert ratio_at_init["SimpleRNN"] > 100 * ratio_at_init["GRU"]  # the SimpleRNN 
 # `gradcourse/diagnosis.py`.
 
 # %% slideshow={"slide_type": "-"}
-# NBVAL_IGNORE_OUTPUT
-# (a training run: the digits vary between machines; the asserts hold on every one)
 monitors, test_mse = {}, {}
-for cell, model in models.items():
-    monitors[cell] = GradientMonitor(probe.x, probe.y)  # records every 50 steps here
-    model.fit(train.x, train.y, epochs=6, batch_size=64, verbose=0, callbacks=[monitors[cell]])
-    test_mse[cell] = evaluate_mse(model, test)
-    print(f"== {cell}: test MSE {test_mse[cell]:.3f} (baseline {baseline:.3f})")
-    print(report(monitors[cell].history), end="\n\n")
 
+
+def train_with_monitor(cell):
+    """Fit one of the models above with a monitor (it records every 50 steps here); report."""
+    monitors[cell] = GradientMonitor(probe.x, probe.y)
+    models[cell].fit(train.x, train.y, epochs=6, batch_size=64, verbose=0,
+                     callbacks=[monitors[cell]])
+    test_mse[cell] = evaluate_mse(models[cell], test)
+    print(f"== {cell}: test MSE {test_mse[cell]:.3f} (baseline {baseline:.3f})")
+    print(report(monitors[cell].history))
+
+
+# %% slideshow={"slide_type": "-"}
+# NBVAL_IGNORE_OUTPUT
+# (a training run: the digits vary between machines; the asserts below hold on every one)
+train_with_monitor("SimpleRNN")
+
+# %% slideshow={"slide_type": "-"}
+# NBVAL_IGNORE_OUTPUT
+# (a training run: the digits vary between machines; the asserts below hold on every one)
+train_with_monitor("GRU")
+
+# %% slideshow={"slide_type": "-"}
 flagged = {cell: {v.name for v in diagnose(m.history) if v.flagged} for cell, m in monitors.items()}
 assert test_mse["SimpleRNN"] > 0.8 * baseline  # failed: near the baseline
 assert learned(test_mse["GRU"], baseline)  # the course's criterion (notebook 04)
@@ -192,11 +206,12 @@ def digits_model(kind):
 
 
 # %% slideshow={"slide_type": "-"}
-# NBVAL_IGNORE_OUTPUT
-# (training runs: the digits vary between machines; the asserts hold on every one)
 digits_probe = (digits_train.x[:64], digits_train.labels[:64])
 digits_runs = {}
-for kind in ("tanh RNN", "IRNN", "LSTM"):
+
+
+def train_on_digits(kind):
+    """Build, fit (4 epochs) and evaluate one digits model with a monitor; report."""
     model = digits_model(kind)
     monitor = GradientMonitor(*digits_probe)
     model.fit(digits_train.x, digits_train.labels, epochs=4, batch_size=64, verbose=0,
@@ -207,6 +222,23 @@ for kind in ("tanh RNN", "IRNN", "LSTM"):
     print(f"{kind:>8}: test accuracy {digits_runs[kind]['accuracy']:.2f}; "
           f"problems: {flagged_names or 'none'}")
 
+
+# %% slideshow={"slide_type": "-"}
+# NBVAL_IGNORE_OUTPUT
+# (a training run: the digits vary between machines; the asserts below hold on every one)
+train_on_digits("tanh RNN")
+
+# %% slideshow={"slide_type": "-"}
+# NBVAL_IGNORE_OUTPUT
+# (a training run: the digits vary between machines; the asserts below hold on every one)
+train_on_digits("IRNN")
+
+# %% slideshow={"slide_type": "-"}
+# NBVAL_IGNORE_OUTPUT
+# (a training run: the digits vary between machines; the asserts below hold on every one)
+train_on_digits("LSTM")
+
+# %% slideshow={"slide_type": "-"}
 chance = digits_test.chance_accuracy
 assert digits_runs["IRNN"]["accuracy"] < 2 * chance  # the IRNN as initialised here does not learn
 assert "saturation" in digits_runs["IRNN"]["flagged"]  # ...and the monitor says why: dead units
