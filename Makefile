@@ -4,7 +4,7 @@
 #   make reset-notebook NB=01   replace your copy of notebook 01 by the course's (yours is kept in my-notebooks/backups/)
 #   make test-colab nbval against a wheel installed in a fresh venv with Colab's stack (.ci/colab-stack.txt)
 #   make notebooks  rebuild every .ipynb (with outputs) from its jupytext script
-#   make benchmark  time each notebook and report its peak memory
+#   make benchmark  the machine's speed (a reference step), then each notebook's time and peak memory
 #   make seeds      re-run the training notebooks with seeds 0, 1, 2: their asserts must hold
 #   make slides     a reveal.js deck per notebook, with its outputs, in build/slides/ (offline)
 #   make site       the course website (executed notebooks, home, notation, references) in build/site/

@@ -3,6 +3,11 @@
 Usage: python tools/benchmark.py [notebooks/NN_name.ipynb ...]  (default: all)
 Each notebook runs in its own process, so the kernel's peak resident memory can be read
 from the operating system once the kernel has exited.
+
+The first line measures the machine: the steady time of one training step of the course's
+workhorse (an LSTM of 32 units on the adding problem, T = 100, batch 64, compiled with
+XLA as ``fit_compiled`` does). Notebook times scale with it: compare the table of a slower
+or a faster machine by this number, not by its name. ``--reference`` prints it alone.
 """
 
 from __future__ import annotations
@@ -21,6 +26,43 @@ from notebook_exec import cell_seconds, execute_alone
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 BUDGET_SECONDS = 60
 LIVE_CELL_SECONDS = 10  # a cell a lecturer runs in front of a class
+
+
+REFERENCE_STEPS = 30
+
+
+def reference_step_ms() -> float:
+    """Milliseconds per training step of the reference model, after compilation (median)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy as np
+    import tensorflow as tf
+
+    from gradcourse.models import build_recurrent_model
+    from gradcourse.notebook import seed_everything
+    from gradcourse.tasks import adding_problem
+    from gradcourse.training import default_optimizer
+
+    seed_everything(0)
+    model = build_recurrent_model("LSTM", 100, 2, units=32)
+    optimizer = default_optimizer()
+    optimizer.build(model.trainable_variables)
+    data = adding_problem(64, 100, seed=1)
+    x, y = tf.constant(data.x), tf.constant(data.y)
+
+    @tf.function(jit_compile=True)
+    def train_step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
+        optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+        return loss
+
+    float(train_step())  # compiles
+    seconds = []
+    for _ in range(REFERENCE_STEPS):
+        start = time.perf_counter()
+        float(train_step())
+        seconds.append(time.perf_counter() - start)
+    return 1000 * float(np.median(seconds))
 
 
 def measure_one(path: Path) -> dict:
@@ -44,6 +86,25 @@ def measure_one(path: Path) -> dict:
 def main(paths: list[str]) -> int:
     if paths[:1] == ["--one"]:
         print(json.dumps(measure_one(Path(paths[1]))))
+        return 0
+    if paths[:1] == ["--reference-one"]:
+        print(json.dumps(reference_step_ms()))
+        return 0
+    reference = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--reference-one"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    print(
+        f"machine: {reference:.1f} ms per reference step (LSTM, 32 units, T = 100, batch 64, "
+        f"XLA; median of {REFERENCE_STEPS})"
+    )
+    if paths[:1] == ["--reference"]:
         return 0
     notebooks = [Path(p) for p in paths] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     print(
