@@ -193,14 +193,17 @@ def lstm_gradient_paths(model, x, y) -> GradientPaths:
     return GradientPaths(_norm_per_step(total), _norm_per_step(cell), _norm_per_step(total - cell))
 
 
-def decay_per_step(norms, first: int = 10, last: int = 90) -> float:
+def decay_per_step(norms, first: int | None = None, last: int | None = None) -> float:
     """How much a gradient norm shrinks per step back, from ``norms`` indexed by time step:
     ``exp(-slope)`` of the least-squares line through ``log(norms[first:last])``.
 
     The ends are left out: near the last step the direct paths dominate, and near the
-    first the readout of the initial state does.
+    first the readout of the initial state does. By default a tenth of the steps at each
+    end (steps 10 to 89 of 100).
     """
     norms = require_array("norms", norms, ndim=1)
+    first = len(norms) // 10 if first is None else first
+    last = len(norms) - len(norms) // 10 if last is None else last
     if not 0 <= first < last - 1 < len(norms):
         raise ValueError(
             f"need 0 <= first < last - 1 < {len(norms)}, got first={first}, last={last}"

@@ -230,9 +230,18 @@ def test_forget_bias_rejects_what_it_cannot_mean(cell, extra):
         build_recurrent_model(cell, 5, 2, units=4, forget_bias=3.0, **extra)
 
 
-def test_decay_per_step_recovers_a_geometric_rate():
-    norms = 0.8 ** (99 - np.arange(100.0))  # indexed by time step: shrinks going back
+@pytest.mark.parametrize("steps", [60, 100])
+def test_decay_per_step_recovers_a_geometric_rate(steps):
+    norms = 0.8 ** (steps - 1 - np.arange(float(steps)))  # by time step: shrinks going back
     assert math.isclose(decay_per_step(norms), 0.8, rel_tol=1e-12)
+
+
+def test_decay_per_step_leaves_out_a_tenth_at_each_end_by_default():
+    norms = 0.8 ** (59 - np.arange(60.0))
+    norms[:6] = norms[54:] = 1.0  # the ends: outside the default window (steps 6 to 53)
+    assert math.isclose(decay_per_step(norms), 0.8, rel_tol=1e-12)
+    norms[6] = 1.0  # one step inside the window changes the fit
+    assert not math.isclose(decay_per_step(norms), 0.8, rel_tol=1e-3)
 
 
 @pytest.mark.parametrize(
