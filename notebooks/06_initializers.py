@@ -187,7 +187,7 @@ print(f"glorot_uniform: lambda_1 = {spectra['glorot_uniform']['sigma_max']:.2f},
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Does it train?
 #
-# The adding problem at $T = 100$ (notebook 04) with 8,000 training sequences, 32 units,
+# The adding problem at $T = 60$ (notebook 04) with 5,000 training sequences, 32 units,
 # and the recipe of notebook 04 (Adam $10^{-2}$ with `global_clipnorm=1.0`, batches of 64,
 # 8 epochs):
 # - `SimpleRNN` (tanh) with the default orthogonal recurrent matrix, a too-small
@@ -198,12 +198,11 @@ print(f"glorot_uniform: lambda_1 = {spectra['glorot_uniform']['sigma_max']:.2f},
 #   as Jozefowicz et al. (2015) recommend (the forget gate itself comes from Gers et al. 2000).
 #
 # Before training we record the largest singular value $\lambda_1$ of the recurrent kernel and the
-# gradient ratio $\lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{99}\rVert$.
+# gradient ratio $\lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{59}\rVert$.
 
 # %% slideshow={"slide_type": "-"}
-T = 100
-# a little less than notebook 04: six models to train
-train = adding_problem(8_000, T, seed=10 * SEED + 1)
+T = 60  # notebook 04's long lag and data
+train = adding_problem(5_000, T, seed=10 * SEED + 1)
 test = adding_problem(1_000, T, seed=10 * SEED + 2)
 probe = adding_problem(512, T, seed=10 * SEED + 3)
 baseline = train.baseline_mse
@@ -234,7 +233,7 @@ def run(*names):
         # An LSTM's recurrent kernel holds its four gates side by side: no single lambda_1.
         simple = settings[name]["cell"] == "SimpleRNN"
         kernel = outcome.recurrent_kernel_at_init
-        grads = outcome.gradient_at_init  # ||dL/dx_t|| for t = 0..99, before training
+        grads = outcome.gradient_at_init  # ||dL/dx_t|| for t = 0..T-1, before training
         rows[name] = {"cell": settings[name]["cell"], "kernel": kernel,
                       "lambda_1": spectrum_summary(kernel)["sigma_max"] if simple else np.nan,
                       "ratio_at_init": grads[0] / grads[-1], "losses": outcome.losses,
@@ -273,13 +272,13 @@ assert lstm_no_bias > lstm_bias  # without the forget bias, the LSTM sits on the
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # By the course's criterion (test MSE below half the baseline), no tanh `SimpleRNN`
-# learned the lag of 100 here (32 units, 8 epochs of Adam at $10^{-2}$ on 8,000
+# learned the lag of 60 here (32 units, 8 epochs of Adam at $10^{-2}$ on 5,000
 # sequences): too small a matrix vanishes by Pascanu's condition, the orthogonal one
 # through $\tanh'$, and too large a one starts in the exploding regime (section 4). The
 # **IRNN** learned it, under 30% of the baseline. The LSTM solved it with Keras'
 # default forget bias of 1, and stayed longer on the baseline without it: its forget
 # gates start at $\sigma(0) = 0.5$ instead of $\sigma(1) \approx 0.73$, and
-# $0.5^{100} \approx 10^{-30}$ against $0.73^{100} \approx 10^{-14}$.
+# $0.5^{60} \approx 10^{-18}$ against $0.73^{60} \approx 10^{-8}$.
 #
 # ### At the edge: the activation or the matrix?
 #
@@ -323,15 +322,15 @@ for matrix in ("orthogonal", "identity"):
     assert not learned(results[grid["tanh", matrix]]["mse"], baseline), matrix  # tanh failed
     assert learned(results[grid["ReLU", matrix]]["mse"], baseline), matrix  # ReLU learned
 assert results[grid["ReLU", "identity"]]["ratio_at_init"] > 0.5  # carried at init ...
-assert results[grid["ReLU", "orthogonal"]]["ratio_at_init"] < 1e-10  # ... vanished at init
+assert results[grid["ReLU", "orthogonal"]]["ratio_at_init"] < 1e-6  # ... vanished at init
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Both ReLU RNNs learned and both tanh RNNs failed (asserted for seeds 0, 1, 2), with
 # either matrix: at this lag and budget, **the activation decided**, not the identity.
-# $R = \lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{99}\rVert$
+# $R = \lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{59}\rVert$
 # at initialisation tells the matrices apart, though: with ReLU only the identity
 # carried the gradient to step 0 ($R > 0.5$); with the orthogonal matrix it vanished
-# ($R < 10^{-10}$), and the model learned anyway: training opened a path, as it did for
+# ($R < 10^{-6}$), and the model learned anyway: training opened a path, as it did for
 # the LSTM in notebook 04.
 #
 # Why the identity carries it. A ReLU step multiplies by
@@ -377,7 +376,7 @@ chi = {}
 for setting, r in results.items():
     if r["cell"] == "LSTM":
         f = forget_gate_start[setting]
-        regime, lambda_1, chi_text = f"f = {f:.2f}: f^100 = {f**100:.0e}", "-", "-"
+        regime, lambda_1, chi_text = f"f = {f:.2f}: f^{T} = {f**T:.0e}", "-", "-"
     else:
         chi[setting] = chi_of(setting)
         regime, lambda_1 = predicted_regime(r["lambda_1"]), f"{r['lambda_1']:.2f}"
@@ -393,7 +392,7 @@ large = "SimpleRNN, normal 0.3"
 assert chi[large] > 1 and results[large]["ratio_at_init"] > 1  # chi > 1: grew, as predicted
 assert all(value < 1 for setting, value in chi.items() if setting != large)  # the rest: < 1
 for setting in ("SimpleRNN, normal 0.01", "SimpleRNN, orthogonal", "ReLU, orthogonal (1e-3)"):
-    assert results[setting]["ratio_at_init"] < 0.05, setting  # ... and vanished, as predicted
+    assert results[setting]["ratio_at_init"] < 0.1, setting  # ... and vanished, as predicted
 assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.5  # ... but not the IRNN's
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -403,7 +402,7 @@ assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.5  # ... but not th
 # own operating point (its pre-activations on the probe batch), says more. It is above 1
 # for the large Gaussian, whose gradient grew ($R > 1$), and below 1 for every other
 # `SimpleRNN`: right for the small Gaussian, the orthogonal tanh and the orthogonal ReLU
-# RNNs ($R < 0.05$), and wrong for the identity with ReLU ($R > 0.5$). $\chi$ averages
+# RNNs ($R < 0.1$), and wrong for the identity with ReLU ($R > 0.5$). $\chi$ averages
 # over directions; the identity's structure (masks that commute with it) keeps some
 # directions intact. The large Gaussian's growth was tamed by clipping, and it did not
 # learn either (section 3).
@@ -423,7 +422,7 @@ assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.5  # ... but not th
 # - With $\lambda_1 < 1$ the gradient vanished at least as $\lambda_1^T$ (asserted for
 #   tanh and ReLU); above 1 it exploded (large Gaussian, ReLU) or vanished (glorot, tanh).
 # - The identity with ReLU kept $\lVert\partial h_{100}/\partial h_0\rVert$ above 0.5, and the
-#   IRNN learned the adding problem at $T = 100$ (MSE under 30% of the baseline); no tanh
+#   IRNN learned the adding problem at $T = 60$ (MSE under 30% of the baseline); no tanh
 #   `SimpleRNN` learned it in our runs (orthogonal and Gaussian matrices at $\eta = 10^{-2}$,
 #   orthogonal and identity at $10^{-3}$).
 # - The $2 \times 2$ at one learning rate: both ReLU RNNs learned, both tanh RNNs failed,
