@@ -62,6 +62,19 @@ def test_the_control_has_global_clippings_length(rule, scale):
         assert np.isclose(cosine_similarity(out, gradients), 1.0)
 
 
+def test_the_global_rules_control_is_global_clipping_itself():
+    """Notebook 05 uses the plain global_clipnorm=1 run as the global rule's control."""
+    runs = [
+        fit_logged(_model(1.5), DATA, 3, 50, keras.optimizers.SGD(0.05, momentum=0.9, **options),
+                   transform=transform)
+        for options, transform in (({"global_clipnorm": 1.0}, None),
+                                   ({}, with_global_clipping_step_norm("global_clipnorm", 1.0)))
+    ]  # fmt: skip
+    assert np.max(runs[0].global_norms) > 1.0  # clipping was active on some steps
+    assert np.allclose(runs[0].losses, runs[1].losses, rtol=1e-5)
+    assert np.allclose(runs[0].global_norms, runs[1].global_norms, rtol=1e-5)
+
+
 def test_the_control_rejects_unknown_rules():
     with pytest.raises(ValueError):
         with_global_clipping_step_norm("clip_everything", 1.0)
