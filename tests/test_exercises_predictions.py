@@ -143,15 +143,15 @@ def test_04_4_with_bias_3_the_total_gradient_no_longer_vanishes(seed):
     from gradcourse.models import build_recurrent_model
     from gradcourse.tasks import adding_problem
 
-    probe = adding_problem(128, 100, seed=10 * seed + 3)
+    probe = adding_problem(128, 60, seed=10 * seed + 3)  # notebook 04's long lag
     ratio = {}
     for bias in (1.0, 3.0):
         keras.utils.set_random_seed(seed)
-        model = build_recurrent_model("LSTM", 100, 2, units=32, forget_bias=bias)
+        model = build_recurrent_model("LSTM", 60, 2, units=32, forget_bias=bias)
         total = lstm_gradient_paths(model, probe.x, probe.y).total
         ratio[bias] = total[0] / total[-1]
-    assert 0.1 < ratio[3.0] < 100  # of order 1 ...
-    assert ratio[1.0] < 1e-6  # ... where Keras' bias of 1 gives about 1e-8
+    assert 0.1 < ratio[3.0] < 10  # of order 1 ...
+    assert ratio[1.0] < 1e-3  # ... where Keras' bias of 1 gives 2e-5 to 9e-5 (notebook 04)
 
 
 @pytest.mark.parametrize(("answer", "words"), [(0.731, "sigmoid(1)"), (3, "between 0 and 1")])
