@@ -99,8 +99,8 @@ assert ratio_at_init["SimpleRNN"] > 100 * ratio_at_init["GRU"]  # the SimpleRNN 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Both models start where an untrained model should. The gradient over time holds a
 # surprise: at initialisation the gated GRU passes less than $10^{-5}$ of the gradient to
-# the first step, far less than the SimpleRNN does (its orthogonal recurrent matrix keeps
-# the gradient alive over 60 steps at first). Yet, as section 2 shows, the GRU learns the
+# the first step, more than a hundred times less than the SimpleRNN does. Yet, as
+# section 2 shows, the GRU learns the
 # task and the SimpleRNN does not. The gradient at initialisation is a check, not a
 # verdict: what matters is whether training opens the path to the early steps (the LSTM
 # of notebook 04 did the same). So we watch it during training.

@@ -636,7 +636,7 @@ assert (
 #    Schmidhuber had none, and its cell carried the error unchanged.)
 # 3. **A long enough lag defeats a fixed budget:** the 460 steps that solved $T = 30$
 #    left the LSTM on the baseline at $T = 60$: its time on the baseline grows with the
-#    lag (notebook 04 measures it at $T = 10$ and $100$), so a fixed budget runs out.
+#    lag (notebook 04 measures it at $T = 10$ and $60$), so a fixed budget runs out.
 # 4. **An LSTM's gradient can explode:** with a larger initial recurrent matrix the
 #    gradient norm at initialisation was more than 100 times the default's, and grew going
 #    back in time ($R > 10^4$). The cell path is bounded by the forget gate, but the paths
