@@ -30,7 +30,7 @@ BUDGET_SECONDS = 60
 LIVE_CELL_SECONDS = 10  # a cell a lecturer runs in front of a class
 
 
-REFERENCE_STEPS = 30
+REFERENCE_STEPS = 150
 
 
 def reference_step_ms() -> float:
