@@ -1,6 +1,7 @@
 """The benchmark's per-cell timing: seconds read from nbclient's execution metadata."""
 
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -8,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
-from notebook_exec import cell_seconds  # noqa: E402
+from notebook_exec import cell_seconds, last_cell_end  # noqa: E402
 
 
 def _cell(start, end):
@@ -32,3 +33,14 @@ def test_cell_seconds_needs_the_timestamps():
     notebook.cells = [nbformat.v4.new_code_cell("pass")]
     with pytest.raises(ValueError, match="keep_timing"):
         cell_seconds(notebook)
+
+
+def test_last_cell_end_is_the_last_code_cells_reply():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        _cell("2026-11-23T10:00:00.000000Z", "2026-11-23T10:00:01.500000Z"),
+        _cell("2026-11-23T10:00:02.000000Z", "2026-11-23T10:00:14.250000Z"),
+        nbformat.v4.new_markdown_cell("text"),
+    ]
+    first_start = datetime(2026, 11, 23, 10, tzinfo=timezone.utc).timestamp()
+    assert last_cell_end(notebook) - first_start == 14.25

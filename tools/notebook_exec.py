@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import jupytext
@@ -41,22 +42,30 @@ def execute_alone(
     return notebook
 
 
+def _execution_stamps(cell: nbformat.NotebookNode) -> tuple[datetime, datetime]:
+    """When the kernel started and finished a code cell (``keep_timing=True`` keeps them)."""
+    timing = cell.metadata.get("execution", {})
+    start, end = timing.get("iopub.status.busy"), timing.get("shell.execute_reply")
+    if start is None or end is None:
+        raise ValueError("the notebook was executed without keep_timing=True")
+    # "Z" for UTC: fromisoformat reads it only from Python 3.11 on
+    return tuple(datetime.fromisoformat(stamp.replace("Z", "+00:00")) for stamp in (start, end))
+
+
 def cell_seconds(notebook: nbformat.NotebookNode) -> list[float]:
     """Wall seconds of each code cell of an executed notebook (``keep_timing=True``)."""
-    from datetime import datetime
-
     seconds = []
     for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        timing = cell.metadata.get("execution", {})
-        start, end = timing.get("iopub.status.busy"), timing.get("shell.execute_reply")
-        if start is None or end is None:
-            raise ValueError("the notebook was executed without keep_timing=True")
-        seconds.append(
-            (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
-        )
+        if cell.cell_type == "code":
+            start, end = _execution_stamps(cell)
+            seconds.append((end - start).total_seconds())
     return seconds
+
+
+def last_cell_end(notebook: nbformat.NotebookNode) -> float:
+    """When the last code cell finished, in seconds since the epoch (``keep_timing=True``)."""
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    return _execution_stamps(code[-1])[1].timestamp()
 
 
 def stderr_outputs(notebook: nbformat.NotebookNode) -> list[str]:
