@@ -69,12 +69,11 @@ from gradcourse.training import epochs_on_baseline, train_and_probe
 # its own number.
 
 # %% slideshow={"slide_type": "subslide"}
-LAGS = {"short": 10, "long": 60}
-LONG = LAGS["long"]
+SHORT, LONG = 10, 60  # lags: the race runs at LONG; SHORT is for the controls
 N_TRAIN, N_TEST, N_PROBE = 5_000, 1_000, 512
 data = {T: {"train": adding_problem(N_TRAIN, T, seed=10 * SEED + 1),
             "test": adding_problem(N_TEST, T, seed=10 * SEED + 2),
-            "probe": adding_problem(N_PROBE, T, seed=10 * SEED + 3)} for T in LAGS.values()}
+            "probe": adding_problem(N_PROBE, T, seed=10 * SEED + 3)} for T in (SHORT, LONG)}
 baseline = data[LONG]["test"].baseline_mse
 print(f"baseline MSE (computed from the distribution): {baseline:.4f}")
 constant_mse = constant_prediction_mse(data[LONG]["test"].y)
@@ -107,7 +106,7 @@ plt.show()
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (float32 gradients at initialisation: the digits vary between machines)
-T = LAGS["short"]
+T = SHORT
 train, test, probe = data[T]["train"], data[T]["test"], data[T]["probe"]
 
 keras.utils.set_random_seed(SEED)  # the same initial weights on every run
@@ -159,7 +158,7 @@ assert demo_mse < 0.01  # solved: under 6% of the baseline
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # With a lag of 10 steps, the LSTM solves the task (test MSE below 0.01, under 6% of the
-# baseline).
+# baseline). Keep its loss per epoch in mind: section 4 compares it with the long lag.
 #
 # ### The race, with the course's helpers
 #
@@ -171,6 +170,7 @@ assert demo_mse < 0.01  # solved: under 6% of the baseline
 # and `gradient_at_init`. It trains on all 5,000 sequences, with `fit_compiled`:
 # `model.fit` written out as a loop (forward pass, `GradientTape`, `optimizer.apply`)
 # and compiled with XLA, which on a CPU runs these models two to three times faster.
+# The three models race at the long lag, $T = 60$.
 
 # %% slideshow={"slide_type": "-"}
 CELLS = ("SimpleRNN", "LSTM", "GRU")
@@ -189,27 +189,24 @@ def race(cell, T):
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (training logs and timings vary between machines)
-race("SimpleRNN", LAGS["short"])
+race("SimpleRNN", LONG)
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
-race("LSTM", LAGS["short"])
+race("LSTM", LONG)
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
-race("GRU", LAGS["short"])
+race("GRU", LONG)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# If the SimpleRNN fails, is it the lag, or is the model too small for the task? The
+# **control** changes the lag alone: the same SimpleRNN, with the same width, data size
+# and training budget, at $T = 10$.
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
-race("SimpleRNN", LAGS["long"])
-
-# %% slideshow={"slide_type": "-"}
-# NBVAL_IGNORE_OUTPUT
-race("LSTM", LAGS["long"])
-
-# %% slideshow={"slide_type": "-"}
-# NBVAL_IGNORE_OUTPUT
-race("GRU", LAGS["long"])
+race("SimpleRNN", SHORT)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Evaluate
@@ -218,20 +215,19 @@ race("GRU", LAGS["long"])
 # NBVAL_IGNORE_OUTPUT
 # (the asserts below hold on every machine; the digits vary)
 def verdict(mse):
-    return f"{mse:>8.4f} {'learned' if learned(mse, baseline) else 'failed':>7}"
+    return f"{mse:.4f} {'learned' if learned(mse, baseline) else 'failed'}"
 
 
-print(f"{'model':>9} | " + " | ".join(f"{f'T = {T}':>16}" for T in LAGS.values())
-      + f" |  (baseline {baseline:.3f})")
+print(f"test MSE (baseline {baseline:.3f})")
 for cell in CELLS:
-    print(f"{cell:>9} | " + " | ".join(verdict(results[cell, T].test_mse) for T in LAGS.values()))
+    print(f"{cell:>9}, T = {LONG}: {verdict(results[cell, LONG].test_mse)}")
+print(f"SimpleRNN, T = {SHORT}: {verdict(results['SimpleRNN', SHORT].test_mse)}  (the control)")
+print(f"     LSTM, T = {SHORT}: {verdict(demo_mse)}  (plain Keras, 3,000 sequences)")
 
 assert not learned(results["SimpleRNN", LONG].test_mse, baseline)  # the course's criterion
-assert all(learned(results[cell, T].test_mse, baseline) for cell, T in results
-           if (cell, T) != ("SimpleRNN", LONG))
 assert results["LSTM", LONG].test_mse < 0.01  # solved: under 6% of the baseline
 assert results["GRU", LONG].test_mse < 0.01
-assert results["SimpleRNN", 10].test_mse < 0.01  # with a short lag it solves it too
+assert results["SimpleRNN", SHORT].test_mse < 0.01  # with a short lag it solves it too
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # At $T = 60$ the LSTM and the GRU learned the task, and more: they solve it (MSE
@@ -510,15 +506,18 @@ plt.show()
 #
 # **What the LSTM does not fix.** The path has to be learned, and learning it takes
 # longer the longer the lag. In the training logs above, the LSTM's loss stays on the
-# baseline for more epochs at $T = 60$ than at $T = 10$:
+# baseline for more epochs at $T = 60$ than in the plain-Keras run at $T = 10$. That
+# run's epochs are shorter (47 batches of its 3,000 sequences, against 78), which only
+# makes the comparison harder to pass:
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
 # (epoch counts of a training run may differ on another machine)
 on_baseline = {key: epochs_on_baseline(run.losses, baseline) for key, run in results.items()}
-print(f"LSTM epochs on the baseline: T = 10: {on_baseline['LSTM', 10]},"
+on_baseline["LSTM", SHORT] = epochs_on_baseline(history.history["loss"], baseline)  # plain Keras
+print(f"LSTM epochs on the baseline: T = {SHORT}: {on_baseline['LSTM', SHORT]},"
       f" T = {LONG}: {on_baseline['LSTM', LONG]}")
-assert on_baseline["LSTM", LONG] > on_baseline["LSTM", 10]
+assert on_baseline["LSTM", LONG] > on_baseline["LSTM", SHORT]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The plateau grows with the lag, so a fixed training budget runs out at some lag (we
