@@ -51,33 +51,65 @@ def fit_compiled(
     optimizer.build(model.trainable_variables)
     use_xla = not tf.config.list_physical_devices("GPU")
 
-    @tf.function(jit_compile=use_xla)
     def train_step(x, y):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
         gradients = tape.gradient(loss, model.trainable_variables)
         optimizer.apply(gradients, model.trainable_variables)
-        return loss
+        return (loss,)
 
+    train_epoch = tf.function(_epoch_loop(train_step, outputs=1), jit_compile=use_xla)
     rng = np.random.default_rng(require_int("seed", seed, minimum=0))
     losses: list[float] = []
     for _ in range(epochs):
-        batches = _batches(train, rng.permutation(len(train.x)), batch_size)
-        losses.append(float(np.mean([float(train_step(x, y)) for x, y in batches])))
+        order = rng.permutation(len(train.x))
+        (step_losses,), steps = train_epoch(*_batches(train, order, batch_size))
+        losses.append(float(np.mean(step_losses.numpy()[: int(steps)].astype(np.float64))))
         if not math.isfinite(losses[-1]):
             break
     return losses
 
 
-def _batches(train: SequenceData, order: np.ndarray, batch_size: int) -> list:
-    """The examples of ``train`` in ``order``, as (x, y) tensors of ``batch_size`` (the last,
-    incomplete batch left out). One gather per epoch: converting every batch from NumPy
-    separately cost about 0.9 ms a step, a fifth of a small model's training step."""
-    usable = order[: len(order) // batch_size * batch_size]
-    count = len(usable) // batch_size
-    x = tf.split(tf.gather(tf.constant(train.x), usable), count)
-    y = tf.split(tf.gather(tf.constant(train.y), usable), count)
-    return list(zip(x, y, strict=True))
+def _epoch_loop(train_step: Callable, outputs: int) -> Callable:
+    """A whole epoch as one loop for ``tf.function``: ``train_step`` (which returns a tuple
+    of ``outputs`` scalars) on each of the stacked batches ``xs``, ``ys`` in turn, stopping
+    after the first step with a non-finite output. Returns each output's values, one per
+    batch (zero after a stop), and the number of steps taken.
+
+    One call an epoch instead of one a step saves about a millisecond a step on a small
+    model, and two models training side by side no longer wait on Python between steps."""
+
+    def run_epoch(xs, ys):
+        count = tf.shape(xs)[0]
+        logs = [tf.TensorArray(tf.float32, size=count) for _ in range(outputs)]
+        steps, finite = tf.constant(0), tf.constant(True)
+        while finite and steps < count:
+            values = train_step(xs[steps], ys[steps])
+            logs = [
+                log.write(steps, tf.cast(value, tf.float32))
+                for log, value in zip(logs, values, strict=True)
+            ]
+            steps, finite = steps + 1, _all_finite(values)
+        return [log.stack() for log in logs], steps
+
+    return run_epoch
+
+
+def _all_finite(tensors) -> tf.Tensor:
+    return tf.reduce_all([tf.reduce_all(tf.math.is_finite(t)) for t in tensors])
+
+
+def _batches(train: SequenceData, order: np.ndarray, batch_size: int) -> tuple:
+    """The examples of ``train`` in ``order``, stacked as ``(batches, batch_size, ...)``
+    tensors for ``_epoch_loop`` (the last, incomplete batch left out)."""
+    count = len(order) // batch_size
+    usable = order[: count * batch_size]
+    x = tf.gather(tf.constant(train.x), usable)
+    y = tf.gather(tf.constant(train.y), usable)
+    return (
+        tf.reshape(x, (count, batch_size, *train.x.shape[1:])),
+        tf.reshape(y, (count, batch_size, *train.y.shape[1:])),
+    )
 
 
 @dataclass
@@ -135,7 +167,6 @@ def fit_logged(
         raise TypeError(f"transform must be a function of the gradients, got {transform!r}")
     optimizer.build(model.trainable_variables)
 
-    @tf.function(jit_compile=bool(jit_compile))
     def train_step(x, y):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
@@ -146,18 +177,19 @@ def fit_logged(
         optimizer.apply(gradients, model.trainable_variables)
         return loss, norm
 
+    train_epoch = tf.function(_epoch_loop(train_step, outputs=2), jit_compile=bool(jit_compile))
     rng = np.random.default_rng(require_int("seed", seed, minimum=0))
-    losses: list[float] = []
-    norms: list[float] = []
+    losses: list[np.ndarray] = []
+    norms: list[np.ndarray] = []
     for _ in range(epochs):
         order = rng.permutation(len(train.x)) if shuffle else np.arange(len(train.x))
-        for x, y in _batches(train, order, batch_size):
-            loss, norm = train_step(x, y)
-            losses.append(float(loss))
-            norms.append(float(norm))
-            if not (math.isfinite(losses[-1]) and math.isfinite(norms[-1])):
-                return StepLog(np.array(losses), np.array(norms), len(losses) - 1)
-    return StepLog(np.array(losses), np.array(norms), None)
+        (epoch_losses, epoch_norms), steps = train_epoch(*_batches(train, order, batch_size))
+        losses.append(epoch_losses.numpy()[: int(steps)].astype(np.float64))
+        norms.append(epoch_norms.numpy()[: int(steps)].astype(np.float64))
+        if not (np.all(np.isfinite(losses[-1])) and np.all(np.isfinite(norms[-1]))):
+            losses, norms = np.concatenate(losses), np.concatenate(norms)
+            return StepLog(losses, norms, len(losses) - 1)
+    return StepLog(np.concatenate(losses), np.concatenate(norms), None)
 
 
 CLIPPING_RULES = ("clipvalue", "clipnorm", "global_clipnorm")

@@ -33,9 +33,40 @@ def test_one_record_per_step_and_norms_before_clipping():
 
 
 def test_a_diverging_run_stops_at_its_first_non_finite_step():
-    log = fit_logged(_model(3.0), DATA, 5, 50, keras.optimizers.SGD(1e6))
+    optimizer = keras.optimizers.SGD(1e6)
+    log = fit_logged(_model(3.0), DATA, 5, 50, optimizer)
     assert log.first_nan_step is not None and log.first_nan_step == len(log.losses) - 1
+    assert int(optimizer.iterations) == len(log.losses) < 5 * 200 // 50  # no step after it
     assert log.final_loss() == float("inf")
+
+
+def test_the_epoch_loop_trains_as_a_loop_of_single_steps():
+    """fit_logged runs each epoch as one compiled loop; a step-by-step loop gives the same run."""
+    optimizer = keras.optimizers.SGD(0.05, momentum=0.9, clipvalue=1.0)
+    model = _model(1.5)
+    log = fit_logged(model, DATA, 2, 50, optimizer, shuffle=True, seed=3)
+    reference, reference_optimizer = (
+        _model(1.5),
+        keras.optimizers.SGD(0.05, momentum=0.9, clipvalue=1.0),
+    )
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(reference(x, training=True) - y))
+        gradients = tape.gradient(loss, reference.trainable_variables)
+        reference_optimizer.apply(gradients, reference.trainable_variables)
+        return loss
+
+    rng = np.random.default_rng(3)
+    losses = [
+        float(step(DATA.x[batch], DATA.y[batch]))
+        for _ in range(2)
+        for batch in rng.permutation(len(DATA.x)).reshape(-1, 50)
+    ]
+    np.testing.assert_allclose(log.losses, losses, rtol=1e-6)
+    for trained, expected in zip(model.weights, reference.weights, strict=True):
+        np.testing.assert_allclose(trained.numpy(), expected.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_step_log_statistics():

@@ -104,10 +104,11 @@ def test_fit_compiled_stops_at_a_non_finite_loss_and_evaluation_reports_nan():
         activation="linear",
         recurrent_initializer=keras.initializers.Orthogonal(gain=50.0),
     )
-    losses = fit_compiled(
-        model, train, epochs=3, batch_size=32, optimizer=keras.optimizers.SGD(learning_rate=10.0)
-    )
+    optimizer = keras.optimizers.SGD(learning_rate=10.0)
+    losses = fit_compiled(model, train, epochs=3, batch_size=32, optimizer=optimizer)
     assert len(losses) < 3 and not np.isfinite(losses[-1])
+    steps_taken = int(optimizer.iterations)  # it stopped at that step, not the epoch's end
+    assert steps_taken < len(losses) * 256 // 32
     assert np.isnan(evaluate_mse(model, test))
 
 
