@@ -131,7 +131,7 @@ monitors, test_mse = {}, {}
 def train_with_monitor(cell):
     """Fit one of the models above with a monitor (it records every 50 steps here); report."""
     monitors[cell] = GradientMonitor(probe.x, probe.y)
-    models[cell].fit(train.x, train.y, epochs=6, batch_size=64, verbose=0,
+    models[cell].fit(train.x, train.y, epochs=5, batch_size=64, verbose=0,
                      callbacks=[monitors[cell]])
     test_mse[cell] = evaluate_mse(models[cell], test)
     print(f"== {cell}: test MSE {test_mse[cell]:.3f} (baseline {baseline:.3f})")
