@@ -49,6 +49,7 @@ from gradcourse.clipping import (
     cosine_similarity,
     global_norm,
 )
+from gradcourse.diagnosis import VANISHING_RATIO
 from gradcourse.models import build_recurrent_model
 from gradcourse.plotting import color_for
 from gradcourse.probes import input_gradient_norms
@@ -249,7 +250,7 @@ assert runs["none"].first_nan_step is not None  # unclipped: diverges
 assert all(runs[rule].first_nan_step is None for rule in RULES)
 assert runs["global_clipnorm"].final_loss() < 0.9 * baseline  # global norm clipping trains
 assert runs["global_clipnorm"].final_loss() == min(runs[rule].final_loss() for rule in RULES)
-assert abs(runs["clipvalue"].final_loss() - baseline) < 0.1 * baseline  # clipvalue: the mean
+assert runs["clipvalue"].final_loss() > 0.9 * baseline  # clipvalue: not below the baseline
 
 n_parameters = sum(int(np.prod(v.shape)) for v in irnn().trainable_variables)
 print(f"{n_parameters} parameters: clipvalue=1 allows a step of norm up to sqrt({n_parameters}) = "
@@ -260,7 +261,7 @@ assert n_parameters == 1153
 # Every kind of clipping prevented the NaN: none of them lets a single step be huge. But
 # they did not train equally (the asserts above check each sentence, for seeds 0, 1, 2):
 # - `global_clipnorm` trained: it ended below the baseline, with the lowest loss of the three;
-# - `clipvalue` ended at the baseline: the model learned only to predict the mean;
+# - `clipvalue` did not train: it ended at the baseline (predicting the mean) or above it;
 # - `clipnorm` we do not rank: across seeds its final loss ranges from below the
 #   baseline to several times above it.
 #
@@ -324,14 +325,14 @@ for rule in RULES:
 for seed in CONTROL_SEEDS:
     final = {rule: equal_length[rule, seed].final_loss() for rule in RULES}
     assert final["clipvalue"] > baselines[seed]  # above the baseline ...
-    assert final["clipnorm"] > baselines[seed]
     assert final["global_clipnorm"] < min(final["clipvalue"], final["clipnorm"])  # global: lowest
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# With steps of the same length, the directions of `clipvalue` and `clipnorm` still
-# ended **above** the baseline in every seed, and the global norm's direction ended
-# lowest in every seed (the asserts above). Shorter steps did not rescue value
-# clipping: its direction is the problem. The next section shows what value and
+# With steps of the same length, the direction of `clipvalue` still ended **above** the
+# baseline in every seed, and the global norm's direction ended lowest in every seed (the
+# asserts above). Shorter steps did not rescue value clipping: its direction is the
+# problem. `clipnorm`'s direction we again do not rank: across seeds and machines it
+# ended anywhere from below the baseline to a few times above it. The next section shows what value and
 # per-variable clipping do to a direction.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -494,7 +495,8 @@ print("Adam:", {t: round(loss, 3) for t, loss in final_adam.items()})
 assert all(np.isfinite(loss) for loss in final_sgd.values())  # every threshold kept it finite
 assert final_sgd[0.01] > 0.9 * baseline > final_sgd[1.0]  # far too small: training crawls
 assert final_sgd[thresholds[-1]] > 0.9 * baseline  # 10 m: steps too long to learn
-assert all(loss < 0.6 * baseline for loss in final_adam.values())  # Adam: with or without
+assert all(loss < 0.9 * baseline for loss in final_adam.values())  # Adam: with or without
+assert final_adam[0.01] < 0.9 * baseline < final_sgd[0.01]  # tau = 0.01 froze SGD, not Adam
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Every threshold kept SGD finite, but they did not train alike (asserted for seeds 0,
@@ -508,9 +510,9 @@ assert all(loss < 0.6 * baseline for loss in final_adam.values())  # Adam: with 
 #   here it is a starting point for a search, not an answer. Choose the threshold
 #   together with the learning rate: what it bounds is the step.
 #
-# Under **Adam**, clipping mattered little: all three runs trained (below 60% of the
-# baseline), the unclipped one included, and $\tau = 0.01$ did not slow Adam to a
-# crawl as it did SGD. Adam's steps do not grow with the gradient, so the SGD failure of
+# Under **Adam**, no threshold was needed and none froze training: all three runs ended
+# below the baseline, the unclipped one included, and $\tau = 0.01$, which froze SGD
+# at the baseline, did not stop Adam. Adam's steps do not grow with the gradient, so the SGD failure of
 # section 1 (one step of $\eta$ times a huge gradient) cannot happen; clipping under Adam
 # only changes how much a step with a huge gradient counts in its running averages.
 
@@ -530,7 +532,9 @@ print(f"a gradient of norm {global_norm(tiny):.1e} after global_clipnorm=1: "
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # And the symptom of vanishing stays: a tanh `SimpleRNN` on the adding problem at
 # $T = 60$, trained with Adam and `global_clipnorm=1.0` (the recipe of notebook 04),
-# still fails, and its gradient still does not reach the early steps.
+# still fails, and its gradient still does not reach the early steps:
+# $\lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{59}\rVert$ stays
+# below $10^{-2}$, where notebook 07's report flags vanishing (`VANISHING_RATIO`).
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
@@ -545,7 +549,7 @@ mse = evaluate_mse(simple_rnn, long_test)
 grads_over_time = input_gradient_norms(simple_rnn, long_test.x[:512], long_test.y[:512])
 print(f"SimpleRNN, T = {LONG}, global_clipnorm=1: test MSE {mse:.3f} (baseline {baseline:.3f}); "
       f"||dL/dx_0|| / ||dL/dx_{LONG - 1}|| = {grads_over_time[0] / grads_over_time[-1]:.1e}")
-assert mse > baseline / 2 and grads_over_time[0] / grads_over_time[-1] < 1e-3
+assert mse > baseline / 2 and grads_over_time[0] / grads_over_time[-1] < VANISHING_RATIO
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Clipping is a guard against explosions. For vanishing gradients the remedies are
@@ -561,16 +565,17 @@ assert mse > baseline / 2 and grads_over_time[0] / grads_over_time[-1] < 1e-3
 #   forward pass, whose ReLU states add up their inputs.
 # - With the same seed and data, `clipvalue`, `clipnorm` and `global_clipnorm` (all 1.0)
 #   prevented the NaN; `global_clipnorm` trained, below 90% of the baseline, and
-#   `clipvalue` stayed at the baseline.
-# - At equal step lengths (seeds 0, 1, 2), the directions of `clipvalue` and `clipnorm`
-#   still ended above the baseline and global clipping's lowest: the direction matters.
+#   `clipvalue` did not get below the baseline.
+# - At equal step lengths (seeds 0, 1, 2), the direction of `clipvalue` still ended above
+#   the baseline and global clipping's lowest: the direction matters.
 #   Value clipping and Keras' per-variable `clipnorm` change the gradient's direction
 #   (cosine below 0.99); `global_clipnorm` keeps it (cosine 1). Pascanu's Algorithm 1 in
 #   five lines of NumPy matches `tf.clip_by_global_norm`, and Keras' optimizers do
 #   exactly what sections 2-3 say (asserted).
 # - Every threshold from 0.01 to ten times the typical (median) norm kept SGD finite;
 #   0.01 crawled and $10\,m$ stayed at the baseline, $\tau = 1$ trained. Under Adam,
-#   clipped or not, all three runs trained: Adam's steps do not grow with the gradient.
+#   clipped or not, all three runs ended below the baseline, $\tau = 0.01$ included:
+#   Adam's steps do not grow with the gradient.
 # - Clipping never scales up: a SimpleRNN with `global_clipnorm` still failed at $T = 60$
 #   with a vanishing gradient.
 

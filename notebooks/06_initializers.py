@@ -320,15 +320,18 @@ for act in ("tanh", "ReLU"):
         f"MSE {r['mse'] / baseline:>4.0%} of baseline, R {r['ratio_at_init']:.0e}" for r in cells))
 for matrix in ("orthogonal", "identity"):
     assert not learned(results[grid["tanh", matrix]]["mse"], baseline), matrix  # tanh failed
-    assert learned(results[grid["ReLU", matrix]]["mse"], baseline), matrix  # ReLU learned
-assert results[grid["ReLU", "identity"]]["mse"] < 0.3 * baseline  # the IRNN learned, and more
+assert learned(results[grid["ReLU", "orthogonal"]]["mse"], baseline)  # ReLU learned without I
+assert results[grid["ReLU", "identity"]]["mse"] < 0.9 * baseline  # the IRNN: below the baseline
 assert results[grid["ReLU", "identity"]]["ratio_at_init"] > 0.5  # carried at init ...
 assert results[grid["ReLU", "orthogonal"]]["ratio_at_init"] < 1e-6  # ... vanished at init
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Both ReLU RNNs learned and both tanh RNNs failed (asserted for seeds 0, 1, 2), with
-# either matrix; the IRNN ended under 30% of the baseline. At this lag and budget, **the
-# activation decided**, not the identity.
+# Both tanh RNNs failed, with either matrix, and ReLU with the orthogonal matrix learned
+# (asserted for seeds 0, 1, 2). The IRNN ended below the baseline, but where is jumpy: its
+# ReLU states are unbounded and a late step can undo much of what it learned, so its final
+# MSE varies a lot between seeds and even between machines (their floating-point
+# rounding differs), and in some runs it misses the criterion. At this lag and budget,
+# **the activation decided**, not the identity: ReLU learned without it.
 # $R = \lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{59}\rVert$
 # at initialisation tells the matrices apart, though: with ReLU only the identity
 # carried the gradient to step 0 ($R > 0.5$); with the orthogonal matrix it vanished
@@ -428,11 +431,12 @@ for setting, f in forget_gate_start.items():  # f^T describes the cell path, not
 # - With $\lambda_1 < 1$ the gradient vanished at least as $\lambda_1^T$ (asserted for
 #   tanh and ReLU); above 1 it exploded (large Gaussian, ReLU) or vanished (glorot, tanh).
 # - The identity with ReLU kept $\lVert\partial h_{100}/\partial h_0\rVert$ above 0.5, and the
-#   IRNN learned the adding problem at $T = 60$ (MSE under 30% of the baseline); no tanh
-#   `SimpleRNN` learned it in our runs (Gaussian matrices at $\eta = 10^{-2}$, the
+#   IRNN got below the baseline on the adding problem at $T = 60$ (how far varies between
+#   runs and machines); no tanh `SimpleRNN` learned it in our runs (Gaussian matrices at $\eta = 10^{-2}$, the
 #   orthogonal one in notebook 04, orthogonal and identity at $10^{-3}$).
-# - The $2 \times 2$ at one learning rate: both ReLU RNNs learned, both tanh RNNs failed,
-#   with the orthogonal matrix or the identity. The identity is what carries the gradient
+# - The $2 \times 2$ at one learning rate: both tanh RNNs failed, with the orthogonal
+#   matrix or the identity; ReLU learned with the orthogonal matrix, and the IRNN got
+#   below the baseline. The identity is what carries the gradient
 #   at initialisation with ReLU (its masks are diagonal and commute with $I$); with the
 #   orthogonal matrix the gradient vanished at init and training opened a path anyway.
 # - $\chi$ at each model's operating point predicted growth for the large Gaussian and

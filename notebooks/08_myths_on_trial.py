@@ -532,8 +532,8 @@ assert relu_ratio["identity, g = 1.05"] > 5  # 1.05^59 = 18: the edge is narrow
 # ones (more than 30% of the tanh units here). "ReLU fixes vanishing gradients in
 # RNNs": **true only with the identity** at a gain of one (the IRNN). ReLU removes
 # saturation, not vanishing: with other recurrent matrices it vanished or exploded. **Explained in:**
-# [02 · Saturation](02_saturation.ipynb), [06 · Initializers](06_initializers.ipynb) (the IRNN
-# trains) and [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb)
+# [02 · Saturation](02_saturation.ipynb), [06 · Initializers](06_initializers.ipynb) (ReLU RNNs
+# left the baseline at $T = 60$ there, with the identity or the orthogonal matrix) and [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb)
 # (gain 1.05 explodes).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
