@@ -6,6 +6,7 @@
 #   make notebooks  rebuild every .ipynb (with outputs) from its jupytext script
 #   make benchmark  the machine's speed (a reference step), then each notebook's time and peak memory
 #   make seeds      re-run the training notebooks with seeds 0, 1, 2: their asserts must hold
+#                   (ROUNDING=SSE41: with another CPU's floating-point rounding)
 #   make slides     a reveal.js deck per notebook, with its outputs, in build/slides/ (offline)
 #   make site       the course website (executed notebooks, home, notation, references) in build/site/
 #   make slide-metadata  set each cell's slide type in the scripts and .ipynb (NB=... for some)
@@ -89,8 +90,10 @@ slide-metadata: install
 SEEDED := $(wildcard notebooks/0[4-9]_*.py)
 # CI runs SEEDS="1 2": seed 0 is the stored notebooks, which nbval has just run.
 SEEDS ?= 0 1 2
+# ROUNDING=SSE41: oneDNN limited to that instruction set, i.e. another CPU's rounding.
+ROUNDING ?=
 seeds: install
-	$(BIN)/python tools/check_seeds.py $(SEEDED) --seeds $(SEEDS)
+	$(BIN)/python tools/check_seeds.py $(SEEDED) --seeds $(SEEDS) $(if $(ROUNDING),--rounding $(ROUNDING))
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
