@@ -259,7 +259,7 @@ assert n_parameters == 1153
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Every kind of clipping prevented the NaN: none of them lets a single step be huge. But
-# they did not train equally (the asserts above check each sentence, for seeds 0, 1, 2):
+# they did not train equally (the asserts above check the first two, for seeds 0, 1, 2):
 # - `global_clipnorm` trained: it ended below the baseline, with the lowest loss of the three;
 # - `clipvalue` did not train: it ended at the baseline (predicting the mean) or above it;
 # - `clipnorm` we do not rank: across seeds its final loss ranges from below the
@@ -324,13 +324,13 @@ for rule in RULES:
     print(f"{rule + ' direction':>44} | {'  '.join(f'{r:>6.2f}' for r in ratios)}")
 for seed in CONTROL_SEEDS:
     final = {rule: equal_length[rule, seed].final_loss() for rule in RULES}
-    assert final["clipvalue"] > baselines[seed]  # above the baseline ...
+    assert final["clipvalue"] > 0.9 * baselines[seed]  # not below the baseline ...
     assert final["global_clipnorm"] < min(final["clipvalue"], final["clipnorm"])  # global: lowest
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# With steps of the same length, the direction of `clipvalue` still ended **above** the
-# baseline in every seed, and the global norm's direction ended lowest in every seed (the
-# asserts above). Shorter steps did not rescue value clipping: its direction is the
+# With steps of the same length, the direction of `clipvalue` still ended **at or above**
+# the baseline in every seed, and the global norm's direction ended lowest in every seed
+# (the asserts above). Shorter steps did not rescue value clipping: its direction is the
 # problem. `clipnorm`'s direction we again do not rank: across seeds and machines it
 # ended anywhere from below the baseline to a few times above it. The next section shows what value and
 # per-variable clipping do to a direction.
@@ -496,7 +496,7 @@ assert all(np.isfinite(loss) for loss in final_sgd.values())  # every threshold 
 assert final_sgd[0.01] > 0.9 * baseline > final_sgd[1.0]  # far too small: training crawls
 assert final_sgd[thresholds[-1]] > 0.9 * baseline  # 10 m: steps too long to learn
 assert all(loss < 0.9 * baseline for loss in final_adam.values())  # Adam: with or without
-assert final_adam[0.01] < 0.9 * baseline < final_sgd[0.01]  # tau = 0.01 froze SGD, not Adam
+assert final_adam[0.01] < 0.9 * baseline < final_sgd[0.01]  # tau = 0.01 stalls SGD, not Adam
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Every threshold kept SGD finite, but they did not train alike (asserted for seeds 0,
@@ -510,10 +510,10 @@ assert final_adam[0.01] < 0.9 * baseline < final_sgd[0.01]  # tau = 0.01 froze S
 #   here it is a starting point for a search, not an answer. Choose the threshold
 #   together with the learning rate: what it bounds is the step.
 #
-# Under **Adam**, no threshold was needed and none froze training: all three runs ended
-# below the baseline, the unclipped one included, and $\tau = 0.01$, which froze SGD
-# at the baseline, did not stop Adam. Adam's steps do not grow with the gradient, so the SGD failure of
-# section 1 (one step of $\eta$ times a huge gradient) cannot happen; clipping under Adam
+# Under **Adam**, no threshold was needed and none stalled training: all three runs
+# ended below the baseline, the unclipped one included, and $\tau = 0.01$, which slowed
+# SGD to a crawl, did not slow Adam. Adam's steps do not grow with the gradient, so the
+# SGD failure of section 1 (one step of $\eta$ times a huge gradient) cannot happen; clipping under Adam
 # only changes how much a step with a huge gradient counts in its running averages.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -547,9 +547,11 @@ fit_compiled(simple_rnn, long_train, epochs=8, batch_size=64,
              optimizer=default_optimizer(1e-2, global_clipnorm=1.0), seed=SEED)
 mse = evaluate_mse(simple_rnn, long_test)
 grads_over_time = input_gradient_norms(simple_rnn, long_test.x[:512], long_test.y[:512])
-print(f"SimpleRNN, T = {LONG}, global_clipnorm=1: test MSE {mse:.3f} (baseline {baseline:.3f}); "
+long_baseline = long_train.baseline_mse
+print(f"SimpleRNN, T = {LONG}, global_clipnorm=1: test MSE {mse:.3f} "
+      f"(baseline {long_baseline:.3f}); "
       f"||dL/dx_0|| / ||dL/dx_{LONG - 1}|| = {grads_over_time[0] / grads_over_time[-1]:.1e}")
-assert mse > baseline / 2 and grads_over_time[0] / grads_over_time[-1] < VANISHING_RATIO
+assert mse > long_baseline / 2 and grads_over_time[0] / grads_over_time[-1] < VANISHING_RATIO
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Clipping is a guard against explosions. For vanishing gradients the remedies are
@@ -565,9 +567,9 @@ assert mse > baseline / 2 and grads_over_time[0] / grads_over_time[-1] < VANISHI
 #   forward pass, whose ReLU states add up their inputs.
 # - With the same seed and data, `clipvalue`, `clipnorm` and `global_clipnorm` (all 1.0)
 #   prevented the NaN; `global_clipnorm` trained, below 90% of the baseline, and
-#   `clipvalue` did not get below the baseline.
-# - At equal step lengths (seeds 0, 1, 2), the direction of `clipvalue` still ended above
-#   the baseline and global clipping's lowest: the direction matters.
+#   `clipvalue` stayed at the baseline or above it.
+# - At equal step lengths (seeds 0, 1, 2), the direction of `clipvalue` still ended at or
+#   above the baseline and global clipping's lowest: the direction matters.
 #   Value clipping and Keras' per-variable `clipnorm` change the gradient's direction
 #   (cosine below 0.99); `global_clipnorm` keeps it (cosine 1). Pascanu's Algorithm 1 in
 #   five lines of NumPy matches `tf.clip_by_global_norm`, and Keras' optimizers do

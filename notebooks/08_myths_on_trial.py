@@ -531,9 +531,11 @@ assert relu_ratio["identity, g = 1.05"] > 5  # 1.05^59 = 18: the edge is narrow
 # **Verdicts.** "Sigmoid and tanh don't saturate": **false**, they are the saturating
 # ones (more than 30% of the tanh units here). "ReLU fixes vanishing gradients in
 # RNNs": **true only with the identity** at a gain of one (the IRNN). ReLU removes
-# saturation, not vanishing: with other recurrent matrices it vanished or exploded. **Explained in:**
-# [02 · Saturation](02_saturation.ipynb), [06 · Initializers](06_initializers.ipynb) (ReLU RNNs
-# left the baseline at $T = 60$ there, with the identity or the orthogonal matrix) and [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb)
+# saturation, not vanishing: with other recurrent matrices it vanished or exploded.
+# **Explained in:** [02 · Saturation](02_saturation.ipynb),
+# [06 · Initializers](06_initializers.ipynb) (there, ReLU RNNs got below the baseline at
+# $T = 60$ with either matrix: the orthogonal one learned although its gradient vanished
+# at initialisation) and [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb)
 # (gain 1.05 explodes).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
