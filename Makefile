@@ -3,6 +3,7 @@
 #   make test       install what is missing, then unit tests and nbval on every notebook
 #   make reset-notebook NB=01   replace your copy of notebook 01 by the course's (yours is kept in my-notebooks/backups/)
 #   make test-colab nbval against a wheel installed in a fresh venv with Colab's stack (.ci/colab-stack.txt)
+#                   (COLAB_SEEDS="1 2": the seed check there too)
 #   make notebooks  rebuild every .ipynb (with outputs) from its jupytext script
 #   make benchmark  the machine's speed (a reference step), then each notebook's time and peak memory
 #   make seeds      re-run the training notebooks with seeds 0, 1, 2: their asserts must hold
@@ -51,8 +52,10 @@ unit: install-teach
 nbval: install
 	$(BIN)/python tests/nbval_isolated.py
 
+# COLAB_SEEDS="1 2": the seed check in that environment too (CI does).
+COLAB_SEEDS ?=
 test-colab: install
-	$(BIN)/python tools/colab_stack.py
+	$(BIN)/python tools/colab_stack.py $(if $(COLAB_SEEDS),--seeds $(COLAB_SEEDS))
 
 notebooks: install
 	$(BIN)/python tools/build_notebooks.py $(NB)

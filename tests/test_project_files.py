@@ -77,7 +77,7 @@ def test_ci_runs_the_readme_test_command_then_the_other_paths():
     ]
     assert ci[-5:] == [
         "make test",
-        "make test-colab",
+        'make test-colab COLAB_SEEDS="1 2"',
         "make test-browser",
         'make seeds SEEDS="1 2"',
         "make seeds ROUNDING=SSE41",

@@ -1,7 +1,7 @@
 """The learner's path, tested: a regular wheel in a fresh venv with Colab's stack, nbval on
 every notebook.
 
-    python tools/colab_stack.py [--keep]
+    python tools/colab_stack.py [--keep] [--seeds 1 2]
 
 1. builds the wheel of gradcourse from a clean copy of the sources (not an editable
    install, which hides a missing subpackage);
@@ -9,7 +9,10 @@ every notebook.
    installs Colab's pinned stack plus that wheel, as the notebooks' Colab cell does;
 3. checks that the pins held and that gradcourse comes from the wheel;
 4. runs tests/nbval_isolated.py with that environment: every notebook alone in an empty
-   directory, its stored outputs compared.
+   directory, its stored outputs compared;
+5. with ``--seeds``, runs the seed check (tools/check_seeds.py) there too: another
+   TensorFlow rounds differently, and a training run amplifies it (on 2026-12-04 one
+   assert of 05 held on TF 2.21 and failed on Colab's 2.20).
 
 If no interpreter of that Python version is found, it says so and skips (exit 0).
 """
@@ -30,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PINS = ROOT / ".ci" / "colab-stack.txt"
 TEST_TOOLS = ["pytest", "nbval", "ipykernel"]
+SEED_CHECK_TOOLS = ["jupytext"]  # check_seeds.py reads the notebook scripts
+SEEDED = "notebooks/0[4-9]_*.py"  # the notebooks that train models, as in the Makefile
 
 
 def read_pins(path: Path = PINS) -> tuple[str, list[str]]:
@@ -98,6 +103,7 @@ def build_wheel(workdir: Path) -> Path:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the venv and print where it is")
+    parser.add_argument("--seeds", nargs="+", type=int, help="also run the seed check with these")
     args = parser.parse_args(argv)
     version, pins = read_pins()
     python = find_python(version)
@@ -133,6 +139,11 @@ def main(argv: list[str]) -> int:
             venv_python, "-c", check, cwd=workdir
         )  # cwd: not the repository, so the wheel is imported
         run(venv_python, ROOT / "tests" / "nbval_isolated.py")
+        if args.seeds:
+            run(*pip, *SEED_CHECK_TOOLS)
+            scripts = sorted(ROOT.glob(SEEDED))
+            seeds = [str(seed) for seed in args.seeds]
+            run(venv_python, ROOT / "tools" / "check_seeds.py", *scripts, "--seeds", *seeds)
         print(f"Colab-stack job passed in {time.perf_counter() - start:.0f} s", flush=True)
         return 0
     except subprocess.CalledProcessError as error:
