@@ -1,7 +1,8 @@
 """Run a notebook with other seeds: its asserts must hold for each, not for one lucky seed.
 
-Usage: python tools/check_seeds.py notebooks/04_simplernn_vs_lstm.py [--seeds 0 1 2]
+Usage: python tools/check_seeds.py [notebooks/04_simplernn_vs_lstm.py ...] [--seeds 0 1 2]
                                    [--rounding SSE41]
+Without scripts: every notebook that trains models (04 onwards).
 Prints one line per seed (passed, or the failing assert) and exits non-zero on a failure.
 
 ``--rounding ISA`` runs the kernels with oneDNN limited to that instruction set
@@ -22,13 +23,17 @@ from pathlib import Path
 from nbclient.exceptions import CellExecutionError
 from notebook_exec import execute_alone, notebook_with_seed
 
+ROOT = Path(__file__).resolve().parent.parent
+TRAINING_NOTEBOOKS = "notebooks/0[4-9]_*.py"  # the notebooks that train models
+
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scripts", nargs="+", type=Path)
+    parser.add_argument("scripts", nargs="*", type=Path)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--rounding", metavar="ISA", help="e.g. SSE41 or AVX2 (x86 CPUs)")
     args = parser.parse_args(argv)
+    args.scripts = args.scripts or sorted(ROOT.glob(TRAINING_NOTEBOOKS))
     label = ""
     if args.rounding:
         os.environ["ONEDNN_MAX_CPU_ISA"] = args.rounding  # the kernels inherit it
