@@ -90,7 +90,8 @@ site: install-teach
 slide-metadata: install
 	$(BIN)/python tools/slide_metadata.py $(NB)
 
-# check_seeds.py runs every notebook that trains models (04 onwards). CI runs SEEDS="1 2": seed 0 is the stored notebooks, which nbval has just run.
+# check_seeds.py runs every notebook that trains models (04 onwards).
+# CI runs SEEDS="1 2": seed 0 is the stored notebooks, which nbval has just run.
 SEEDS ?= 0 1 2
 # ROUNDING=SSE41: oneDNN limited to that instruction set, i.e. another CPU's rounding.
 ROUNDING ?=

@@ -332,8 +332,8 @@ for seed in CONTROL_SEEDS:
 # the baseline in every seed, and the global norm's direction ended lowest in every seed
 # (the asserts above). Shorter steps did not rescue value clipping: its direction is the
 # problem. `clipnorm`'s direction we again do not rank: across seeds and machines it
-# ended anywhere from below the baseline to a few times above it. The next section shows what value and
-# per-variable clipping do to a direction.
+# ended anywhere from below the baseline to a few times above it. The next section
+# shows what value and per-variable clipping do to a direction.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Geometry: which clipping keeps the direction?
@@ -513,8 +513,9 @@ assert final_adam[0.01] < 0.9 * baseline < final_sgd[0.01]  # tau = 0.01 stalls 
 # Under **Adam**, no threshold was needed and none stalled training: all three runs
 # ended below the baseline, the unclipped one included, and $\tau = 0.01$, which slowed
 # SGD to a crawl, did not slow Adam. Adam's steps do not grow with the gradient, so the
-# SGD failure of section 1 (one step of $\eta$ times a huge gradient) cannot happen; clipping under Adam
-# only changes how much a step with a huge gradient counts in its running averages.
+# SGD failure of section 1 (one step of $\eta$ times a huge gradient) cannot happen;
+# clipping under Adam only changes how much a step with a huge gradient counts in its
+# running averages.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Clipping does not cure vanishing

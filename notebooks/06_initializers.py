@@ -432,13 +432,14 @@ for setting, f in forget_gate_start.items():  # f^T describes the cell path, not
 #   tanh and ReLU); above 1 it exploded (large Gaussian, ReLU) or vanished (glorot, tanh).
 # - The identity with ReLU kept $\lVert\partial h_{100}/\partial h_0\rVert$ above 0.5, and the
 #   IRNN got below the baseline on the adding problem at $T = 60$ (how far varies between
-#   runs and machines); no tanh `SimpleRNN` learned it in our runs (Gaussian matrices at $\eta = 10^{-2}$, the
-#   orthogonal one in notebook 04, orthogonal and identity at $10^{-3}$).
+#   runs and machines); no tanh `SimpleRNN` learned it in our runs (Gaussian matrices at
+#   $\eta = 10^{-2}$, the orthogonal one in notebook 04, orthogonal and identity at
+#   $10^{-3}$).
 # - The $2 \times 2$ at one learning rate: both tanh RNNs failed, with the orthogonal
 #   matrix or the identity; ReLU learned with the orthogonal matrix, and the IRNN got
-#   below the baseline. The identity is what carries the gradient
-#   at initialisation with ReLU (its masks are diagonal and commute with $I$); with the
-#   orthogonal matrix the gradient vanished at init and training opened a path anyway.
+#   below the baseline. The identity is what carries the gradient at initialisation with
+#   ReLU (its masks are diagonal and commute with $I$); with the orthogonal matrix the
+#   gradient vanished at init and training opened a path anyway.
 # - $\chi$ at each model's operating point predicted growth for the large Gaussian and
 #   vanishing for the others: right for the random and orthogonal matrices, wrong for
 #   the identity with ReLU, whose structure beats the average.
