@@ -245,3 +245,86 @@ def test_outside_ci_nothing_is_installed(tmp_path, monkeypatch):
     monkeypatch.delenv("CHROMIUM", raising=False)
     assert ensure_chromium.ensure() is None
     assert not (tmp_path / "called").exists()
+
+
+def test_lab_opens_a_fresh_workspace_of_its_own_never_reset():
+    # ?reset makes JupyterLab clear the default workspace and, when it loses a race with
+    # its own restore, reload the page under the test.
+    lab = browser_test.Lab("http://127.0.0.1:8888/", "abc", Path("."), Path("log"))
+    url = lab.lab_url("gc-1234")
+    assert url == "http://127.0.0.1:8888/lab/workspaces/gc-1234?token=abc"
+    assert "reset" not in url
+
+
+@pytest.mark.parametrize(
+    "message, went_away",
+    [
+        ("Page.evaluate: Resulting promise was garbage collected", True),
+        ("Execution context was destroyed, most likely because of a navigation", True),
+        ("Page.evaluate: TypeError: Cannot read properties of undefined", False),
+        ("Timeout 60000ms exceeded.", False),
+    ],
+)
+def test_errors_of_a_page_that_went_away_are_told_apart(message, went_away):
+    assert browser_test._page_went_away(Exception(message)) is went_away
+
+
+@pytest.fixture(scope="module")
+def blank_page():
+    """A real headless Chromium page (about:blank), where the system has one."""
+    chromium = ensure_chromium.find_chromium()
+    sync_playwright = browser_test._playwright()
+    if chromium is None or sync_playwright is None:
+        pytest.skip("needs the system's Chromium and Playwright (make test-browser installs them)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=browser_test.CHROMIUM_FLAGS + ["--js-flags=--expose-gc"],
+        )
+        page = browser.new_page()
+        page.goto("about:blank")
+        yield page
+        browser.close()
+
+
+def test_a_page_job_returns_its_value_while_the_page_collects_garbage(blank_page):
+    blank_page.evaluate("() => { window.__gcTimer = setInterval(() => gc(), 2); }")
+    try:
+        value = browser_test.run_in_page(
+            blank_page,
+            "async (x) => { await new Promise((r) => setTimeout(r, 300)); return x * 2; }",
+            21,
+            seconds=10,
+            what="a slow job",
+        )
+    finally:
+        blank_page.evaluate("() => clearInterval(window.__gcTimer)")
+    assert value == 42
+
+
+def test_a_page_job_reports_the_pages_error_and_its_timeout(blank_page):
+    with pytest.raises(RuntimeError, match=r"a failing job failed in the page: Error: no kernel"):
+        browser_test.run_in_page(
+            blank_page,
+            "async () => { throw new Error('no kernel'); }",
+            seconds=10,
+            what="a failing job",
+        )
+    with pytest.raises(TimeoutError, match=r"a job that never ends: not finished after 1 s"):
+        browser_test.run_in_page(
+            blank_page, "() => new Promise(() => {})", seconds=1, what="a job that never ends"
+        )
+
+
+def test_waiting_for_a_page_survives_its_reload(blank_page, tmp_path):
+    # The predicate is polled: a reload between two polls costs one poll, not the test.
+    (tmp_path / "index.html").write_text("<p>a page that reloads itself once</p>")
+    with browser_test.static_server(tmp_path) as url:
+        blank_page.goto(url + "index.html")
+        blank_page.evaluate("() => { setTimeout(() => location.reload(), 300); }")
+        predicate = """() => performance.getEntriesByType('navigation')[0].type === 'reload'
+            ? '' : 'the reload'"""
+        browser_test._wait_until_ready(blank_page, predicate, None, 20)
+    with pytest.raises(TimeoutError, match=r"not ready after 1 s: still waiting for never"):
+        browser_test._wait_until_ready(blank_page, "() => 'never'", None, 1)

@@ -266,8 +266,13 @@ class Lab:
     root: Path
     log: Path
 
-    def lab_url(self) -> str:
-        return f"{self.url}lab?reset&token={self.token}"
+    def lab_url(self, workspace: str) -> str:
+        """JupyterLab in a workspace of its own: fresh (nothing restored), and never reloaded.
+
+        Not ``lab?reset``: JupyterLab resets the default workspace by clearing its state
+        and, if that state had already been read (a race that a loaded machine loses),
+        reloads the page, which destroys whatever the test is waiting on in it."""
+        return f"{self.url}lab/workspaces/{workspace}?token={self.token}"
 
 
 def _write_settings(settings: Path) -> None:
@@ -385,9 +390,53 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 # ---------------------------------------------------------------- notebooks in JupyterLab
 
+# Long waits in the page run as jobs that the page itself keeps (window.__gcJobs) and that
+# Python polls. Never `page.evaluate(async () => { await ... })` for a wait: Chromium's
+# inspector holds the promise it awaits only weakly, so a garbage collection on a busy
+# machine can drop it ("Resulting promise was garbage collected", seen in CI), and a page
+# that navigates drops it too.
+JS_START_JOB = """(arg) => {
+  const jobs = (window.__gcJobs = window.__gcJobs || {});
+  const id = 'job' + Object.keys(jobs).length + '-' + Date.now();
+  const job = (jobs[id] = {done: false, value: null, error: null});
+  job.promise = Promise.resolve()
+    .then(() => (SOURCE)(arg))
+    .then((value) => { job.value = value === undefined ? null : value; },
+          (error) => { job.error = String((error && error.stack) || error); })
+    .finally(() => { job.done = true; });
+  return id;
+}"""
+JS_JOB_STATE = """(id) => {
+  const job = (window.__gcJobs || {})[id];
+  if (!job) return {lost: true};
+  if (!job.done) return {done: false};
+  delete window.__gcJobs[id];
+  return {done: true, value: job.value, error: job.error};
+}"""
+
+
+def run_in_page(page, source: str, arg=None, *, seconds: float, what: str):
+    """Run the async JavaScript function ``source(arg)`` in the page and return its value.
+
+    The page keeps the running promise; Python polls it. Raises RuntimeError with the
+    page's own error if it failed, and TimeoutError naming ``what`` if it took too long."""
+    job = page.evaluate(JS_START_JOB.replace("SOURCE", source), arg)
+    deadline = time.monotonic() + seconds
+    while True:
+        state = page.evaluate(JS_JOB_STATE, job)
+        if state.get("lost"):
+            raise RuntimeError(f"{what}: the page was reloaded while it ran")
+        if state["done"]:
+            if state["error"]:
+                raise RuntimeError(f"{what} failed in the page: {one_line(state['error'], 300)}")
+            return state["value"]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not finished after {seconds:.0f} s")
+        page.wait_for_timeout(100)
+
+
 JS_OPEN = """async (path) => {
   const app = window.jupyterapp;
-  await app.restored;
   const widget = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
   await widget.context.ready;
   await widget.sessionContext.ready;
@@ -467,16 +516,70 @@ JS_CLOSE = """async () => {
 }"""
 
 
+# Polled, not awaited: a predicate that waits on nothing survives a page that reloads
+# under it (an awaited promise dies with its page: "Resulting promise was garbage
+# collected"). It subscribes to app.restored on first sight and reports what is missing.
+JS_LAB_READY = """(workspace) => {
+  const app = window.jupyterapp;
+  if (!app) return 'the application object (window.jupyterapp)';
+  if (!app.__gcRestored) {
+    app.__gcRestored = {done: false};
+    app.restored.then(() => { app.__gcRestored.done = true; });
+  }
+  if (!app.__gcRestored.done) return 'app.restored (the workspace restored)';
+  if (!app.commands.hasCommand('runmenu:run-all')) return "the command 'runmenu:run-all'";
+  if (!location.pathname.endsWith('/lab/workspaces/' + workspace)) {
+    return 'the URL to settle on the workspace (now ' + location.pathname + ')';
+  }
+  return '';
+}"""
+LAB_ATTEMPTS = 2  # opening a page is idempotent: a second try is safe
+
+
 def open_lab(page, lab: Lab) -> None:
-    """The JupyterLab page with a fresh workspace, ready for commands."""
-    page.goto(lab.lab_url(), timeout=PAGE_SECONDS * 1000)
-    page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('runmenu:run-all')",
-        timeout=PAGE_SECONDS * 1000,
-    )
-    # More room for the notebook in the screenshots.
-    page.evaluate(
-        "async () => { await window.jupyterapp.restored; jupyterapp.shell.collapseLeft(); }"
+    """The JupyterLab page in a new, empty workspace, restored and ready for commands.
+
+    Waits for each condition that matters in turn and, on a timeout, says which one it was
+    still waiting for. A page that navigated away mid-wait is opened once more."""
+    for attempt in range(1, LAB_ATTEMPTS + 1):
+        workspace = f"gc-{secrets.token_hex(4)}"
+        try:
+            page.goto(lab.lab_url(workspace), timeout=PAGE_SECONDS * 1000)
+            _wait_until_ready(page, JS_LAB_READY, workspace, PAGE_SECONDS)
+            break
+        except Exception as error:
+            if attempt == LAB_ATTEMPTS or not _page_went_away(error):
+                raise
+            print(f"  JupyterLab: the page navigated while loading ({one_line(str(error))}); again")
+    page.evaluate("() => { window.jupyterapp.shell.collapseLeft(); }")  # room for screenshots
+
+
+def _wait_until_ready(page, predicate: str, arg, seconds: float, what: str = "JupyterLab") -> None:
+    """Poll ``predicate`` (returns '' when ready, else what it still waits for).
+
+    A page that reloads between two polls is polled again once it is back."""
+    deadline = time.monotonic() + seconds
+    waiting = "the page to answer"
+    while time.monotonic() < deadline:
+        try:
+            waiting = page.evaluate(predicate, arg) or ""
+        except Exception as error:
+            if not _page_went_away(error):
+                raise
+            waiting = "the page to load again (it navigated while loading)"
+        else:
+            if not waiting:
+                return
+        page.wait_for_timeout(200)
+    raise TimeoutError(f"{what} not ready after {seconds:.0f} s: still waiting for {waiting}")
+
+
+def _page_went_away(error: Exception) -> bool:
+    """True for the errors of a page that navigated or reloaded while the test waited on it."""
+    text = str(error)
+    return any(
+        sign in text
+        for sign in ("garbage collected", "Execution context was destroyed", "navigation")
     )
 
 
@@ -489,11 +592,31 @@ JS_KERNEL_READY = """() => {
 }"""
 
 
+def open_notebook(page, name: str) -> int:
+    """Open the copy of notebook ``name`` with a started kernel; its number of cells."""
+    return run_in_page(
+        page, JS_OPEN, name, seconds=KERNEL_START_SECONDS, what=f"opening {name} with a kernel"
+    )
+
+
+def close_notebook(page) -> None:
+    """Shut the open notebook's kernel down and close it without saving."""
+    run_in_page(page, JS_CLOSE, seconds=PAGE_SECONDS, what="closing the notebook")
+
+
 def _kernel_idle_in_status_bar(page, where: str) -> None:
     """Wait for a started, connected, idle kernel, as the status bar shows it.
 
     The toolbar's indicator says idle before a kernel exists: the status bar does not."""
-    page.wait_for_function(JS_KERNEL_READY, timeout=KERNEL_START_SECONDS * 1000)
+    try:
+        page.wait_for_function(JS_KERNEL_READY, timeout=KERNEL_START_SECONDS * 1000)
+    except Exception as error:
+        if "Timeout" not in str(error):
+            raise
+        raise TimeoutError(
+            f"{where}: no started, connected, idle kernel in the status bar after "
+            f"{KERNEL_START_SECONDS} s"
+        ) from None
 
 
 def run_notebook(page, notebook: Path, report: Report, after_run=None) -> None:
@@ -502,7 +625,7 @@ def run_notebook(page, notebook: Path, report: Report, after_run=None) -> None:
     stored = snapshot(notebook)
     figures = expected_figures(stored)
     start = time.monotonic()
-    page.evaluate(JS_OPEN, notebook.name)
+    open_notebook(page, notebook.name)
     try:
         _kernel_idle_in_status_bar(page, where)
         page.evaluate("() => { window.jupyterapp.commands.execute('runmenu:run-all'); }")
@@ -523,7 +646,7 @@ def run_notebook(page, notebook: Path, report: Report, after_run=None) -> None:
         if after_run is not None:
             after_run(page, where)
     finally:
-        page.evaluate(JS_CLOSE)
+        close_notebook(page)
 
 
 def _wait_for_run(page, where: str) -> dict:
@@ -671,7 +794,7 @@ def phase_rise(context, lab: Lab, notebook: Path, guard, report: Report) -> None
         if not page.evaluate("() => window.jupyterapp.commands.hasCommand('RISE:slideshow')"):
             report.fail(where, "the command RISE:slideshow does not exist (jupyterlab-rise?)")
             return
-        page.evaluate(JS_OPEN, notebook.name)
+        open_notebook(page, notebook.name)
         _kernel_idle_in_status_bar(page, where)
         with context.expect_page(timeout=PAGE_SECONDS * 1000) as opened:
             page.evaluate("() => window.jupyterapp.commands.execute('RISE:slideshow')")
@@ -690,7 +813,7 @@ def phase_rise(context, lab: Lab, notebook: Path, guard, report: Report) -> None
         show.close()
     finally:
         with contextlib.suppress(Exception):
-            page.evaluate(JS_CLOSE)
+            close_notebook(page)
         page.close()
         guard.allowed = set()
         guard.settle(report)
