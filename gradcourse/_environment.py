@@ -14,3 +14,42 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # "empty op name" / "remapper failed" errors and skips optimising that graph. Off, the
 # same computation runs without them, and results no longer depend on the CPU's features.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+# The notebooks are sized for a CPU and their asserts were derived on CPUs: any GPU is
+# hidden from TensorFlow unless the learner opts in with GRADCOURSE_GPU=1 (set before
+# importing gradcourse). On a GPU Keras switches its RNN layers to cuDNN kernels and the
+# course turns op determinism off: numbers the course has never checked.
+GPU_OPT_IN = "GRADCOURSE_GPU"
+GPU_DEVICE_FILES = ("/dev/nvidia0", "/dev/nvidiactl")
+
+
+def wants_gpu(environ: dict | None = None) -> bool:
+    """True if the learner opted in to the GPU (GRADCOURSE_GPU=1, true or yes)."""
+    environ = os.environ if environ is None else environ
+    return environ.get(GPU_OPT_IN, "").strip().lower() in ("1", "true", "yes")
+
+
+def hide_gpu(environ: dict | None = None) -> bool:
+    """Hide every GPU from TensorFlow (CUDA_VISIBLE_DEVICES=-1) unless opted in.
+
+    Takes effect only before TensorFlow's first import. Returns True if it hid them."""
+    environ = os.environ if environ is None else environ
+    if wants_gpu(environ):
+        return False
+    environ["CUDA_VISIBLE_DEVICES"] = "-1"
+    return True
+
+
+def gpu_hardware_present() -> bool:
+    """True if the machine has an NVIDIA GPU, whether or not TensorFlow may see it."""
+    return any(os.path.exists(path) for path in GPU_DEVICE_FILES)
+
+
+def gpu_in_use() -> bool:
+    """True if TensorFlow computes on a GPU (its logical devices, after any hiding)."""
+    from gradcourse._tensorflow import tf  # here: importing gradcourse must not load TF
+
+    return bool(tf.config.list_logical_devices("GPU"))
+
+
+hide_gpu()

@@ -6,6 +6,12 @@ import platform
 import random
 import sys
 
+from gradcourse._environment import (
+    GPU_OPT_IN,
+    gpu_hardware_present,
+    gpu_in_use,
+    wants_gpu,
+)
 from gradcourse._validate import require_int
 
 
@@ -30,9 +36,10 @@ def version_report() -> str:
 def seed_everything(seed: int = 0, deterministic: bool | None = None) -> None:
     """Seed Python, NumPy and TensorFlow, and (by default on a CPU) make TF ops deterministic.
 
-    ``deterministic=None`` enables op determinism only when no GPU is visible: on a GPU
-    some kernels have no deterministic version and would raise instead of running, and
-    the course's asserts leave room for GPU round-off anyway.
+    ``deterministic=None`` enables op determinism only when TensorFlow computes on no GPU
+    (its logical devices): on a GPU some kernels have no deterministic version and would
+    raise instead of running. The course hides the GPU unless the learner opts in
+    (``GRADCOURSE_GPU=1``, see ``gradcourse._environment``).
     """
     seed = require_int("seed", seed, minimum=0)
     if deterministic is not None and not isinstance(deterministic, bool):
@@ -47,7 +54,7 @@ def seed_everything(seed: int = 0, deterministic: bool | None = None) -> None:
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)  # seeds Python, NumPy and TensorFlow together
     if deterministic is None:
-        deterministic = not tf.config.list_physical_devices("GPU")
+        deterministic = not gpu_in_use()
     if deterministic:
         tf.config.experimental.enable_op_determinism()
 
@@ -61,6 +68,7 @@ def setup_notebook(seed: int = 0, verbose: bool = True) -> None:
     from gradcourse._tensorflow import tf  # quiet start-up: see gradcourse._tensorflow
 
     tf.get_logger().setLevel("ERROR")
+    gpu_note = _keep_to_the_cpu(tf)
     seed_everything(seed)
 
     from gradcourse.plotting import apply_style
@@ -68,3 +76,38 @@ def setup_notebook(seed: int = 0, verbose: bool = True) -> None:
     apply_style()
     if verbose:
         print(version_report())
+    if gpu_note:
+        print(gpu_note)
+
+
+def _keep_to_the_cpu(tf) -> str:
+    """Hide a GPU that TensorFlow still sees (it was imported before gradcourse) unless the
+    learner opted in; return what the learner should read about the GPU ('' if no GPU)."""
+    if wants_gpu():
+        count = len(tf.config.list_logical_devices("GPU"))
+        if not count:
+            return (
+                f"{GPU_OPT_IN}=1, but TensorFlow sees no GPU (set it before importing "
+                "gradcourse, in a fresh kernel, on a machine with a GPU)."
+            )
+        return (
+            f"{GPU_OPT_IN}=1: TensorFlow computes on {count} GPU(s). This leaves the tested "
+            "path: the course's asserts were derived on CPUs, and a GPU rounds differently."
+        )
+    visible = tf.config.list_physical_devices("GPU")
+    if visible:
+        try:
+            tf.config.set_visible_devices([], "GPU")
+        except RuntimeError:  # devices already in use: too late to hide them
+            return (
+                "TensorFlow was imported before gradcourse and already uses the GPU: "
+                "restart the kernel and run this notebook from the top (its first import "
+                "is gradcourse) to get the tested CPU path."
+            )
+    if visible or gpu_hardware_present():
+        return (
+            "A GPU is present; the course hides it from TensorFlow: the notebooks are "
+            "sized for a CPU and their asserts were derived on CPUs. To use it anyway, set "
+            f"{GPU_OPT_IN}=1 before importing gradcourse (this leaves the tested path)."
+        )
+    return ""

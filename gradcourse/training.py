@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from gradcourse._environment import gpu_in_use
 from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_choice, require_float, require_int
 from gradcourse.models import build_recurrent_model
@@ -49,7 +50,7 @@ def fit_compiled(
     epochs = require_int("epochs", epochs, minimum=1)
     optimizer = optimizer or default_optimizer()
     optimizer.build(model.trainable_variables)
-    use_xla = not tf.config.list_physical_devices("GPU")
+    use_xla = not gpu_in_use()
 
     def train_step(x, y):
         with tf.GradientTape() as tape:

@@ -1,9 +1,13 @@
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import gradcourse as gc
+from gradcourse import notebook
 from gradcourse.notebook import seed_everything
 from gradcourse.plotting import COLORS, color_for, histogram_grid, sequential_colors
 
@@ -74,3 +78,86 @@ def test_histogram_grid_draws_one_panel_per_setting():
         histogram_grid({"a": []})
     with pytest.raises(ValueError):
         histogram_grid({"a": [np.zeros(3)]}, ncols=0)
+
+
+# ---------------------------------------------------------------- the GPU stays hidden
+
+
+def test_importing_gradcourse_hides_the_gpu_unless_the_learner_opts_in():
+    from gradcourse import _environment
+
+    environ = {}
+    assert _environment.hide_gpu(environ) and environ["CUDA_VISIBLE_DEVICES"] == "-1"
+    for opt_in in ("1", "true", "YES"):
+        environ = {"GRADCOURSE_GPU": opt_in}
+        assert not _environment.hide_gpu(environ) and "CUDA_VISIBLE_DEVICES" not in environ
+    environ = {"GRADCOURSE_GPU": "0"}
+    assert _environment.hide_gpu(environ) and environ["CUDA_VISIBLE_DEVICES"] == "-1"
+
+
+def test_a_fresh_python_sees_no_gpu_after_importing_gradcourse():
+    # The variable must be set at import, before TensorFlow's first import: in a new process.
+    code = (
+        "import os, gradcourse, gradcourse.notebook as n; "
+        "print(os.environ['CUDA_VISIBLE_DEVICES'], n.gpu_in_use())"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADCOURSE_GPU",)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.split() == ["-1", "False"]
+
+
+class _FakeConfig:
+    """tf.config with a GPU that can (or cannot any more) be hidden."""
+
+    def __init__(self, too_late=False):
+        self.visible = ["GPU:0"]
+        self.too_late = too_late
+
+    def list_physical_devices(self, kind):
+        return list(self.visible) if kind == "GPU" else []
+
+    def list_logical_devices(self, kind):
+        return list(self.visible) if kind == "GPU" else []
+
+    def set_visible_devices(self, devices, kind):
+        if self.too_late:
+            raise RuntimeError("Visible devices cannot be modified after being initialized")
+        self.visible = list(devices)
+
+
+def _fake_tf(config):
+    return type("FakeTF", (), {"config": config})()
+
+
+def test_setup_hides_a_gpu_that_tensorflow_still_sees_and_says_so(monkeypatch):
+    monkeypatch.delenv("GRADCOURSE_GPU", raising=False)
+    config = _FakeConfig()
+    note = notebook._keep_to_the_cpu(_fake_tf(config))
+    assert config.visible == []
+    assert "A GPU is present; the course hides it" in note and "GRADCOURSE_GPU=1" in note
+
+
+def test_setup_says_when_the_gpu_is_already_in_use(monkeypatch):
+    monkeypatch.delenv("GRADCOURSE_GPU", raising=False)
+    note = notebook._keep_to_the_cpu(_fake_tf(_FakeConfig(too_late=True)))
+    assert "restart the kernel" in note
+
+
+def test_a_learner_who_opts_in_keeps_the_gpu_and_is_told_it_leaves_the_tested_path(
+    monkeypatch,
+):
+    monkeypatch.setenv("GRADCOURSE_GPU", "1")
+    config = _FakeConfig()
+    note = notebook._keep_to_the_cpu(_fake_tf(config))
+    assert config.visible == ["GPU:0"]
+    assert "computes on 1 GPU(s)" in note and "leaves the tested path" in note
+
+
+def test_no_gpu_anywhere_means_nothing_to_say(monkeypatch):
+    monkeypatch.delenv("GRADCOURSE_GPU", raising=False)
+    config = _FakeConfig()
+    config.visible = []
+    monkeypatch.setattr(notebook, "gpu_hardware_present", lambda: False)
+    assert notebook._keep_to_the_cpu(_fake_tf(config)) == ""

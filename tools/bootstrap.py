@@ -175,7 +175,7 @@ def install(full, extras):
     if full:
         say(
             "installing gradcourse and its dependencies into .venv/ (the first time downloads "
-            "TensorFlow, ~600 MB)"
+            "TensorFlow and friends; .venv/ takes about 3 GB of disk)"
         )
         pip("install", "--quiet", "--upgrade", "pip")
         pip("install", "--quiet", ".[%s]" % ",".join(extras))
