@@ -11,6 +11,7 @@
 #   make slides     a reveal.js deck per notebook, with its outputs, in build/slides/ (offline)
 #   make site       the course website (executed notebooks, home, notation, references) in build/site/
 #   make slide-metadata  set each cell's slide type in the scripts and .ipynb (NB=... for some)
+#   make release-check  before publishing: the tag v<version> exists and its notebooks install it (maintainers, not CI)
 #   make test-browser  JupyterLab runs every notebook in headless Chromium (the system's), RISE,
 #                   the slide decks and the site render: tools/browser_test.py, screenshots in build/screenshots/
 # Everything lives in .venv/. tools/bootstrap.py creates it (or repairs a broken one) and
@@ -30,7 +31,7 @@ LAB_FLAGS += --MappingKernelManager.transport_encryption=auto
 # Your working copies of the notebooks: git-ignored, made on first run, never overwritten.
 MY_NOTEBOOKS := my-notebooks
 
-.PHONY: install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds test-browser ensure-chromium slides site slide-metadata install-teach clean
+.PHONY: release-check install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds test-browser ensure-chromium slides site slide-metadata install-teach clean
 
 install:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python 3.10-3.13, or name one with PYTHON=python3.12"; exit 1; }
@@ -97,6 +98,10 @@ SEEDS ?= 0 1 2
 ROUNDING ?=
 seeds: install
 	$(BIN)/python tools/check_seeds.py --seeds $(SEEDS) $(if $(ROUNDING),--rounding $(ROUNDING))
+
+# For the maintainers, before they publish (CI has no tag to check): see README, Releasing.
+release-check: install
+	$(BIN)/python tools/release_check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
