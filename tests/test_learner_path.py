@@ -18,6 +18,31 @@ import learner_copies  # noqa: E402
 from nbval_isolated import course_notebooks  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def own_jupyter_notary(tmp_path_factory, monkeypatch):
+    """Copies are signed in a notary of the test's own, never in the user's."""
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path_factory.mktemp("jupyter-data")))
+
+
+def test_copies_open_trusted(tmp_path):
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    def trusted(path):
+        return NotebookNotary().check_signature(nbformat.read(path, as_version=4))
+
+    made = learner_copies.copy_missing(tmp_path)
+    assert made and all(trusted(copy) for copy in made)
+    learner_copies.reset(tmp_path, made[0].name[:2])
+    assert trusted(made[0])
+    # Trust is per content: a notebook nobody signed here is not trusted.
+    other = tmp_path / "other.ipynb"
+    notebook = nbformat.read(made[0], as_version=4)
+    notebook.cells[0].source += " (changed)"
+    nbformat.write(notebook, other)
+    assert not trusted(other)
+
+
 def test_copies_are_made_once_and_never_overwritten(tmp_path):
     made = learner_copies.copy_missing(tmp_path)
     assert [p.name for p in made] == [p.name for p in learner_copies.course_notebooks()]
