@@ -28,6 +28,9 @@ LAB_FLAGS := $(if $(HEADLESS),--no-browser) $(if $(filter 0,$(shell id -u 2>/dev
 # Encrypt kernel traffic where the kernel supports it (ipykernel >= 7.3 warns at every
 # kernel start otherwise). JupyterLab itself listens on localhost only, behind a token.
 LAB_FLAGS += --MappingKernelManager.transport_encryption=auto
+# No "Jupyter news" toast over the notebook and no update check: the course is what the
+# learner opened JupyterLab for (and a lecture hall's projector shows every pop-up).
+LAB_FLAGS += --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 # Your working copies of the notebooks: git-ignored, made on first run, never overwritten.
 MY_NOTEBOOKS := my-notebooks
 

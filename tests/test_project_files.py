@@ -101,3 +101,16 @@ def test_colab_pins_are_dated_and_admitted_by_the_floors():
         assert tuple(int(p) for p in floor.split(".")[:2]) <= have, (
             f"{requirement} excludes Colab's {pinned[name]}"
         )
+
+
+def test_the_conda_path_starts_jupyterlab_with_the_flags_make_lab_passes():
+    makefile = (ROOT / "Makefile").read_text()
+    flags = {
+        flag
+        for line in makefile.splitlines()
+        if line.startswith("LAB_FLAGS +=")
+        for flag in line.split("+=", 1)[1].split()
+    }
+    readme = (ROOT / "README.md").read_text()
+    conda = readme[readme.index("### With conda") : readme.index("### On Google Colab")]
+    assert flags and all(flag in conda for flag in flags), flags
