@@ -31,6 +31,9 @@ LAB_FLAGS += --MappingKernelManager.transport_encryption=auto
 # No "Jupyter news" toast over the notebook and no update check: the course is what the
 # learner opened JupyterLab for (and a lecture hall's projector shows every pop-up).
 LAB_FLAGS += --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+# jupyter_server's kernel websockets default to a ping timeout of 3 intervals; Tornado >= 6.5
+# caps it at one interval and warns at every connection. Say one interval (30 s, in ms).
+LAB_FLAGS += --ServerApp.tornado_settings='{"ws_ping_timeout":30000}'
 # Your working copies of the notebooks: git-ignored, made on first run, never overwritten.
 MY_NOTEBOOKS := my-notebooks
 
