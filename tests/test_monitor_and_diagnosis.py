@@ -185,11 +185,13 @@ def test_the_monitor_rejects_what_it_cannot_watch():
     probe = adding_problem(8, 8, seed=2)
     with pytest.raises(ValueError, match="batch size"):
         GradientMonitor(probe.x, probe.y[:4])
-    with pytest.raises(ValueError):
-        GradientMonitor(probe.x[0], probe.y)
+    with pytest.raises(ValueError, match="batch of sequences"):
+        GradientMonitor(probe.x[0, 0], probe.y[:2])
+    with pytest.raises(ValueError, match="batch of sequences"):
+        GradientMonitor([], probe.y)
     dense = keras.Sequential([keras.Input((8, 2)), keras.layers.Flatten(), keras.layers.Dense(1)])
     dense.compile(optimizer="sgd", loss="mse")
-    with pytest.raises(TypeError, match="SimpleRNN, LSTM or GRU"):
+    with pytest.raises(TypeError, match="needs a model with a recurrent layer: SimpleRNN"):
         dense.fit(probe.x, probe.y, verbose=0, callbacks=[GradientMonitor(probe.x, probe.y)])
     wrong_length = adding_problem(8, 5, seed=2)
     with pytest.raises(ValueError, match="probe_x"):
