@@ -126,6 +126,7 @@ class MonitorHistory:
     gradient_over_time: dict[int, np.ndarray] = field(default_factory=dict)
     # epoch -> fraction of the probe sequences whose step t is real (not masked)
     unmasked_fraction: dict[int, np.ndarray] = field(default_factory=dict)
+    layer_kinds: dict[str, str] = field(default_factory=dict)  # "layer[/direction]": cell class
     time_input: str = ""  # whose input the gradient over time is taken with respect to
     constant_loss: float | None = None  # probe loss of the best constant prediction
     first_nonfinite_step: int | None = None  # first step whose loss or gradient was NaN/inf
@@ -329,6 +330,9 @@ class GradientMonitor(keras.callbacks.Callback):
         history.variable_names = [v.path for v in model.trainable_variables]
         history.matrix_names = [v.path for v in self._matrices()]
         history.constant_loss = self._constant_loss()
+        history.layer_kinds = {
+            name: type(part.cell).__name__ for _, parts in self._layers for name, part in parts
+        }
         if self.every is None:
             per_epoch = (history.steps_per_epoch or 0) // RECORDS_PER_EPOCH
             self.every = max(MIN_STEPS_BETWEEN_RECORDS, per_epoch)
