@@ -34,8 +34,10 @@ SATURATED_FRACTION = 0.5
 DEAD_FRACTION = 0.9
 # Update-to-weight ratio std(update)/std(weight) per step. Karpathy's rule of thumb
 # (makemore part 3, SGD on an MLP) is about 1e-3; the course's recipe, Adam(1e-2),
-# trains well at about 1e-2. Flagged: two orders of magnitude from the guide, where a
-# step either barely moves the weights or rewrites a tenth of their scale at once.
+# trains well at about 1e-2. Flagged: two orders of magnitude from the guide, where steps
+# barely move the weights (the median of the second half) or one step rewrites over a
+# tenth of a matrix's scale at once (the largest record: Adam's first steps are its
+# largest, and weights a too-large rate has blown up make later ratios look small).
 UPDATE_RATIO_LOW, UPDATE_RATIO_HIGH = 1e-5, 1e-1
 # Learning: the probe loss at the last record against the loss of the best constant
 # prediction (the mean target, or the class frequencies). Above NOT_LEARNED_FRACTION of it
@@ -49,7 +51,7 @@ LEARNED_FRACTION = 0.5
 REMEDY_EXPLODING = (
     "clip the whole gradient with global_clipnorm (Pascanu's rule): in notebook 05, section 2 "
     "'Four runs, same seed and data', the unclipped run diverged and the global_clipnorm run "
-    "trained below 0.9 x the baseline (asserted); the zoo's exploding twin, clipped, flags nothing"
+    "trained below 0.9 x the baseline (asserted)"
 )
 REMEDY_VANISHING_SIMPLE = (
     "a gated cell (LSTM or GRU): in notebook 04, section 2 'Evaluate', both solved the adding "
@@ -81,16 +83,18 @@ REMEDY_DATA = (
 )
 
 # The primary cause of each flagged verdict, in the order they are weighed: a NaN explains
-# everything after it; a learning-rate or unit fault explains a gradient curve; "no
-# learning" is the cause only when nothing else is flagged.
+# everything after it; a step far too large explains saturated or dead units; dead or
+# saturated units pass no gradient, which explains tiny updates; tiny updates explain a
+# curve that never moved from its initialisation; "data" (no learning) only when nothing
+# else is flagged.
 CAUSES = (
     "exploding",
     "learning rate too high",
     "dead units",
     "saturation",
+    "learning rate too low",
     "vanishing",
     "growing",
-    "learning rate too low",
     "data",
 )
 
@@ -264,14 +268,16 @@ def _update_ratios(history) -> Verdict:
         return Verdict(name, False, "no update was recorded")
     ratios = np.asarray(history.update_ratios, dtype=np.float64)
     typical = float(np.nanmedian(ratios[-max(1, len(ratios) // 2) :]))  # second half
+    largest = float(np.nanmax(ratios)) if np.any(np.isfinite(ratios)) else float("nan")
     evidence = (
-        f"median std(update)/std(weight) {typical:.2g} over the second half "
-        f"(guide about 1e-3; flagged below {UPDATE_RATIO_LOW:g} or above {UPDATE_RATIO_HIGH:g})"
+        f"median std(update)/std(weight) {typical:.2g} over the second half, largest "
+        f"{largest:.2g} (guide about 1e-3; flagged: median below {UPDATE_RATIO_LOW:g}, or "
+        f"any step above {UPDATE_RATIO_HIGH:g})"
     )
+    if largest > UPDATE_RATIO_HIGH:  # one step rewrote over a tenth of a matrix's scale
+        return Verdict(name + ": too large", True, evidence, REMEDY_TOO_HIGH)
     if typical < UPDATE_RATIO_LOW:
         return Verdict(name + ": too small", True, evidence, REMEDY_TOO_LOW)
-    if typical > UPDATE_RATIO_HIGH:
-        return Verdict(name + ": too large", True, evidence, REMEDY_TOO_HIGH)
     return Verdict(name, False, evidence)
 
 
