@@ -34,8 +34,8 @@ SHORT, LONG = 10, 40  # the adding problem's lag for most pairs, and for the van
 UNITS = 16
 TRAIN_SEQUENCES, PROBE_SEQUENCES = 800, 64
 BATCH = 32
-EPOCHS = 3
-RECORD_EVERY = 5  # steps between the monitor's records (75 steps: 15 records)
+EPOCHS = 5
+RECORD_EVERY = 5  # steps between the monitor's records (125 steps: 25 records)
 # The vanishing pair needs a longer budget: its GRU twin must learn a lag of 40 (it ended
 # at 0.15-0.63 x the constant prediction's loss for seeds 0-2; 200 steps, 20 records).
 LONG_SEQUENCES, LONG_EPOCHS, LONG_RECORD_EVERY = 1600, 4, 10

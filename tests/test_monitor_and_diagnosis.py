@@ -121,10 +121,15 @@ def test_a_saturated_layer_and_dead_units_are_named():
     assert "other symptoms: saturation" in report(history)
 
 
-@pytest.mark.parametrize("ratio, name", [(1e-7, ": too small"), (1e-3, ""), (0.5, ": too large")])
+@pytest.mark.parametrize(
+    "ratio, name", [(1e-7, ": too small"), (1e-3, ""), (0.5, ""), (3.0, ": too large")]
+)
 def test_update_ratios(ratio, name):
     history = _healthy_history()
-    history.update_ratios = [np.array([ratio])] * 20
+    history.update_ratios = [np.array([1e-3])] * 20
+    history.update_ratios[0 if ratio > 1e-3 else 19] = np.array([ratio])  # one step too large
+    if ratio < 1e-3:
+        history.update_ratios[10:] = [np.array([ratio])] * 10  # a second half of tiny steps
     verdict = _verdicts(history)["update-to-weight ratios" + name]
     assert verdict.flagged is bool(name)
     assert (
