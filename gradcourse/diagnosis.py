@@ -79,9 +79,10 @@ REMEDY_TOO_HIGH = (
 )
 REMEDY_TOO_LOW = "raise the learning rate: the zoo's twin with Adam(1e-2) flags nothing"
 REMEDY_DATA = (
-    "the gradients look healthy but the model predicts no better than a constant: check the "
-    "data first (targets shuffled against inputs, wrong labels); the zoo's twin with aligned "
-    "targets learns"
+    "the probe loss is within 10% of a constant prediction's: if nothing else is flagged, "
+    "check the data first (targets shuffled against inputs, wrong labels: the zoo's data "
+    "fault looks exactly like this and its twin, with aligned targets, learns), then the "
+    "training budget"
 )
 
 # The primary cause of each flagged verdict, in the order they are weighed: a NaN explains
@@ -289,6 +290,8 @@ def _learning(history) -> Verdict:
     if constant is None or not np.isfinite(constant) or not history.probe_losses:
         return Verdict(name, False, "no constant-prediction loss to compare the probe loss with")
     loss = history.probe_losses[-1]
+    if not np.isfinite(loss):
+        return Verdict(name, False, "the probe loss is not finite: see non-finite values")
     share = loss / constant if constant > 0 else float("inf")
     evidence = (
         f"probe loss {loss:.3g} = {share:.2f} x the best constant prediction's {constant:.3g} "
@@ -296,7 +299,7 @@ def _learning(history) -> Verdict:
     )
     flagged = not np.isfinite(share) or share > NOT_LEARNED_FRACTION
     return Verdict(
-        name + (": no better than a constant" if flagged else ""), flagged, evidence, REMEDY_DATA
+        name + (": near a constant prediction" if flagged else ""), flagged, evidence, REMEDY_DATA
     )
 
 

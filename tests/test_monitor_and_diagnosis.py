@@ -146,12 +146,15 @@ def test_no_learning_with_healthy_gradients_points_at_the_data():
     history = _healthy_history()
     history.constant_loss = 0.2
     history.probe_losses = [0.21] * 20  # no better than predicting the mean
-    verdict = _verdicts(history)["learning: no better than a constant"]
+    verdict = _verdicts(history)["learning: near a constant prediction"]
     assert verdict.flagged and "1.05 x" in verdict.evidence
     assert primary_cause(history) == "data" and "shuffled" in verdict.remedy
+    history.probe_losses[-1] = float("nan")  # a NaN is the non-finite check's business
+    assert not _verdicts(history)["learning"].flagged
+    history.probe_losses[-1] = 0.21
     history.update_ratios = [np.array([1e-7])] * 20  # a cause that explains it comes first
     assert primary_cause(history) == "learning rate too low"
-    assert "other symptoms: learning: no better than a constant" in report(history)
+    assert "other symptoms: learning: near a constant prediction" in report(history)
     history = _healthy_history()
     history.constant_loss, history.probe_losses = 0.2, [0.05]  # learned: a curve is a symptom
     history.gradient_over_time[9] = np.geomspace(1e-6, 1.0, 30)
