@@ -336,13 +336,14 @@ def _cause_of(verdict: Verdict) -> str:
 
 def primary_cause(history) -> str | None:
     """The one cause the report names first (one of ``CAUSES``), or None when nothing is
-    flagged. A vanishing or growing curve, saturation or dead units in a model that learned
-    (probe loss below ``LEARNED_FRACTION`` x the constant prediction's) are symptoms, not a
-    cause; "data" is named only when the model did not learn and nothing else is flagged."""
+    flagged. A vanishing or growing curve in a model that learned (probe loss below
+    ``LEARNED_FRACTION`` x the constant prediction's) is a symptom, not a cause: the task
+    may need only the recent steps. Saturated or dead units stay a cause even then (they
+    pass no gradient, whatever was learned). "data" is named only when the model did not
+    learn and nothing else is flagged."""
     causes = {_cause_of(v) for v in diagnose(history) if v.flagged}
-    learned = _learned(history)
-    if learned:
-        causes -= {"vanishing", "growing", "saturation", "dead units"}
+    if _learned(history):
+        causes -= {"vanishing", "growing"}
     for cause in CAUSES:
         if cause in causes:
             return cause

@@ -294,7 +294,8 @@ print(report(digits_runs["IRNN"]["history"]))
 # test is a confusion matrix of planted against named causes, which must be diagonal,
 # with nothing named for a twin.
 #
-# Here two pairs run live, beside section 2's SimpleRNN and GRU as the vanishing pair.
+# Here one pair runs live, the data bug, beside section 2's SimpleRNN and GRU as the
+# vanishing pair (and the mystery model below is the exploding fault at a longer lag).
 # The whole zoo over seeds 0-2 is `run_zoo(seeds=[0, 1, 2])` (a few minutes), or
 # `make zoo` in the repository, which also checks another CPU's rounding.
 
@@ -315,11 +316,6 @@ def run_pair(cause):
 
 
 run_pair("data")
-
-# %% slideshow={"slide_type": "-"}
-# NBVAL_IGNORE_OUTPUT
-# (training runs: the causes are asserted below)
-run_pair("dead units")
 
 # %% slideshow={"slide_type": "-"}
 print(format_matrix(named))
