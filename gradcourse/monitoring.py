@@ -226,6 +226,11 @@ class _Tap:
         return False
 
 
+def _entropy(p: np.ndarray) -> float:
+    p = p[p > 0]
+    return float(-np.sum(p * np.log(p)))
+
+
 def _as_input(value):
     array = np.asarray(value)
     if array.dtype.kind in "iub":
@@ -357,15 +362,20 @@ class GradientMonitor(keras.callbacks.Callback):
                 )
 
     def _constant_loss(self) -> float:
-        """The probe loss of the best constant prediction (the mean target; for a class
-        label, the class frequencies): the loss a model that learned nothing reaches."""
+        """The probe loss of the best constant prediction (the mean target; for classes,
+        their frequencies): the loss a model that learned nothing reaches. NaN for a loss
+        other than mean squared error and the three cross-entropies."""
         y = self.probe_y
-        loss_name = str(getattr(self.model.loss, "name", self.model.loss)).lower()
-        if "sparse" in loss_name and "crossentropy" in loss_name:
+        name = str(getattr(self.model.loss, "name", self.model.loss)).lower()
+        if "sparse" in name and "crossentropy" in name:
             counts = np.bincount(y.astype(int).ravel())
-            p = counts[counts > 0] / counts.sum()
-            return float(-np.sum(p * np.log(p)))
-        if "mse" in loss_name or "mean_squared" in loss_name:
+            return _entropy(counts[counts > 0] / counts.sum())
+        if "categorical" in name and "crossentropy" in name:  # one-hot targets
+            return _entropy(y.reshape(-1, y.shape[-1]).mean(axis=0))
+        if "binary" in name and "crossentropy" in name:
+            p = float(np.clip(y.mean(), 1e-7, 1 - 1e-7))
+            return _entropy(np.array([p, 1 - p]))
+        if name in ("mse", "mean_squared_error"):
             return float(np.mean((y - y.mean(axis=0)) ** 2))
         return float("nan")
 

@@ -376,3 +376,32 @@ def test_the_runner_cache_forgets_deleted_layers_and_never_mixes_them_up():
     for got, expected in results:
         np.testing.assert_allclose(got, expected, atol=1e-5)
     assert len(_SEQUENCE_RUNNERS) <= before + 1  # the deleted layer's runner went with it
+
+
+@pytest.mark.parametrize(
+    "loss, y, expected",
+    [
+        ("mse", np.array([[1.0], [3.0]]), 1.0),  # predicting the mean 2: errors of 1
+        ("sparse_categorical_crossentropy", np.array([0, 0, 1, 1]), np.log(2)),
+        (
+            keras.losses.BinaryCrossentropy(),
+            np.array([[1.0], [0.0], [0.0], [0.0]]),
+            -(0.25 * np.log(0.25) + 0.75 * np.log(0.75)),
+        ),
+        ("categorical_crossentropy", np.eye(4)[[0, 1, 2, 3]], np.log(4)),
+        ("mae", np.array([[1.0], [3.0]]), None),  # not known: the learning check stays quiet
+    ],
+)
+def test_the_constant_prediction_loss(loss, y, expected):
+    x = np.zeros((len(y), STEPS, FEATURES), np.float32)
+    units = y.shape[1] if y.ndim == 2 else 2
+    model = keras.Sequential(
+        [keras.Input((STEPS, FEATURES)), keras.layers.GRU(2), keras.layers.Dense(units)]
+    )
+    model.compile(optimizer="sgd", loss=loss)
+    monitor = GradientMonitor(x, y, every=1)
+    model.fit(x, y, epochs=1, batch_size=len(y), verbose=0, callbacks=[monitor])
+    if expected is None:
+        assert np.isnan(monitor.history.constant_loss)
+    else:
+        assert monitor.history.constant_loss == pytest.approx(expected)
