@@ -61,23 +61,29 @@ REMEDY_VANISHING_SIMPLE = (
     "tanh SimpleRNN: in notebook 06, section 3 'Does it train?', none made it learn (asserted)"
 )
 REMEDY_VANISHING_GATED = (
-    "train longer and keep the forget-gate bias at 1 (Keras' unit_forget_bias): in notebook 04 "
-    "the LSTM's gradient vanished at initialisation as much as here and training opened it "
-    "(section 3, asserted); in notebook 06 the LSTM with forget bias 1 solved T = 60 (asserted)"
+    "keep training, with the forget-gate bias at 1 (Keras' unit_forget_bias): in notebook 04, "
+    "section 3 'Gradients over time', the LSTM's and GRU's gradients vanished at "
+    "initialisation (first step under 1e-3 of the last) and training opened them (over 0.1; "
+    "asserted); in notebook 06, section 3, the LSTM with forget bias 1 solved T = 60 (asserted)"
 )
 REMEDY_SATURATION = (
     "scale the inputs and initial weights down: in notebook 02, section 2 'Saturation against "
     "scale', the saturated fraction of tanh grows with the pre-activation scale (asserted); the "
-    "zoo's saturated-gates twin (unscaled inputs) flags nothing"
+    "zoo's saturation twin (Glorot input weights instead of standard deviation 20) learned and "
+    "flags nothing (make zoo, seeds 0-2)"
 )
 REMEDY_DEAD = (
-    "start the units active (zero or small positive biases, inputs scaled to the unit) and lower "
-    "the learning rate: the zoo's dead-ReLU twin, with zero biases, flags nothing"
+    "start the units active (biases at zero, not negative): the zoo's dead-units twin, the "
+    "same IRNN with zero biases, learned and flags nothing (make zoo, seeds 0-2)"
 )
 REMEDY_TOO_HIGH = (
-    "lower the learning rate (by 10-100x): the zoo's twin with Adam(1e-2) flags nothing"
+    "lower the learning rate: the zoo's fault, Adam(1.0), and its twin, Adam(1e-2), 100x "
+    "lower, which learned and flags nothing (make zoo, seeds 0-2)"
 )
-REMEDY_TOO_LOW = "raise the learning rate: the zoo's twin with Adam(1e-2) flags nothing"
+REMEDY_TOO_LOW = (
+    "raise the learning rate: the zoo's fault, Adam(1e-6), and its twin, Adam(1e-2), which "
+    "learned and flags nothing (make zoo, seeds 0-2)"
+)
 REMEDY_DATA = (
     "the probe loss is within 10% of a constant prediction's: if nothing else is flagged, "
     "check the data first (targets shuffled against inputs, wrong labels: the zoo's data "
