@@ -191,12 +191,25 @@ def confusion_matrix(named: dict) -> tuple[list[str], list[str], np.ndarray]:
     return planted, columns, matrix
 
 
+_SHORT = {
+    "exploding": "explode",
+    "learning rate too high": "lr high",
+    "learning rate too low": "lr low",
+    "dead units": "dead",
+    "saturation": "satur.",
+    "vanishing": "vanish",
+    "growing": "grow",
+    "data": "data",
+    "none": "none",
+}
+
+
 def format_matrix(named: dict) -> str:
-    """The confusion matrix as text, named causes abbreviated to their first 6 letters."""
+    """The confusion matrix as text: planted causes in rows, named causes in columns."""
     planted, columns, matrix = confusion_matrix(named)
-    head = " " * 24 + " ".join(f"{c[:6]:>6}" for c in columns)
+    head = " " * 24 + " ".join(f"{_SHORT.get(c, c[:7]):>7}" for c in columns)
     rows = [
-        f"{p:>23} " + " ".join(f"{n:>6}" for n in row)
+        f"{p:>23} " + " ".join(f"{n:>7}" for n in row)
         for p, row in zip(planted, matrix, strict=True)
     ]
     return "\n".join([head, *rows])
