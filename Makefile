@@ -6,6 +6,8 @@
 #                   (COLAB_SEEDS="1 2": the seed check there too)
 #   make notebooks  rebuild every .ipynb (with outputs) from its jupytext script
 #   make benchmark  the machine's speed (a reference step), then each notebook's time and peak memory
+#   make zoo        train the failure zoo (gradcourse.zoo) over seeds 0-2, then with SSE41 rounding:
+#                   the report must name every planted fault and nothing in the healthy twins
 #   make seeds      re-run the training notebooks with seeds 0, 1, 2: their asserts must hold
 #                   (ROUNDING=SSE41: with another CPU's floating-point rounding)
 #   make slides     a reveal.js deck per notebook, with its outputs, in build/slides/ (offline)
@@ -37,7 +39,7 @@ LAB_FLAGS += --ServerApp.tornado_settings='{"ws_ping_timeout":30000}'
 # Your working copies of the notebooks: git-ignored, made on first run, never overwritten.
 MY_NOTEBOOKS := my-notebooks
 
-.PHONY: release-check install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds test-browser ensure-chromium slides site slide-metadata install-teach clean
+.PHONY: release-check zoo install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds test-browser ensure-chromium slides site slide-metadata install-teach clean
 
 install:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python 3.10-3.13, or name one with PYTHON=python3.12"; exit 1; }
@@ -66,6 +68,10 @@ test-colab: install
 
 notebooks: install
 	$(BIN)/python tools/build_notebooks.py $(NB)
+
+zoo: install
+	$(BIN)/python tools/zoo_sweep.py --seeds 0 1 2
+	$(BIN)/python tools/zoo_sweep.py --seeds 0 1 2 --rounding SSE41
 
 benchmark: install
 	$(BIN)/python tools/benchmark.py $(NB)

@@ -17,11 +17,13 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
   ``train_and_probe``, running several trainings side by side
 - ``clipping``: the clipping rules of Keras, written out in NumPy
 - ``monitoring``: ``GradientMonitor`` for any ``model.fit``; gradient-norm logging, a NaN guard
-- ``diagnosis``: the monitor's report: verdicts with numbers and remedies, a dashboard
-- ``recurrent_states``: the states and gates of a Keras SimpleRNN, LSTM or GRU
+- ``diagnosis``: the monitor's report: one primary cause, verdicts with numbers and
+  remedies, a dashboard
+- ``recurrent_states``: the states and gates of a Keras SimpleRNN, LSTM, GRU or RNN(cell)
 - ``initializers``: recurrent matrices drawn from Keras initializers, and their spectra
 - ``datasets``: real data shipped with the package (handwritten digits, pixel by pixel)
 - ``mystery``: the mystery model of notebook 07 (diagnose it before you read it)
+- ``zoo``: the failure zoo: small models with one planted fault each, and healthy twins
 - ``layer_norm_rnn``: a layer-normalised recurrent cell (Keras 3 has none)
 - ``lstm_paths``: the LSTM's gradient split into its cell path and the rest
 - ``live``: the live demos of notebooks 01 and 03 (ipywidgets sliders and their figures)

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# ||dL/dx_0|| / ||dL/dx_(T-1)|| below this: the first step gets less than 1% of the
-# gradient the last one gets. Notebook 04 measured 2e-5 to 9e-5 for an LSTM at T = 60 at
-# initialisation and ~1 for an LSTM that had learned the task; a SimpleRNN that failed
-# the adding problem at T = 40 measured ~4e-3 (notebook 07).
+# The gradient over time is read as a whole curve: a straight line fitted to
+# log10 ||dL/dx_t|| over the unmasked steps. Flagged when the fitted line falls (vanishing)
+# or rises (growing) by more than VANISHING_DECADES from the first step to the last, i.e.
+# the first step gets under VANISHING_RATIO of the last step's gradient. Notebook 04
+# measured 2e-5 to 9e-5 for an LSTM at T = 60 at initialisation and ~1 for an LSTM that
+# had learned the task; notebook 07 measures the SimpleRNN that failed at T = 60.
 VANISHING_RATIO = 1e-2
+VANISHING_DECADES = 2.0  # = -log10(VANISHING_RATIO)
 # A gradient norm more than this many times the post-transient median is a spike.
 # Pascanu et al. (2013) found thresholds of 0.5-10x the average norm still converge:
 # norms within 10x of the typical one are ordinary.
@@ -24,13 +27,85 @@ SPIKE_FACTOR = 10.0
 # The first records are left out of the median: early gradients are large while the
 # model leaves its initialisation (notebook 05's first steps were 100x later ones).
 TRANSIENT_FRACTION = 0.1
-# More than half of a layer's states (or gate values) saturated at the last record.
+# More than half of a layer's tanh states or sigmoid gate values saturated at the last record.
 SATURATED_FRACTION = 0.5
+# A ReLU layer outputs 0 for about half its values when its pre-activations are centred
+# (any healthy start): dead is more than 90% of its values at 0 at the last record.
+DEAD_FRACTION = 0.9
 # Update-to-weight ratio std(update)/std(weight) per step. Karpathy's rule of thumb
 # (makemore part 3, SGD on an MLP) is about 1e-3; the course's recipe, Adam(1e-2),
-# trains well at about 1e-2. Flagged: two orders of magnitude from the guide, where a
-# step either barely moves the weights or rewrites a tenth of their scale at once.
-UPDATE_RATIO_LOW, UPDATE_RATIO_HIGH = 1e-5, 1e-1
+# trains well at about 1e-2. Too small: the median over the second half below 1e-5, two
+# orders under the guide, where steps barely move the weights. Too large: any one step
+# that changed a weight matrix by as much as its own spread (ratio 1), which rewrites it.
+# The largest record is read, not a median: Adam's first steps are its largest (the zoo's
+# Adam(1.0) made 6.5 there, its Adam(1e-2) twin 0.07), and weights that a far too large
+# rate has blown up make the later ratios look small.
+UPDATE_RATIO_LOW, UPDATE_RATIO_HIGH = 1e-5, 1.0
+# Learning: the probe loss at the last record against the loss of the best constant
+# prediction (the mean target, or the class frequencies). Above NOT_LEARNED_FRACTION of it
+# the model predicts no better than a constant (notebook 05 calls < 0.9 x the baseline
+# "trained"); below LEARNED_FRACTION it learned (the course's criterion, notebook 04).
+NOT_LEARNED_FRACTION = 0.9
+LEARNED_FRACTION = 0.5
+
+# Remedies: each names where the course measured it (a notebook cell with asserts, or the
+# failure zoo's healthy twin, gradcourse.zoo, trained over seeds 0-2 in notebook 07 section 4).
+REMEDY_EXPLODING = (
+    "clip the whole gradient with global_clipnorm (Pascanu's rule): in notebook 05, section 2 "
+    "'Four runs, same seed and data', the unclipped run diverged and the global_clipnorm run "
+    "trained below 0.9 x the baseline (asserted)"
+)
+REMEDY_VANISHING_SIMPLE = (
+    "a gated cell (LSTM or GRU): in notebook 04, section 2 'Evaluate', both solved the adding "
+    "problem at T = 60 where the SimpleRNN failed (asserted). Not another initialisation of a "
+    "tanh SimpleRNN: in notebook 06, section 3 'Does it train?', none made it learn (asserted)"
+)
+REMEDY_VANISHING_GATED = (
+    "keep training, with the forget-gate bias at 1 (Keras' unit_forget_bias): in notebook 04, "
+    "section 3 'Gradients over time', the LSTM's and GRU's gradients vanished at "
+    "initialisation (first step under 1e-3 of the last) and training opened them (over 0.1; "
+    "asserted); in notebook 06, section 3, the LSTM with forget bias 1 solved T = 60 (asserted)"
+)
+REMEDY_SATURATION = (
+    "scale the inputs and initial weights down: in notebook 02, section 2 'Saturation against "
+    "scale', the saturated fraction of tanh grows with the pre-activation scale (asserted); the "
+    "zoo's saturation twin (Glorot input weights instead of standard deviation 20) learned and "
+    "flags nothing (make zoo, seeds 0-2)"
+)
+REMEDY_DEAD = (
+    "start the units active (biases at zero, not negative): the zoo's dead-units twin, the "
+    "same IRNN with zero biases, learned and flags nothing (make zoo, seeds 0-2)"
+)
+REMEDY_TOO_HIGH = (
+    "lower the learning rate: the zoo's fault, Adam(1.0), and its twin, Adam(1e-2), 100x "
+    "lower, which learned and flags nothing (make zoo, seeds 0-2)"
+)
+REMEDY_TOO_LOW = (
+    "raise the learning rate: the zoo's fault, Adam(1e-6), and its twin, Adam(1e-2), which "
+    "learned and flags nothing (make zoo, seeds 0-2)"
+)
+REMEDY_DATA = (
+    "the probe loss is within 10% of a constant prediction's: if nothing else is flagged, "
+    "check the data first (targets shuffled against inputs, wrong labels: the zoo's data "
+    "fault looks exactly like this and its twin, with aligned targets, learns), then the "
+    "training budget"
+)
+
+# The primary cause of each flagged verdict, in the order they are weighed: a NaN explains
+# everything after it; a step far too large explains saturated or dead units; dead or
+# saturated units pass no gradient, which explains tiny updates; tiny updates explain a
+# curve that never moved from its initialisation; "data" (no learning) only when nothing
+# else is flagged.
+CAUSES = (
+    "exploding",
+    "learning rate too high",
+    "dead units",
+    "saturation",
+    "learning rate too low",
+    "vanishing",
+    "growing",
+    "data",
+)
 
 
 @dataclass(frozen=True)
@@ -91,8 +166,7 @@ def _nonfinite(history) -> Verdict:
         "non-finite values",
         True,
         f"loss or gradient became NaN/inf at training step {step}",
-        "the gradient exploded: clip with global_clipnorm (Pascanu's rule) at about the median "
-        "norm before the blow-up, and/or lower the learning rate (notebook 05)",
+        REMEDY_EXPLODING,
     )
 
 
@@ -111,91 +185,128 @@ def _exploding(history) -> Verdict:
         "exploding gradients",
         bool(found.size),
         evidence,
-        f"clip with global_clipnorm near the median norm, about {median:.2g}, and check "
-        "the step size eta * threshold (notebook 05)",
+        f"{REMEDY_EXPLODING}. A threshold near the median norm, about {median:.2g}",
     )
+
+
+def curve_slope(norms) -> tuple[float, int]:
+    """Slope of a straight line fitted to log10 ``norms`` against the step, in decades per
+    step, over the steps with a finite positive norm (masked steps are NaN), and how many
+    steps it used. NaN with fewer than 2 usable steps."""
+    norms = np.asarray(norms, dtype=np.float64)
+    if norms.ndim != 1:
+        raise ValueError(f"norms must be 1-D (one per step), got shape {norms.shape}")
+    steps = np.flatnonzero(np.isfinite(norms) & (norms > 0))
+    if steps.size < 2:
+        return float("nan"), int(steps.size)
+    slope = np.polyfit(steps, np.log10(norms[steps]), 1)[0]
+    return float(slope), int(steps.size)
+
+
+def _fall(norms) -> tuple[float, float, int]:
+    """(slope, steps used, and the fall in decades of the fitted line from the last usable step
+    back to the first: positive when early steps get less gradient than late ones)."""
+    norms = np.asarray(norms, dtype=np.float64)
+    slope, used = curve_slope(norms)
+    steps = np.flatnonzero(np.isfinite(norms) & (norms > 0))
+    span = float(steps[-1] - steps[0]) if steps.size else 0.0
+    return slope, slope * span, used
 
 
 def _over_time(history) -> Verdict:
     name = "gradient over time"
     if not history.gradient_over_time:
         return Verdict(name, False, "no gradient over time was recorded")
-    epoch = max(history.gradient_over_time)
-    norms = np.asarray(history.gradient_over_time[epoch], dtype=np.float64)
-    ratio = norms[0] / norms[-1] if norms[-1] > 0 else float("nan")
+    first, last = min(history.gradient_over_time), max(history.gradient_over_time)
+    curve = np.asarray(history.gradient_over_time[last], dtype=np.float64)
+    slope, fall, used = _fall(curve)
+    if not np.isfinite(slope):
+        return Verdict(name, False, f"too few unmasked steps ({used}) to fit the curve")
+    masked = curve.size - used
     evidence = (
-        f"||dL/dx_0|| / ||dL/dx_{norms.size - 1}|| = {ratio:.2g} at epoch {epoch} "
-        f"(flagged below {VANISHING_RATIO:g} or above {1 / VANISHING_RATIO:g})"
+        f"fitted slope {slope:+.3g} decades per step (from early to late steps) over {used} steps"
+        + (f" ({masked} masked or zero left out)" if masked else "")
+        + f": the first step gets 10^{-fall:.1f} of the last one's gradient at epoch {last}"
     )
-    if ratio < VANISHING_RATIO or norms[0] == 0:
-        return Verdict(
-            name + ": vanishing",
-            True,
-            evidence,
-            "a gated cell (LSTM or GRU, forget bias 1; notebook 04) or an orthogonal / identity "
-            "recurrent initialisation (notebook 06)",
+    if last != first:
+        _, fall_first, _ = _fall(history.gradient_over_time[first])
+        evidence += (
+            f" (epoch {first}: 10^{-fall_first:.1f}, change {fall_first - fall:+.1f} decades)"
         )
-    if ratio > 1 / VANISHING_RATIO or not np.all(np.isfinite(norms)):
+    evidence += f"; flagged beyond {VANISHING_DECADES:g} decades either way"
+    if fall > VANISHING_DECADES:
+        gated = any(kind in ("LSTMCell", "GRUCell") for kind in history.layer_kinds.values())
+        remedy = REMEDY_VANISHING_GATED if gated else REMEDY_VANISHING_SIMPLE
+        return Verdict(name + ": vanishing", True, evidence, remedy)
+    if -fall > VANISHING_DECADES:
         return Verdict(
             name + ": growing",
             True,
             evidence,
             "early steps get far more gradient than late ones: the recurrence amplifies "
-            "(recurrent gain above 1/gamma, notebook 03); lower the gain, clip (notebook 05)",
+            "(lambda_1 above 1/gamma is necessary, notebook 03); " + REMEDY_EXPLODING,
         )
     return Verdict(name, False, evidence)
 
 
+def _last_saturation(history) -> dict[str, float]:
+    return {key: values[-1] for key, values in history.saturation.items() if values}
+
+
 def _saturation(history) -> Verdict:
-    last = {key: values[-1] for key, values in history.saturation.items() if values}
+    last = {k: v for k, v in _last_saturation(history).items() if "(relu)" not in k}
     if not last:
-        return Verdict("saturation", False, "no saturation was recorded")
+        return Verdict("saturation", False, "no tanh state or gate was recorded")
     worst = max(last, key=last.get)
-    flagged = [key for key, value in last.items() if value > SATURATED_FRACTION]
     evidence = f"most saturated: {worst} {last[worst]:.0%} (threshold {SATURATED_FRACTION:.0%})"
-    if flagged and "(relu)" in worst:  # a ReLU does not saturate; at 0 it is dead
-        return Verdict(
-            "saturation",
-            True,
-            evidence.replace("most saturated", "most saturated (dead at 0)"),
-            "dead ReLU units pass no gradient at all: scale the inputs and input weights so "
-            "units start active, lower the learning rate (notebooks 02 and 06)",
-        )
-    return Verdict(
-        "saturation",
-        bool(flagged),
-        evidence,
-        "saturated units pass almost no gradient: smaller initial weights or inputs, a "
-        "Glorot-scaled initialisation (notebook 02)",
-    )
+    return Verdict("saturation", last[worst] > SATURATED_FRACTION, evidence, REMEDY_SATURATION)
+
+
+def _dead(history) -> Verdict:
+    last = {k: v for k, v in _last_saturation(history).items() if "(relu)" in k}
+    if not last:
+        return Verdict("dead units", False, "no ReLU layer was recorded")
+    worst = max(last, key=last.get)
+    evidence = f"{worst}: {last[worst]:.0%} of its values at 0 (threshold {DEAD_FRACTION:.0%})"
+    return Verdict("dead units", last[worst] > DEAD_FRACTION, evidence, REMEDY_DEAD)
 
 
 def _update_ratios(history) -> Verdict:
+    name = "update-to-weight ratios"
     if not history.update_ratios:
-        return Verdict("update-to-weight ratios", False, "no update was recorded")
+        return Verdict(name, False, "no update was recorded")
     ratios = np.asarray(history.update_ratios, dtype=np.float64)
-    typical = float(
-        np.nanmedian(ratios[-max(1, len(ratios) // 2) :])
-    )  # the second half of training
+    typical = float(np.nanmedian(ratios[-max(1, len(ratios) // 2) :]))  # second half
+    largest = float(np.nanmax(ratios)) if np.any(np.isfinite(ratios)) else float("nan")
     evidence = (
-        f"median std(update)/std(weight) {typical:.2g} over the second half "
-        f"(guide about 1e-3; flagged below {UPDATE_RATIO_LOW:g} or above {UPDATE_RATIO_HIGH:g})"
+        f"median std(update)/std(weight) {typical:.2g} over the second half, largest "
+        f"{largest:.2g} (guide about 1e-3; flagged: median below {UPDATE_RATIO_LOW:g}, or "
+        f"any step above {UPDATE_RATIO_HIGH:g})"
     )
+    if largest > UPDATE_RATIO_HIGH:  # one step changed a matrix by more than its own spread
+        return Verdict(name + ": too large", True, evidence, REMEDY_TOO_HIGH)
     if typical < UPDATE_RATIO_LOW:
-        return Verdict(
-            "update-to-weight ratios",
-            True,
-            evidence,
-            "steps are too small to learn in this budget: raise the learning rate",
-        )
-    if typical > UPDATE_RATIO_HIGH:
-        return Verdict(
-            "update-to-weight ratios",
-            True,
-            evidence,
-            "steps are large compared with the weights: lower the learning rate or clip",
-        )
-    return Verdict("update-to-weight ratios", False, evidence)
+        return Verdict(name + ": too small", True, evidence, REMEDY_TOO_LOW)
+    return Verdict(name, False, evidence)
+
+
+def _learning(history) -> Verdict:
+    name = "learning"
+    constant = history.constant_loss
+    if constant is None or not np.isfinite(constant) or not history.probe_losses:
+        return Verdict(name, False, "no constant-prediction loss to compare the probe loss with")
+    loss = history.probe_losses[-1]
+    if not np.isfinite(loss):
+        return Verdict(name, False, "the probe loss is not finite: see non-finite values")
+    share = loss / constant if constant > 0 else float("inf")
+    evidence = (
+        f"probe loss {loss:.3g} = {share:.2f} x the best constant prediction's {constant:.3g} "
+        f"(flagged above {NOT_LEARNED_FRACTION:g}x)"
+    )
+    flagged = not np.isfinite(share) or share > NOT_LEARNED_FRACTION
+    return Verdict(
+        name + (": near a constant prediction" if flagged else ""), flagged, evidence, REMEDY_DATA
+    )
 
 
 def diagnose(history) -> list[Verdict]:
@@ -203,19 +314,73 @@ def diagnose(history) -> list[Verdict]:
     history = _require_history(history)
     return [
         check(history)
-        for check in (_nonfinite, _exploding, _over_time, _saturation, _update_ratios)
+        for check in (
+            _nonfinite,
+            _exploding,
+            _update_ratios,
+            _dead,
+            _saturation,
+            _over_time,
+            _learning,
+        )
     ]
 
 
+def _cause_of(verdict: Verdict) -> str:
+    name = verdict.name
+    if name in ("non-finite values", "exploding gradients"):
+        return "exploding"
+    return {
+        "update-to-weight ratios: too large": "learning rate too high",
+        "update-to-weight ratios: too small": "learning rate too low",
+        "dead units": "dead units",
+        "saturation": "saturation",
+        "gradient over time: vanishing": "vanishing",
+        "gradient over time: growing": "growing",
+    }.get(name, "data")
+
+
+def primary_cause(history) -> str | None:
+    """The one cause the report names first (one of ``CAUSES``), or None when nothing is
+    flagged. A vanishing or growing curve in a model that learned (probe loss below
+    ``LEARNED_FRACTION`` x the constant prediction's) is a symptom, not a cause: the task
+    may need only the recent steps. Saturated or dead units stay a cause even then (they
+    pass no gradient, whatever was learned). "data" is named only when the model did not
+    learn and nothing else is flagged."""
+    causes = {_cause_of(v) for v in diagnose(history) if v.flagged}
+    if _learned(history):
+        causes -= {"vanishing", "growing"}
+    for cause in CAUSES:
+        if cause in causes:
+            return cause
+    return None
+
+
+def _learned(history) -> bool:
+    constant = history.constant_loss
+    if constant is None or not np.isfinite(constant) or not history.probe_losses:
+        return False
+    loss = history.probe_losses[-1]
+    return bool(np.isfinite(loss) and loss < LEARNED_FRACTION * constant)
+
+
 def report(history) -> str:
-    """The verdicts as text, with the monitor's measured overhead."""
+    """The primary cause with its evidence and remedy, the other symptoms apart, every
+    check's numbers, and the monitor's steady overhead (compilation apart)."""
     verdicts = diagnose(history)
-    flagged = [v.name for v in verdicts if v.flagged]
-    lines = [str(v) for v in verdicts]
-    summary = "diagnosis: " + (", ".join(flagged) if flagged else "no gradient problem found")
+    cause = primary_cause(history)
+    symptoms = [v.name for v in verdicts if v.flagged and _cause_of(v) != cause]
+    lines = [f"primary cause: {cause or 'none found'}"]
+    if symptoms:
+        lines.append("other symptoms: " + ", ".join(symptoms))
+    lines += [str(v) for v in verdicts]
     overhead = history.overhead
-    cost = f"(monitor overhead {overhead:.0%} of training time)" if np.isfinite(overhead) else ""
-    return "\n".join([summary + " " + cost, *lines]).strip()
+    if np.isfinite(overhead):
+        lines.append(
+            f"(monitor: steady overhead {overhead:.0%} of training time, plus "
+            f"{history.compile_seconds:.1f} s once to compile its probe functions)"
+        )
+    return "\n".join(lines)
 
 
 def dashboard(history, title: str = ""):
@@ -256,8 +421,14 @@ def dashboard(history, title: str = ""):
         ax_sat.legend(fontsize=8)
     for epoch, curve in sorted(history.gradient_over_time.items()):
         ax_time.semilogy(np.arange(len(curve)), curve, label=f"epoch {epoch}")
+        masked = np.flatnonzero(~np.isfinite(np.asarray(curve, dtype=np.float64)))
+        if masked.size:  # steps every probe sequence masks: shaded, no value
+            for t in masked:
+                ax_time.axvspan(t - 0.5, t + 0.5, color="0.85", lw=0)
     ax_time.set(
-        xlabel="time step t", ylabel=r"$\|\partial L/\partial x_t\|$", title="gradient over time"
+        xlabel="time step t (grey: masked)",
+        ylabel=r"$\|\partial L/\partial x_t\|$",
+        title="gradient over time",
     )
     if history.gradient_over_time:
         ax_time.legend(fontsize=9)

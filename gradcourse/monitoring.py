@@ -89,20 +89,31 @@ class GradientLog(keras.callbacks.Callback):
 
 # ----------------------------------------------------------------------------- the monitor
 # Default sampling. A record costs about six training steps of a small recurrent model
-# (a forward and backward pass on the probe batch, a forward pass for the states, copies
-# of the weights), so recording at most every 50 steps keeps the steady overhead near
-# 12% of an epoch; long epochs get RECORDS_PER_EPOCH records each. The first record and
-# the gradient over time also compile two small functions once (about 2 s).
+# (one forward and backward pass on the probe batch, which also captures every recurrent
+# layer's inputs, then one forward pass per recurrent layer for its states, copies of the
+# weights), so recording at most every 50 steps keeps the steady overhead near 12% of an
+# epoch; long epochs get RECORDS_PER_EPOCH records each. The first record compiles the
+# probe functions once (about 2 s): counted apart, as ``compile_seconds``.
 # tools/monitor_overhead.py measures both.
 RECORDS_PER_EPOCH = 5
 MIN_STEPS_BETWEEN_RECORDS = 50
 
+SUPPORTED = (
+    "SimpleRNN, LSTM, GRU, keras.layers.RNN(cell) with a SimpleRNNCell, LSTMCell, GRUCell or "
+    "gradcourse's LayerNormSimpleRNNCell, and Bidirectional around any of these"
+)
+
 
 @dataclass
 class MonitorHistory:
-    """What ``GradientMonitor`` recorded during ``fit`` (one entry per record unless noted)."""
+    """What ``GradientMonitor`` recorded during ``fit`` (one entry per record unless noted).
+
+    Repeated ``fit`` calls with the same monitor continue one history: steps, epochs,
+    seconds and the overhead carry on.
+    """
 
     steps: list[int] = field(default_factory=list)  # training step of each record
+    epochs: list[int] = field(default_factory=list)  # epoch (from 0, over all fits) of each
     probe_losses: list[float] = field(default_factory=list)
     global_norms: list[float] = field(default_factory=list)  # ||grad L|| over all variables
     variable_names: list[str] = field(default_factory=list)
@@ -110,18 +121,29 @@ class MonitorHistory:
     matrix_names: list[str] = field(default_factory=list)  # the 2-D weights (update ratios)
     update_ratios: list[np.ndarray] = field(default_factory=list)  # std(update) / std(weight)
     saturation: dict[str, list[float]] = field(default_factory=dict)  # "layer/state": fraction
-    gradient_over_time: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> ||dL/dx_t||
+    # epoch -> ||dL/dx_t|| for every step t of the first recurrent layer's input sequence;
+    # NaN at a step that every probe sequence masks.
+    gradient_over_time: dict[int, np.ndarray] = field(default_factory=dict)
+    # epoch -> fraction of the probe sequences whose step t is real (not masked)
+    unmasked_fraction: dict[int, np.ndarray] = field(default_factory=dict)
+    layer_kinds: dict[str, str] = field(default_factory=dict)  # "layer[/direction]": cell class
+    time_input: str = ""  # whose input the gradient over time is taken with respect to
+    constant_loss: float | None = None  # probe loss of the best constant prediction
     first_nonfinite_step: int | None = None  # first step whose loss or gradient was NaN/inf
     clipping: str | None = None  # the optimizer's clipping, e.g. "global_clipnorm=1.0"
     steps_per_epoch: int | None = None
+    fits: int = 0  # how many fit calls the history covers
     training_seconds: float = 0.0
     monitor_seconds: float = 0.0  # of which spent recording
+    compile_seconds: float = 0.0  # of which spent compiling the probe functions (once)
 
     @property
     def overhead(self) -> float:
-        """Time spent recording, as a fraction of the training time without it."""
+        """Steady cost: time spent recording (compilation left out), as a fraction of the
+        training time without the monitor."""
         net = self.training_seconds - self.monitor_seconds
-        return self.monitor_seconds / net if net > 0 else float("nan")
+        steady = self.monitor_seconds - self.compile_seconds
+        return steady / net if net > 0 else float("nan")
 
 
 def _clipping_of(optimizer) -> str | None:
@@ -133,32 +155,109 @@ def _clipping_of(optimizer) -> str | None:
     return None
 
 
-def _recurrent_layers(model) -> list:
-    from gradcourse.recurrent_states import SUPPORTED_LAYERS
+def _unsupported(layer, why: str = "") -> TypeError:
+    return TypeError(
+        f"GradientMonitor cannot watch layer {layer.name!r} ({type(layer).__name__}{why}); "
+        f"it supports {SUPPORTED}"
+    )
 
+
+def _parts(layer) -> list[tuple[str, object]] | None:
+    """The recurrent layers inside ``layer`` with their names, [] if it holds none, or
+    TypeError for a recurrent layer the monitor cannot read."""
+    from gradcourse.recurrent_states import is_supported_recurrent_layer
+
+    if isinstance(layer, keras.layers.Bidirectional):
+        parts = [
+            (f"{layer.name}/forward", layer.forward_layer),
+            (f"{layer.name}/backward", layer.backward_layer),
+        ]
+        for _, part in parts:
+            if not is_supported_recurrent_layer(part):
+                raise _unsupported(layer, f" around a {type(part).__name__}")
+        return parts
+    if isinstance(layer, keras.layers.RNN):
+        if not is_supported_recurrent_layer(layer):
+            raise _unsupported(layer, f" with a {type(layer.cell).__name__}")
+        return [(layer.name, layer)]
+    inner = getattr(layer, "layer", None)  # TimeDistributed and other wrappers
+    if isinstance(inner, keras.layers.RNN | keras.layers.Bidirectional):
+        raise _unsupported(layer, f" around a {type(inner).__name__}")
+    return []
+
+
+def _recurrent_layers(model) -> list[tuple[object, list[tuple[str, object]]]]:
+    """Every recurrent layer of ``model`` (nested models included), with its parts."""
     found, stack = [], list(model.layers)
     while stack:
         layer = stack.pop(0)
-        if isinstance(layer, SUPPORTED_LAYERS):
-            found.append(layer)
-        elif isinstance(layer, keras.Model):
+        if isinstance(layer, keras.Model):
             stack[:0] = list(layer.layers)
+            continue
+        parts = _parts(layer)
+        if parts:
+            found.append((layer, parts))
     return found
+
+
+class _Tap:
+    """While active, every watched layer's call records its inputs, mask and initial state
+    (and the tape watches the inputs), so that one forward pass on the current model gives
+    each recurrent layer's input sequence: nothing is cached between records."""
+
+    def __init__(self, layers, tape):
+        self.layers, self.tape, self.calls = layers, tape, []
+
+    def __enter__(self):
+        for index, layer in enumerate(self.layers):
+            original = layer.call
+
+            def call(inputs, *args, _original=original, _index=index, **kwargs):
+                self.tape.watch(inputs)
+                self.calls.append((_index, inputs, kwargs.get("mask"), kwargs.get("initial_state")))
+                return _original(inputs, *args, **kwargs)
+
+            object.__setattr__(layer, "call", call)
+        return self
+
+    def __exit__(self, *exc):
+        for layer in self.layers:
+            object.__delattr__(layer, "call")
+        return False
+
+
+def _entropy(p: np.ndarray) -> float:
+    p = p[p > 0]
+    return float(-np.sum(p * np.log(p)))
+
+
+def _as_input(value):
+    array = np.asarray(value)
+    if array.dtype.kind in "iub":
+        return array
+    return array.astype(np.float32)
 
 
 class GradientMonitor(keras.callbacks.Callback):
     """Watch the gradients of any Keras recurrent model during a plain ``model.fit``.
 
     Every ``every`` training steps (default: ``RECORDS_PER_EPOCH`` times an epoch, at
-    least ``MIN_STEPS_BETWEEN_RECORDS`` steps apart) it
-    records, on the fixed probe batch ``(probe_x, probe_y)``: the loss, the global and
-    per-variable gradient norms, the update-to-weight ratio of each weight matrix (the
-    step the optimizer just took; Karpathy's guide: about 1e-3), and the fraction of
-    saturated values of every SimpleRNN state and LSTM/GRU gate. At initialisation and
-    at the end (or at the epochs in ``time_epochs``; 0 means before training) it records
-    ``||dL/dx_t||`` for every step t. The model is not changed. A non-finite loss or
-    gradient is recorded with its step and, with ``stop_on_nonfinite``, stops training.
-    ``gradcourse.diagnosis`` turns the ``history`` into a report.
+    least ``MIN_STEPS_BETWEEN_RECORDS`` steps apart) it records, on the fixed probe batch
+    ``(probe_x, probe_y)`` and the current weights: the loss, the global and per-variable
+    gradient norms, the update-to-weight ratio of each weight matrix (the step the
+    optimizer just took; Karpathy's guide: about 1e-3), and the fraction of saturated
+    values of every simple-RNN state and LSTM/GRU gate of every recurrent layer (each
+    direction of a ``Bidirectional`` apart), masked steps left out. At initialisation and
+    at the end of every ``fit`` (or at the epochs in ``time_epochs``; 0 means before
+    training) it records ``||dL/dx_t||`` for every step t of the first recurrent layer's
+    input sequence (after an ``Embedding`` or ``Masking``; a step every probe sequence
+    masks is NaN). The model is not changed. A non-finite loss or gradient is recorded
+    with its step and, with ``stop_on_nonfinite``, stops training. Repeated ``fit`` calls
+    continue one ``history``; ``gradcourse.diagnosis`` turns it into a report.
+
+    ``probe_x`` is an array (floats, or integer tokens for an ``Embedding``) or a list of
+    arrays for a model with several inputs. Supported: see ``SUPPORTED``; any other
+    recurrent layer raises TypeError naming it.
     """
 
     def __init__(
@@ -172,12 +271,23 @@ class GradientMonitor(keras.callbacks.Callback):
         super().__init__()
         from gradcourse._validate import require_array, require_int
 
-        self.probe_x = require_array("probe_x", probe_x, ndim=3).astype(np.float32)
+        inputs = list(probe_x) if isinstance(probe_x, list | tuple) else [probe_x]
+        if not inputs:
+            raise ValueError("probe_x must be a batch of sequences or a non-empty list of them")
+        for value in inputs:
+            array = require_array("probe_x", value)
+            if array.ndim < 2:
+                raise ValueError(
+                    f"probe_x must be a batch of sequences, (batch, time[, features]); "
+                    f"got shape {array.shape}"
+                )
+        self.probe_inputs = [_as_input(v) for v in inputs]
+        self.probe_x = self.probe_inputs[0]
         self.probe_y = require_array("probe_y", probe_y).astype(np.float32)
-        if self.probe_y.shape[0] != self.probe_x.shape[0]:
+        if any(v.shape[0] != self.probe_y.shape[0] for v in self.probe_inputs):
             raise ValueError(
                 f"probe_x and probe_y need the same batch size, got "
-                f"{self.probe_x.shape[0]} and {self.probe_y.shape[0]}"
+                f"{[v.shape[0] for v in self.probe_inputs]} and {self.probe_y.shape[0]}"
             )
         self.every = None if every is None else require_int("every", every, minimum=1)
         if time_epochs is not None:
@@ -187,6 +297,8 @@ class GradientMonitor(keras.callbacks.Callback):
         self.time_epochs = time_epochs
         self.stop_on_nonfinite = bool(stop_on_nonfinite)
         self.history = MonitorHistory()
+        self._watched_model = None
+        self._step, self._epoch, self._snapshot = 0, 0, None
 
     # -- set-up -------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
@@ -195,41 +307,87 @@ class GradientMonitor(keras.callbacks.Callback):
             raise TypeError(
                 "GradientMonitor must be passed to model.fit(callbacks=[...]) of a keras.Model"
             )
+        if self._watched_model is not model:
+            self._set_up(model)
+        self.history.fits += 1
+        self._start = time.perf_counter()
+        if self.history.fits == 1 and (self.time_epochs is None or 0 in self.time_epochs):
+            self._timed(self._record_gradient_over_time, 0)
+
+    def _set_up(self, model):
+        if self._watched_model is not None:
+            raise ValueError("a GradientMonitor watches one model: make a new one for this model")
         if model.loss is None:
             raise ValueError("compile the model with a loss before fitting it with GradientMonitor")
+        if isinstance(model.loss, list | tuple | dict):
+            raise ValueError("GradientMonitor supports a model compiled with one loss")
         self._layers = _recurrent_layers(model)
         if not self._layers:
-            raise TypeError("GradientMonitor needs a model with a SimpleRNN, LSTM or GRU layer")
-        expected = tuple(model.inputs[0].shape[1:]) if model.inputs else None
-        if expected and any(
-            e is not None and e != g for e, g in zip(expected, self.probe_x.shape[1:], strict=False)
-        ):
-            raise ValueError(
-                f"probe_x has shape {self.probe_x.shape}; the model expects (batch, *{expected})"
-            )
+            raise TypeError(f"GradientMonitor needs a model with a recurrent layer: {SUPPORTED}")
+        self._check_probe_shapes(model)
         loss_function = keras.losses.get(model.loss)
         self._loss = lambda y, y_pred: tf.reduce_mean(loss_function(y, y_pred))
         # Compiled once: in eager mode a recurrent backward pass costs ~1 s, 30x a compiled one.
-        self._probe_gradients = tf.function(self._gradients_on_probe, reduce_retracing=True)
-        self._input_gradients = tf.function(self._gradients_wrt_inputs, reduce_retracing=True)
-        self._layer_inputs = {
-            layer.name: self.probe_x
-            if layer.input is model.inputs[0]
-            else keras.Model(model.inputs, layer.input)(self.probe_x).numpy()
-            for layer in self._layers
-        }
+        self._probe = tf.function(self._probe_pass, reduce_retracing=True)
         history = self.history
         history.steps_per_epoch = self.params.get("steps")
         history.clipping = _clipping_of(model.optimizer)
         history.variable_names = [v.path for v in model.trainable_variables]
         history.matrix_names = [v.path for v in self._matrices()]
+        history.constant_loss = self._constant_loss()
+        history.layer_kinds = {
+            name: type(part.cell).__name__ for _, parts in self._layers for name, part in parts
+        }
         if self.every is None:
             per_epoch = (history.steps_per_epoch or 0) // RECORDS_PER_EPOCH
             self.every = max(MIN_STEPS_BETWEEN_RECORDS, per_epoch)
-        self._step, self._snapshot = 0, None
-        self._start = time.perf_counter()
-        if self.time_epochs is None or 0 in self.time_epochs:
-            self._timed(self._record_gradient_over_time, 0)
+        self._compiled: set[str] = set()
+        self._watched_model = model
+
+    def _check_probe_shapes(self, model):
+        if not model.inputs:
+            return
+        if len(model.inputs) != len(self.probe_inputs):
+            raise ValueError(
+                f"the model has {len(model.inputs)} input(s); probe_x gives "
+                f"{len(self.probe_inputs)}"
+            )
+        for tensor, probe in zip(model.inputs, self.probe_inputs, strict=True):
+            expected = tuple(tensor.shape[1:])
+            if len(expected) != probe.ndim - 1 or any(
+                e is not None and e != g for e, g in zip(expected, probe.shape[1:], strict=True)
+            ):
+                raise ValueError(
+                    f"probe_x has shape {probe.shape}; the model expects (batch, *{expected})"
+                )
+
+    def _constant_loss(self) -> float:
+        """The probe loss of the best constant prediction (the mean target; for classes,
+        their frequencies): the loss a model that learned nothing reaches. NaN for a loss
+        other than mean squared error and the three cross-entropies."""
+        y = self.probe_y
+        name = str(getattr(self.model.loss, "name", self.model.loss)).lower()
+        if "sparse" in name and "crossentropy" in name:
+            counts = np.bincount(y.astype(int).ravel())
+            return _entropy(counts[counts > 0] / counts.sum())
+        if "categorical" in name and "crossentropy" in name:  # one-hot targets
+            return _entropy(y.reshape(-1, y.shape[-1]).mean(axis=0))
+        if "binary" in name and "crossentropy" in name:
+            p = float(np.clip(y.mean(), 1e-7, 1 - 1e-7))
+            return _entropy(np.array([p, 1 - p]))
+        if name in ("mse", "mean_squared_error"):
+            return float(np.mean((y - y.mean(axis=0)) ** 2))
+        return float("nan")
+
+    def _model_inputs(self):
+        """The probe in the structure the model was built with (no Keras structure warning)."""
+        inputs = [tf.constant(v) for v in self.probe_inputs]
+        struct = getattr(self.model, "_inputs_struct", None)
+        if isinstance(struct, list | tuple) or len(inputs) > 1:
+            return inputs
+        if isinstance(struct, dict):
+            return dict(zip(struct, inputs, strict=True))
+        return inputs[0]
 
     def _matrices(self) -> list:
         """The weight matrices (biases left out, as in Karpathy's update-ratio plot)."""
@@ -239,15 +397,52 @@ class GradientMonitor(keras.callbacks.Callback):
             if len(v.shape) == 2 and not v.path.endswith("bias")
         ]
 
-    def _gradients_on_probe(self, x, y):
+    def _probe_pass(self, x, y):
+        """One forward and backward pass on the probe batch with the current weights."""
         with tf.GradientTape() as tape:
-            loss = self._loss(y, self.model(x, training=False))
-        return loss, tape.gradient(loss, self.model.trainable_variables)
+            with _Tap([layer for layer, _ in self._layers], tape) as tap:
+                y_pred = self.model(x, training=False)
+            loss = self._loss(y, y_pred)
+        if not tap.calls:
+            raise ValueError("no recurrent layer was called by the model's forward pass")
+        first = tap.calls[0][1]
+        gradients = tape.gradient(loss, [*self.model.trainable_variables, first])
+        norms = tf.stack(
+            [tf.norm(g) if g is not None else tf.constant(0.0) for g in gradients[:-1]]
+        )
+        over_time = tf.reduce_sum(tf.square(gradients[-1]), axis=-1)  # (batch, time)
+        self._call_layers = [index for index, *_ in tap.calls]  # set while tracing
+        return {
+            "loss": loss,
+            "norms": norms,
+            "over_time": over_time,
+            "inputs": [inputs for _, inputs, _, _ in tap.calls],
+            "masks": [mask for _, _, mask, _ in tap.calls],
+            "initial": [state for _, _, _, state in tap.calls],
+        }
+
+    def _calls(self, result) -> list[tuple]:
+        """(layer index, inputs, mask, initial state) of every recurrent call, as NumPy."""
+        return [
+            (index, np.asarray(x), None if m is None else np.asarray(m), s)
+            for index, x, m, s in zip(
+                self._call_layers,
+                result["inputs"],
+                result["masks"],
+                result["initial"],
+                strict=True,
+            )
+        ]
 
     def _timed(self, record, *args):
         start = time.perf_counter()
         record(*args)
-        self.history.monitor_seconds += time.perf_counter() - start
+        spent = time.perf_counter() - start
+        self.history.monitor_seconds += spent
+        kind = record.__name__
+        if kind in ("_record", "_record_gradient_over_time") and kind not in self._compiled:
+            self._compiled.add(kind)  # its first call traces and compiles the probe functions
+            self.history.compile_seconds += spent
 
     # -- every step ---------------------------------------------------------------------
     def on_train_batch_begin(self, batch, logs=None):
@@ -279,60 +474,78 @@ class GradientMonitor(keras.callbacks.Callback):
             for a, b in zip(after, self._snapshot, strict=True)
         ]
         self._snapshot = None
-        loss, gradients = self._probe_gradients(self.probe_x, self.probe_y)
-        norms = np.array([float(tf.norm(g)) if g is not None else 0.0 for g in gradients])
+        result = self._probe(self._model_inputs(), tf.constant(self.probe_y))
+        norms = np.asarray(result["norms"], dtype=np.float64)
         history.steps.append(self._step)
-        history.probe_losses.append(float(loss))
+        history.epochs.append(self._epoch)
+        history.probe_losses.append(float(result["loss"]))
         history.variable_norms.append(norms)
         history.global_norms.append(float(np.sqrt(np.sum(norms**2))))
         history.update_ratios.append(np.array(ratios))
-        for key, fraction in self._saturation().items():
+        for key, fraction in self._saturation(self._calls(result)).items():
             history.saturation.setdefault(key, []).append(fraction)
-        if not (math.isfinite(float(loss)) and math.isfinite(history.global_norms[-1])):
+        if not (
+            math.isfinite(history.probe_losses[-1]) and math.isfinite(history.global_norms[-1])
+        ):
             self._nonfinite()
 
-    def _saturation(self) -> dict[str, float]:
+    def _saturation(self, calls) -> dict[str, float]:
+        """Fraction of saturated values of each state and gate, over the real steps of
+        every call of every recurrent layer (its inputs captured on the current model)."""
         from gradcourse.activations import saturated_mask
         from gradcourse.recurrent_states import activation_name, recurrent_states
 
-        fractions = {}
-        for layer in self._layers:
-            states = recurrent_states(layer, self._layer_inputs[layer.name])
-            if isinstance(layer, keras.layers.SimpleRNN):
-                name = activation_name(layer.activation)
-                if name != "linear":  # a linear unit cannot saturate
-                    fractions[f"{layer.name}/h ({name})"] = float(
-                        saturated_mask(states["h"], name).mean()
-                    )
-                continue
-            for gate in ("i", "f", "o", "z", "r"):
-                if gate in states:
-                    fractions[f"{layer.name}/{gate} gate"] = float(
-                        saturated_mask(states[gate], "sigmoid").mean()
-                    )
-        return fractions
+        counts: dict[str, list[float]] = {}
+        for index, inputs, mask, initial_state in calls:
+            x = np.asarray(inputs)
+            real = np.ones(x.shape[:2], bool) if mask is None else np.asarray(mask, bool)
+            if initial_state is not None and not isinstance(initial_state, list | tuple):
+                initial_state = [initial_state]  # one state given as a bare tensor
+            start = None if initial_state is None else [np.asarray(s) for s in initial_state]
+            x = x.astype(np.float64)
+            for name, part in self._layers[index][1]:
+                state_start = start if part is self._layers[index][0] else None
+                states = recurrent_states(part, x, real, state_start)
+                if "i" in states or "z" in states:
+                    kinds = {g: "sigmoid" for g in ("i", "f", "o", "z", "r") if g in states}
+                    keys = {g: f"{name}/{g} gate" for g in kinds}
+                else:
+                    activation = activation_name(part.cell.activation)
+                    if activation == "linear":  # a linear unit cannot saturate
+                        continue
+                    kinds, keys = {"h": activation}, {"h": f"{name}/h ({activation})"}
+                for state, kind in kinds.items():
+                    hits = saturated_mask(states[state], kind)[real]
+                    total = counts.setdefault(keys[state], [0.0, 0.0])
+                    total[0] += float(hits.sum())
+                    total[1] += hits.size
+        return {key: hit / size for key, (hit, size) in counts.items() if size}
 
     # -- epochs -------------------------------------------------------------------------
     def on_epoch_end(self, epoch, logs=None):
-        if self.time_epochs is not None and epoch + 1 in self.time_epochs:
-            self._timed(self._record_gradient_over_time, epoch + 1)
+        self._epoch += 1
+        if self.time_epochs is not None and self._epoch in self.time_epochs:
+            self._timed(self._record_gradient_over_time, self._epoch)
 
     def on_train_end(self, logs=None):
-        epochs_done = int(self.params.get("epochs") or 0)
         if self.time_epochs is None and self.history.first_nonfinite_step is None:
-            self._timed(self._record_gradient_over_time, epochs_done)
-        self.history.training_seconds = time.perf_counter() - self._start
-
-    def _gradients_wrt_inputs(self, x, y):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = self._loss(y, self.model(x, training=False))
-        return tape.gradient(loss, x)
+            self._timed(self._record_gradient_over_time, self._epoch)
+        self.history.training_seconds += time.perf_counter() - self._start
 
     def _record_gradient_over_time(self, epoch: int):
-        """||dL/dx_t|| for every step t, as ``gradcourse.probes.input_gradient_norms``."""
-        gradient = self._input_gradients(tf.constant(self.probe_x), tf.constant(self.probe_y))
-        norms = np.sqrt(np.sum(np.asarray(gradient, dtype=np.float64) ** 2, axis=(0, 2)))
-        self.history.gradient_over_time[epoch] = norms
-        if not np.all(np.isfinite(norms)):
+        """||dL/dx_t|| for every step t of the first recurrent layer's input, over the probe
+        sequences whose step t is real; NaN where every one is masked."""
+        result = self._probe(self._model_inputs(), tf.constant(self.probe_y))
+        squared = np.asarray(result["over_time"], dtype=np.float64)
+        index, _, mask, _ = self._calls(result)[0]
+        real = np.ones(squared.shape, bool) if mask is None else np.asarray(mask, bool)
+        fraction = real.mean(axis=0)
+        norms = np.sqrt(np.sum(np.where(real, squared, 0.0), axis=0))
+        norms[fraction == 0] = np.nan
+        history = self.history
+        history.gradient_over_time[epoch] = norms
+        history.unmasked_fraction[epoch] = fraction
+        first_layer = self._layers[index][0]
+        history.time_input = f"the input sequence of {first_layer.name!r}"
+        if not np.all(np.isfinite(norms[fraction > 0])):
             self._nonfinite()

@@ -27,8 +27,10 @@ def mystery_task(seed: int = 0) -> tuple[SequenceData, SequenceData, SequenceDat
 
 def mystery_model(seed: int = 0) -> keras.Model:
     """A compiled model that fails on ``mystery_task``. (The cause: ReLU units with a
-    recurrent matrix of gain 1.5, trained without clipping, so the state and the gradient
-    grow like 1.5^t: an explosion, notebooks 03 and 05.)"""
+    recurrent matrix of gain 1.5, trained with SGD and momentum without clipping: the
+    forward pass multiplies a positive state by up to 1.5 a step, the loss and its
+    gradient grow with it, and an unclipped step blows up: an explosion, notebook 05.
+    ``gradcourse.zoo``'s exploding pair is this model on a shorter lag.)"""
     keras.utils.set_random_seed(require_int("seed", seed, minimum=0))
     model = keras.Sequential(
         [

@@ -7,12 +7,15 @@ Keras' equations, so that saturation can be measured on any trained model.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_array
 
 SUPPORTED_LAYERS = (keras.layers.SimpleRNN, keras.layers.LSTM, keras.layers.GRU)
+SUPPORTED_CELL_NAMES = ("SimpleRNNCell", "LSTMCell", "GRUCell", "LayerNormSimpleRNNCell")
 
 
 def _sigmoid(v: np.ndarray) -> np.ndarray:
@@ -35,9 +38,26 @@ def activation_name(function) -> str:
     raise ValueError(f"unsupported activation {function!r}: use one of {tuple(_ACTIVATIONS)}")
 
 
+def _supported_cells() -> tuple:
+    from gradcourse.layer_norm_rnn import LayerNormSimpleRNNCell
+
+    return (
+        keras.layers.SimpleRNNCell,
+        keras.layers.LSTMCell,
+        keras.layers.GRUCell,
+        LayerNormSimpleRNNCell,
+    )
+
+
+def is_supported_recurrent_layer(layer) -> bool:
+    """True for a ``keras.layers.RNN`` (SimpleRNN, LSTM, GRU, or ``RNN(cell)``) whose cell is
+    one of ``SUPPORTED_CELL_NAMES``; False for any other layer."""
+    return isinstance(layer, keras.layers.RNN) and isinstance(layer.cell, _supported_cells())
+
+
 def _inputs(layer, x) -> np.ndarray:
     x = require_array("x", x, ndim=3)
-    features = layer.get_weights()[0].shape[0]  # the input kernel: (features, ...)
+    features = int(layer.cell.kernel.shape[0])  # the input kernel: (features, ...)
     if x.shape[2] != features:
         raise ValueError(
             f"x must have shape (batch, time, {features}) for this layer, got {x.shape}"
@@ -45,56 +65,112 @@ def _inputs(layer, x) -> np.ndarray:
     return x
 
 
-_SEQUENCE_RUNNERS: dict[int, object] = {}  # layer id -> compiled twin returning every state
+def _mask(mask, x: np.ndarray) -> np.ndarray | None:
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.shape != x.shape[:2]:
+        raise ValueError(f"mask must have shape (batch, time) = {x.shape[:2]}, got {mask.shape}")
+    return mask.astype(bool)
 
 
-def _state_sequence(layer, x: np.ndarray) -> np.ndarray:
-    """h_1 ... h_T from Keras itself: the layer's own cell in an RNN that returns every state."""
+# layer -> compiled twin returning every state. Weak keys: a deleted layer's entry goes
+# with it, and a new layer never finds an old layer's runner (an id() can be reused).
+_SEQUENCE_RUNNERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _runner(layer):
     from gradcourse._tensorflow import tf
 
-    runner = _SEQUENCE_RUNNERS.get(id(layer))
+    runner = _SEQUENCE_RUNNERS.get(layer)
     if runner is None:
         twin = keras.layers.RNN(layer.cell, return_sequences=True)
-        runner = tf.function(lambda inputs: twin(inputs), reduce_retracing=True)
-        _SEQUENCE_RUNNERS[id(layer)] = runner
-    return np.asarray(runner(x.astype(np.float32)), dtype=np.float64)
+
+        def run(inputs, mask=None, initial_state=None):
+            return twin(inputs, mask=mask, initial_state=initial_state)
+
+        runner = tf.function(run, reduce_retracing=True)
+        _SEQUENCE_RUNNERS[layer] = runner
+    return runner
 
 
-def recurrent_states(layer, x) -> dict[str, np.ndarray]:
-    """The states (and gates) of ``layer`` at every step for inputs ``x`` (batch, time, features).
+def _state_sequence(layer, x: np.ndarray, mask=None, initial_state=None) -> np.ndarray:
+    """h_1 ... h_T from Keras itself: the layer's own cell in an RNN that returns every state,
+    stepping forwards through ``x`` (a masked step keeps the previous state, as in Keras)."""
+    from gradcourse._tensorflow import tf
 
-    Returns arrays of shape (batch, time, units): ``h`` for a SimpleRNN; ``i``, ``f``,
-    ``o`` (gates) and ``h`` for an LSTM; ``z``, ``r`` (gates) and ``h`` for a GRU. Keras
-    computes the states; the gates, which it never returns, are recomputed from the
-    layer's weights and the previous states, all steps at once.
-    """
-    if not isinstance(layer, SUPPORTED_LAYERS):
-        raise TypeError(f"layer must be a Keras SimpleRNN, LSTM or GRU, got {type(layer).__name__}")
-    if not layer.built:
-        raise ValueError("the layer is not built yet: call the model once (or build it) first")
-    x = _inputs(layer, x).astype(np.float64)
-    h = _state_sequence(layer, x)
-    if isinstance(layer, keras.layers.SimpleRNN):
-        return {"h": h}
-    h_previous = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
-    kernel, recurrent, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
+    mask = None if mask is None else tf.constant(np.asarray(mask, dtype=bool))
+    if initial_state is not None:
+        initial_state = [tf.constant(np.asarray(s, dtype=np.float32)) for s in initial_state]
+    h = _runner(layer)(x.astype(np.float32), mask=mask, initial_state=initial_state)
+    return np.asarray(h, dtype=np.float64)
+
+
+def _previous(h: np.ndarray, initial_state) -> np.ndarray:
+    first = (
+        np.zeros_like(h[:, :1])
+        if initial_state is None
+        else np.asarray(initial_state[0], dtype=np.float64)[:, None]
+    )
+    return np.concatenate([first, h[:, :-1]], axis=1)
+
+
+def _gates(cell, x: np.ndarray, h_previous: np.ndarray) -> dict[str, np.ndarray]:
+    """The gates of an LSTM or GRU cell at every step, from its weights (Keras' equations)."""
+    kernel = np.asarray(cell.kernel, dtype=np.float64)
+    recurrent = np.asarray(cell.recurrent_kernel, dtype=np.float64)
     units = recurrent.shape[0]
-    if isinstance(layer, keras.layers.LSTM):  # gate order i, f, candidate, o
-        if activation_name(layer.recurrent_activation) != "sigmoid":
-            raise ValueError("only the default recurrent activation (sigmoid) is supported")
+    if activation_name(cell.recurrent_activation) != "sigmoid":
+        raise ValueError("only the default recurrent activation (sigmoid) is supported")
+    if isinstance(cell, keras.layers.LSTMCell):  # gate order i, f, candidate, o
+        bias = np.asarray(cell.bias, dtype=np.float64) if cell.use_bias else 0.0
         z = x @ kernel + h_previous @ recurrent + bias
         i, f, o = (_sigmoid(z[..., k * units : (k + 1) * units]) for k in (0, 1, 3))
-        return {"i": i, "f": f, "o": o, "h": h}
+        return {"i": i, "f": f, "o": o}
     # GRU, Keras' default reset_after=True: gate order z, r, candidate; two bias rows
-    if not layer.cell.reset_after or not layer.use_bias:
+    if not cell.reset_after or not cell.use_bias:
         raise ValueError("only Keras' default GRU (reset_after=True, use_bias=True) is supported")
-    if activation_name(layer.recurrent_activation) != "sigmoid":
-        raise ValueError("only the default recurrent activation (sigmoid) is supported")
+    bias = np.asarray(cell.bias, dtype=np.float64)
     from_input = x @ kernel + bias[0]
     from_state = h_previous @ recurrent + bias[1]
     z = _sigmoid(from_input[..., :units] + from_state[..., :units])
     r = _sigmoid(from_input[..., units : 2 * units] + from_state[..., units : 2 * units])
-    return {"z": z, "r": r, "h": h}
+    return {"z": z, "r": r}
+
+
+def recurrent_states(layer, x, mask=None, initial_state=None) -> dict[str, np.ndarray]:
+    """The states (and gates) of ``layer`` at every step for inputs ``x`` (batch, time, features).
+
+    ``layer`` is a Keras SimpleRNN, LSTM or GRU, or ``keras.layers.RNN(cell)`` with one of
+    their cells or the course's ``LayerNormSimpleRNNCell``. Returns arrays of shape
+    (batch, time, units) in the order of ``x``'s steps: ``h`` for a simple cell; ``i``,
+    ``f``, ``o`` (gates) and ``h`` for an LSTM; ``z``, ``r`` (gates) and ``h`` for a GRU.
+    Keras computes the states; the gates, which it never returns, are recomputed from the
+    cell's weights and the previous states, all steps at once. ``mask`` (batch, time) of
+    booleans marks the real steps (a masked step keeps the previous state, as in Keras;
+    its gates are computed but mean nothing); ``initial_state`` is the list of states the
+    layer starts from (zeros if None). A layer with ``go_backwards`` reads ``x`` backwards.
+    """
+    if not is_supported_recurrent_layer(layer):
+        cell = getattr(layer, "cell", None)
+        what = type(layer).__name__ + (f" with a {type(cell).__name__}" if cell else "")
+        raise TypeError(
+            f"layer must be a Keras SimpleRNN, LSTM or GRU, or RNN(cell) with a cell among "
+            f"{SUPPORTED_CELL_NAMES}; got {what}"
+        )
+    if not layer.built:
+        raise ValueError("the layer is not built yet: call the model once (or build it) first")
+    x = _inputs(layer, x).astype(np.float64)
+    mask = _mask(mask, x)
+    backwards = bool(getattr(layer, "go_backwards", False))
+    if backwards:  # step in the layer's own order, give the results back in x's order
+        x = x[:, ::-1]
+        mask = None if mask is None else mask[:, ::-1]
+    h = _state_sequence(layer, x, mask, initial_state)
+    states = {"h": h}
+    if isinstance(layer.cell, (keras.layers.LSTMCell, keras.layers.GRUCell)):
+        states = {**_gates(layer.cell, x, _previous(h, initial_state)), "h": h}
+    return {k: v[:, ::-1] for k, v in states.items()} if backwards else states
 
 
 def state_jacobian_norms(layer, x) -> np.ndarray:

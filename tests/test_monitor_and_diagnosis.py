@@ -8,12 +8,17 @@ import pytest
 
 from gradcourse._tensorflow import keras
 from gradcourse.diagnosis import (
+    CAUSES,
+    DEAD_FRACTION,
     SATURATED_FRACTION,
     SPIKE_FACTOR,
+    VANISHING_DECADES,
     VANISHING_RATIO,
+    curve_slope,
     dashboard,
     diagnose,
     post_transient_median,
+    primary_cause,
     report,
     spikes,
 )
@@ -42,9 +47,9 @@ def _healthy_history(records: int = 20) -> MonitorHistory:
 
 def test_a_healthy_history_flags_nothing():
     assert not any(v.flagged for v in diagnose(_healthy_history()))
-    assert report(_healthy_history()).startswith(
-        "diagnosis: no gradient problem found (monitor overhead 11%"
-    )
+    text = report(_healthy_history())
+    assert text.startswith("primary cause: none found\n[     ok]")
+    assert "steady overhead 11%" in text and primary_cause(_healthy_history()) is None
 
 
 def test_an_injected_nan_is_named_first_with_its_step():
@@ -74,7 +79,8 @@ def test_a_vanishing_curve_uses_the_last_recorded_epoch():
     history = _healthy_history()
     history.gradient_over_time[5] = np.geomspace(1e-9, 1.0, 30)
     verdict = _verdicts(history)["gradient over time: vanishing"]
-    assert verdict.flagged and "epoch 5" in verdict.evidence and "1e-09" in verdict.evidence
+    assert verdict.flagged and "epoch 5" in verdict.evidence and "10^-9.0" in verdict.evidence
+    assert "change -8.7 decades" in verdict.evidence  # epoch 0: log10(0.5) = -0.3
     history.gradient_over_time[6] = np.geomspace(10 * VANISHING_RATIO, 1.0, 30)
     assert not _verdicts(history)["gradient over time"].flagged
     history.gradient_over_time[7] = np.geomspace(1e5, 1.0, 30)  # early steps dominate: growth
@@ -82,24 +88,88 @@ def test_a_vanishing_curve_uses_the_last_recorded_epoch():
     assert verdict.flagged and "notebook 03" in verdict.remedy
 
 
-def test_a_saturated_layer_is_named():
+def test_the_verdict_reads_the_whole_curve_not_two_points():
+    steps = np.arange(40)
+    curve = 10.0 ** (-2.5 + 2.5 * steps / 39)  # 2.5 decades over 39 steps
+    assert curve_slope(curve) == (pytest.approx(2.5 / 39), 40)
+    curve[-1] = 0.27  # the last point dips: first / last = 0.012, above the 1e-2 ratio
+    assert curve[0] / curve[-1] > VANISHING_RATIO
+    history = _healthy_history()
+    history.gradient_over_time = {0: curve}
+    assert _verdicts(history)["gradient over time: vanishing"].flagged
+    curve = 10.0 ** (-1.5 + 1.5 * steps / 39)  # 1.5 decades: under the threshold
+    curve[:10] = np.nan  # masked steps: left out of the fit
+    history.gradient_over_time = {0: curve}
+    verdict = _verdicts(history)["gradient over time"]
+    assert not verdict.flagged and "over 30 steps (10 masked or zero left out)" in verdict.evidence
+    assert 1.5 * 29 / 39 < VANISHING_DECADES
+    with pytest.raises(ValueError, match="1-D"):
+        curve_slope(np.ones((2, 3)))
+
+
+def test_a_saturated_layer_and_dead_units_are_named():
     history = _healthy_history()
     history.saturation["lstm/f gate"] = [0.1, SATURATED_FRACTION + 0.2]
     verdict = _verdicts(history)["saturation"]
     assert verdict.flagged and "lstm/f gate 70%" in verdict.evidence
-    history.saturation["rnn/h (relu)"] = [0.99]
-    verdict = _verdicts(history)["saturation"]
-    assert verdict.flagged and "dead" in verdict.evidence and "dead ReLU" in verdict.remedy
+    history.saturation["rnn/h (relu)"] = [0.6]  # half the ReLU values at 0: ordinary
+    assert not _verdicts(history)["dead units"].flagged
+    history.saturation["rnn/h (relu)"] = [DEAD_FRACTION + 0.05]
+    verdict = _verdicts(history)["dead units"]
+    assert verdict.flagged and "95% of its values at 0" in verdict.evidence
+    assert primary_cause(history) == "dead units"  # weighed before saturation
+    assert "other symptoms: saturation" in report(history)
 
 
 @pytest.mark.parametrize(
-    "ratio, flagged, word", [(1e-7, True, "raise"), (1e-3, False, ""), (0.5, True, "lower")]
+    "ratio, name", [(1e-7, ": too small"), (1e-3, ""), (0.5, ""), (3.0, ": too large")]
 )
-def test_update_ratios(ratio, flagged, word):
+def test_update_ratios(ratio, name):
     history = _healthy_history()
-    history.update_ratios = [np.array([ratio])] * 20
-    verdict = _verdicts(history)["update-to-weight ratios"]
-    assert verdict.flagged is flagged and word in verdict.remedy
+    history.update_ratios = [np.array([1e-3])] * 20
+    history.update_ratios[0 if ratio > 1e-3 else 19] = np.array([ratio])  # one step too large
+    if ratio < 1e-3:
+        history.update_ratios[10:] = [np.array([ratio])] * 10  # a second half of tiny steps
+    verdict = _verdicts(history)["update-to-weight ratios" + name]
+    assert verdict.flagged is bool(name)
+    assert (
+        primary_cause(history)
+        == {
+            "": None,
+            ": too small": "learning rate too low",
+            ": too large": "learning rate too high",
+        }[name]
+    )
+
+
+def test_no_learning_with_healthy_gradients_points_at_the_data():
+    history = _healthy_history()
+    history.constant_loss = 0.2
+    history.probe_losses = [0.21] * 20  # no better than predicting the mean
+    verdict = _verdicts(history)["learning: near a constant prediction"]
+    assert verdict.flagged and "1.05 x" in verdict.evidence
+    assert primary_cause(history) == "data" and "shuffled" in verdict.remedy
+    history.probe_losses[-1] = float("nan")  # a NaN is the non-finite check's business
+    assert not _verdicts(history)["learning"].flagged
+    history.probe_losses[-1] = 0.21
+    history.update_ratios = [np.array([1e-7])] * 20  # a cause that explains it comes first
+    assert primary_cause(history) == "learning rate too low"
+    assert "other symptoms: learning: near a constant prediction" in report(history)
+    history = _healthy_history()
+    history.constant_loss, history.probe_losses = 0.2, [0.05]  # learned: a curve is a symptom
+    history.gradient_over_time[9] = np.geomspace(1e-6, 1.0, 30)
+    assert primary_cause(history) is None
+    assert set(CAUSES) >= {"exploding", "vanishing", "data", "saturation", "dead units"}
+
+
+def test_remedies_never_recommend_what_the_course_measured_to_fail():
+    history = _healthy_history()
+    history.gradient_over_time[5] = np.geomspace(1e-9, 1.0, 30)
+    history.layer_kinds = {"simple_rnn": "SimpleRNNCell"}
+    remedy = _verdicts(history)["gradient over time: vanishing"].remedy
+    assert "gated cell" in remedy and "Not another initialisation" in remedy
+    assert "notebook 04, section 2 'Evaluate'" in remedy  # the cell whose asserts measured it
+    assert "orthogonal" not in remedy.lower() and "identity" not in remedy.lower()
 
 
 def test_report_and_dashboard_reject_other_objects():
@@ -185,11 +255,13 @@ def test_the_monitor_rejects_what_it_cannot_watch():
     probe = adding_problem(8, 8, seed=2)
     with pytest.raises(ValueError, match="batch size"):
         GradientMonitor(probe.x, probe.y[:4])
-    with pytest.raises(ValueError):
-        GradientMonitor(probe.x[0], probe.y)
+    with pytest.raises(ValueError, match="batch of sequences"):
+        GradientMonitor(probe.x[0, 0], probe.y[:2])
+    with pytest.raises(ValueError, match="batch of sequences"):
+        GradientMonitor([], probe.y)
     dense = keras.Sequential([keras.Input((8, 2)), keras.layers.Flatten(), keras.layers.Dense(1)])
     dense.compile(optimizer="sgd", loss="mse")
-    with pytest.raises(TypeError, match="SimpleRNN, LSTM or GRU"):
+    with pytest.raises(TypeError, match="needs a model with a recurrent layer: SimpleRNN"):
         dense.fit(probe.x, probe.y, verbose=0, callbacks=[GradientMonitor(probe.x, probe.y)])
     wrong_length = adding_problem(8, 5, seed=2)
     with pytest.raises(ValueError, match="probe_x"):

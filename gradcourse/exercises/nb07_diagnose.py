@@ -33,8 +33,10 @@ register(
         solution="exploding",
         explanation=(
             "The loss became NaN within a few steps: the gradient exploded. The recurrent matrix "
-            "is the identity times 1.5 with ReLU units, so states and gradients grow like 1.5^t, "
-            "and nothing clips the step."
+            "is the identity times 1.5 with ReLU units: in the forward pass a positive state is "
+            "multiplied by up to 1.5 at every step, so the states, the loss and its gradient "
+            "grow with the sequence (notebook 05 shows the forward pass setting the gradient's "
+            "size), and nothing clips the step."
         ),
     )
 )
