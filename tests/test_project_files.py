@@ -75,14 +75,15 @@ def test_ci_runs_the_readme_test_command_then_the_other_paths():
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    assert ci[-5:] == [
+    assert ci[-6:] == [
         "make test",
         'make test-colab COLAB_SEEDS="1 2"',
+        "make test-floors",
         "make test-browser",
         'make seeds SEEDS="1 2"',
         "make seeds ROUNDING=SSE41",
     ]
-    for command in ci[-4:]:  # the README says what CI runs
+    for command in ci[-5:]:  # the README says what CI runs
         assert command in readme, command
 
 
@@ -101,3 +102,15 @@ def test_colab_pins_are_dated_and_admitted_by_the_floors():
         assert tuple(int(p) for p in floor.split(".")[:2]) <= have, (
             f"{requirement} excludes Colab's {pinned[name]}"
         )
+
+
+def test_floors_job_reads_its_versions_from_pyproject():
+    sys.path.insert(0, str(ROOT / "tools"))
+    import floors_stack
+
+    floors = floors_stack.read_floors()
+    for requirement in PYPROJECT["project"]["dependencies"]:
+        name, floor = re.fullmatch(r"([\w-]+)>=([\d.]+)", requirement).groups()
+        assert floors[name] == floor
+    for tool in floors_stack.TEST_TOOLS:  # nbval and what it needs, at their floors too
+        assert tool in floors
