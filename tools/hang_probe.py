@@ -4,7 +4,10 @@
 
 Each run executes the notebook (or, with ``--setup-only``, a notebook holding only 01's
 setup cell) with nbclient in a fresh empty directory, each cell with its own timeout.
-When a cell runs longer than ``--stall`` seconds, the kernel's threads are dumped with
+The client is the tools' ``PatientNotebookClient`` (``--plain``: nbclient's own, which
+can sit idle until the timeout when it misses the kernel's reply; see
+``tools/notebook_exec.py``). When a run lasts longer than ``--stall`` seconds, the kernel's
+threads are dumped with
 py-spy (if installed: ``pip install py-spy``, for diagnosis only) and the client's with
 faulthandler, then the run goes on until the cell's timeout. Prints each run's time and
 the slowest runs; exits non-zero if any run failed or timed out. Not part of CI (the
@@ -25,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from notebook_exec import KERNELSPEC, notebook_from_script
+from notebook_exec import KERNELSPEC, PatientNotebookClient, notebook_from_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,11 +62,15 @@ def _dump_kernel(client: NotebookClient, seconds: float) -> None:
     sys.stdout.flush()
 
 
-def run_once(notebook: nbformat.NotebookNode, timeout: int, stall: int) -> float:
-    """Execute ``notebook`` alone in an empty directory; its wall time in seconds."""
+def run_once(
+    notebook: nbformat.NotebookNode, timeout: int, stall: int, plain: bool = False
+) -> float:
+    """Execute ``notebook`` alone in an empty directory; its wall time in seconds.
+
+    ``plain``: with nbclient's own client, not the tools' PatientNotebookClient."""
     done = threading.Event()
     with tempfile.TemporaryDirectory(prefix="gradcourse-hang-") as workdir:
-        client = NotebookClient(
+        client = (NotebookClient if plain else PatientNotebookClient)(
             notebook,
             timeout=timeout,
             kernel_name=KERNELSPEC["name"],
@@ -90,6 +97,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--setup-only", action="store_true", help="only its setup cell")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     parser.add_argument("--stall", type=int, default=60, help="dump threads after this many s")
+    parser.add_argument(
+        "--plain", action="store_true", help="nbclient's own client (waits in one poll)"
+    )
     args = parser.parse_args(argv)
     (script,) = sorted((ROOT / "notebooks").glob(f"{args.notebook}_*.py"))
     notebook = setup_only(script) if args.setup_only else notebook_from_script(script)
@@ -97,7 +107,7 @@ def main(argv: list[str]) -> int:
     times, failures = [], 0
     for run in range(1, args.runs + 1):
         try:
-            seconds = run_once(nbformat.from_dict(notebook), args.timeout, args.stall)
+            seconds = run_once(nbformat.from_dict(notebook), args.timeout, args.stall, args.plain)
             outcome = "ok"
         except Exception as error:  # a timeout or an error in a cell: report, go on
             seconds, outcome = float("nan"), f"FAILED: {type(error).__name__}: {error}"[:300]
