@@ -16,13 +16,16 @@ from nbclient import NotebookClient
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 CELL_TIMEOUT_SECONDS = 120
-# nbclient waits for a kernel's messages with one asyncio poll of the whole timeout. Once in
-# a while (issue 30: notebook 01's widget cell, about one run in ten on 2 busy cores) the
-# kernel's reply is already in the client's socket but the poll is never woken (a missed
-# edge of zmq's edge-triggered descriptor): the run then sits idle until the timeout,
-# when pyzmq polls the socket once more, finds the reply and goes on (301 s of 322 in a
-# run with a 300 s timeout), or forever without one. Waiting in short slices re-checks the
-# socket every slice, so a missed wake-up costs at most this long.
+# nbclient waits for a kernel's reply with one asyncio poll of the whole cell timeout on the
+# shell socket. In a cell that displays an ipywidgets Output widget (01's and 03's live
+# demos: ``interactive`` holds one), nbclient's stand-in for that widget sends its state
+# back to the kernel on the same shell socket while that poll waits; a send on a zmq
+# socket can consume the edge of its edge-triggered descriptor, and a reply arriving then
+# never wakes the poll (issue 30: the kernel idle, the reply in the client's socket, on
+# ipykernel 7.4 and on 6.25 alike). The run then sits idle until the timeout, when pyzmq
+# polls the socket once more, finds the reply and goes on (322 s for a 30 s run with a
+# 300 s timeout), or forever without a timeout. Waiting in short slices re-checks the
+# socket every slice: a missed wake-up costs at most this long.
 POLL_SLICE_SECONDS = 1.0
 
 
