@@ -114,3 +114,15 @@ def test_floors_job_reads_its_versions_from_pyproject():
         assert floors[name] == floor
     for tool in floors_stack.TEST_TOOLS:  # nbval and what it needs, at their floors too
         assert tool in floors
+
+
+def test_floors_job_takes_the_oldest_python_found_and_names_the_missing_ones(monkeypatch, capsys):
+    sys.path.insert(0, str(ROOT / "tools"))
+    import floors_stack
+
+    found = {"3.11": "/usr/bin/python3.11", "3.12": "/usr/bin/python3.12"}
+    monkeypatch.setattr(floors_stack, "find_python", found.get)
+    assert floors_stack.oldest_python() == ("/usr/bin/python3.11", ["3.10"])
+    monkeypatch.setattr(floors_stack, "find_python", lambda version: None)
+    assert floors_stack.main([]) == 0  # skips, with a message
+    assert "SKIPPED the floors job" in capsys.readouterr().out
