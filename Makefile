@@ -4,11 +4,13 @@
 #   make reset-notebook NB=01   replace your copy of notebook 01 by the course's (yours is kept in my-notebooks/backups/)
 #   make test-colab nbval against a wheel installed in a fresh venv with Colab's stack (.ci/colab-stack.txt)
 #                   (COLAB_SEEDS="1 2": the seed check there too)
+#   make test-floors the same with the lowest versions pyproject.toml admits, on the oldest
+#                   supported Python found (tools/floors_stack.py)
 #   make notebooks  rebuild every .ipynb (with outputs) from its jupytext script
 #   make benchmark  the machine's speed (a reference step), then each notebook's time and peak memory
 #   make zoo        train the failure zoo (gradcourse.zoo) over seeds 0-2, then with SSE41 rounding:
 #                   the report must name every planted fault and nothing in the healthy twins
-#   make seeds      re-run the training notebooks with seeds 0, 1, 2: their asserts must hold
+#   make seeds      re-run every notebook with seeds 0, 1, 2: their asserts must hold
 #                   (ROUNDING=SSE41: with another CPU's floating-point rounding)
 #   make slides     a reveal.js deck per notebook, with its outputs, in build/slides/ (offline)
 #   make site       the course website (executed notebooks, home, notation, references) in build/site/
@@ -39,7 +41,7 @@ LAB_FLAGS += --ServerApp.tornado_settings='{"ws_ping_timeout":30000}'
 # Your working copies of the notebooks: git-ignored, made on first run, never overwritten.
 MY_NOTEBOOKS := my-notebooks
 
-.PHONY: release-check zoo install lab reset-notebook test unit nbval test-colab notebooks benchmark seeds test-browser ensure-chromium slides site slide-metadata install-teach clean
+.PHONY: release-check zoo install lab reset-notebook test unit nbval test-colab test-floors notebooks benchmark seeds test-browser ensure-chromium slides site slide-metadata install-teach clean
 
 install:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python 3.10-3.13, or name one with PYTHON=python3.12"; exit 1; }
@@ -65,6 +67,11 @@ nbval: install
 COLAB_SEEDS ?=
 test-colab: install
 	$(BIN)/python tools/colab_stack.py $(if $(COLAB_SEEDS),--seeds $(COLAB_SEEDS))
+
+# The floors of pyproject.toml (read there) on the oldest supported Python found; skips
+# with a message if there is none.
+test-floors: install
+	$(BIN)/python tools/floors_stack.py
 
 notebooks: install
 	$(BIN)/python tools/build_notebooks.py $(NB)
@@ -103,7 +110,7 @@ site: install-teach
 slide-metadata: install
 	$(BIN)/python tools/slide_metadata.py $(NB)
 
-# check_seeds.py runs every notebook that trains models (04 onwards).
+# check_seeds.py runs every notebook (each draws random numbers; 04 onwards train).
 # CI runs SEEDS="1 2": seed 0 is the stored notebooks, which nbval has just run.
 SEEDS ?= 0 1 2
 # ROUNDING=SSE41: oneDNN limited to that instruction set, i.e. another CPU's rounding.

@@ -1,8 +1,9 @@
 """Run nbval on notebooks, each copied alone into an empty temporary directory.
 
-One execution proves two things: the stored outputs are reproduced (nbval), and the
+One execution proves three things: the stored outputs are reproduced (nbval), the
 notebook reads no file of the repository (it runs where only the installed package
-is available, as on Colab). Usage: ``python tests/nbval_isolated.py [NOTEBOOK.ipynb ...]``;
+is available, as on Colab), and no cell writes to stderr (readers see it in red).
+Usage: ``python tests/nbval_isolated.py [NOTEBOOK.ipynb ...]``;
 without arguments, the course's notebooks (notebooks/NN_name.ipynb: scratch notebooks
 such as Untitled.ipynb and checkpoints are not lessons and are not run).
 """
@@ -37,6 +38,23 @@ class NbvalSettings:
             # nbval starts the kernel with stderr discarded, so TensorFlow's C++ log
             # lines stored in the notebook are never reproduced: don't compare stderr.
             collector.skip_compare += ("stderr",)
+
+    @staticmethod
+    def pytest_runtest_teardown(item):
+        """Fail a cell that wrote to stderr: readers see it in red, on any stack.
+
+        The committed notebooks hold no stderr (a unit test checks them), but another
+        TensorFlow can write lines this one does not (TF 2.16's XLA start-up lines): the
+        Colab-stack and floors jobs run this check where the stored outputs cannot.
+        """
+        outputs = getattr(item, "test_outputs", None) or []
+        stderr = [
+            output["text"]
+            for output in outputs
+            if output.get("output_type") == "stream" and output.get("name") == "stderr"
+        ]
+        if stderr:
+            pytest.fail(f"the cell wrote to stderr:\n{''.join(stderr)[:2000]}", pytrace=False)
 
 
 def main(notebooks: list[str]) -> int:

@@ -23,10 +23,10 @@ def _source_packages() -> set[str]:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    # The Colab-stack job's builder: a copy of the tracked files (no stale build/ in the
+    # The stack jobs' builder: a copy of the tracked files (no stale build/ in the
     # tree can add or hide a module), no build isolation (no network needed).
     sys.path.insert(0, str(ROOT / "tools"))
-    from colab_stack import build_wheel
+    from stack_job import build_wheel
 
     return build_wheel(tmp_path_factory.mktemp("wheel"))
 

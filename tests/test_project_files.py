@@ -75,14 +75,15 @@ def test_ci_runs_the_readme_test_command_then_the_other_paths():
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    assert ci[-5:] == [
+    assert ci[-6:] == [
         "make test",
         'make test-colab COLAB_SEEDS="1 2"',
+        "make test-floors",
         "make test-browser",
         'make seeds SEEDS="1 2"',
         "make seeds ROUNDING=SSE41",
     ]
-    for command in ci[-4:]:  # the README says what CI runs
+    for command in ci[-5:]:  # the README says what CI runs
         assert command in readme, command
 
 
@@ -114,3 +115,27 @@ def test_the_conda_path_starts_jupyterlab_with_the_flags_make_lab_passes():
     readme = (ROOT / "README.md").read_text()
     conda = readme[readme.index("### With conda") : readme.index("### On Google Colab")]
     assert flags and all(flag in conda for flag in flags), flags
+
+
+def test_floors_job_reads_its_versions_from_pyproject():
+    sys.path.insert(0, str(ROOT / "tools"))
+    import floors_stack
+
+    floors = floors_stack.read_floors()
+    for requirement in PYPROJECT["project"]["dependencies"]:
+        name, floor = re.fullmatch(r"([\w-]+)>=([\d.]+)", requirement).groups()
+        assert floors[name] == floor
+    for tool in floors_stack.TEST_TOOLS:  # nbval and what it needs, at their floors too
+        assert tool in floors
+
+
+def test_floors_job_takes_the_oldest_python_found_and_names_the_missing_ones(monkeypatch, capsys):
+    sys.path.insert(0, str(ROOT / "tools"))
+    import floors_stack
+
+    found = {"3.11": "/usr/bin/python3.11", "3.12": "/usr/bin/python3.12"}
+    monkeypatch.setattr(floors_stack, "find_python", found.get)
+    assert floors_stack.oldest_python() == ("/usr/bin/python3.11", ["3.10"])
+    monkeypatch.setattr(floors_stack, "find_python", lambda version: None)
+    assert floors_stack.main([]) == 0  # skips, with a message
+    assert "SKIPPED the floors job" in capsys.readouterr().out

@@ -2,7 +2,9 @@
 
 Usage: python tools/check_seeds.py [notebooks/04_simplernn_vs_lstm.py ...] [--seeds 0 1 2]
                                    [--rounding SSE41]
-Without scripts: every notebook that trains models (04 onwards).
+Without scripts: every notebook of the course (notebooks/NN_*.py): each draws random numbers
+(01-03 matrices, inputs and weights; 04 onwards also trains), and each has one ``SEED = 0``
+line that every draw follows.
 Prints one line per seed (passed, or the failing assert) and exits non-zero on a failure.
 
 ``--rounding ISA`` runs the kernels with oneDNN limited to that instruction set
@@ -24,7 +26,7 @@ from nbclient.exceptions import CellExecutionError
 from notebook_exec import execute_alone, notebook_with_seed
 
 ROOT = Path(__file__).resolve().parent.parent
-TRAINING_NOTEBOOKS = "notebooks/0[4-9]_*.py"  # the notebooks that train models
+COURSE_NOTEBOOKS = "notebooks/[0-9][0-9]_*.py"  # every lesson draws random numbers
 
 
 def main(argv: list[str]) -> int:
@@ -33,7 +35,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--rounding", metavar="ISA", help="e.g. SSE41 or AVX2 (x86 CPUs)")
     args = parser.parse_args(argv)
-    args.scripts = args.scripts or sorted(ROOT.glob(TRAINING_NOTEBOOKS))
+    args.scripts = args.scripts or sorted(ROOT.glob(COURSE_NOTEBOOKS))
     label = ""
     if args.rounding:
         os.environ["ONEDNN_MAX_CPU_ISA"] = args.rounding  # the kernels inherit it

@@ -20,20 +20,15 @@ If no interpreter of that Python version is found, it says so and skips (exit 0)
 from __future__ import annotations
 
 import argparse
-import glob
-import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from stack_job import ROOT, build_wheel, find_python, run_stack_job
+
 PINS = ROOT / ".ci" / "colab-stack.txt"
 TEST_TOOLS = ["pytest", "nbval", "ipykernel"]
-SEED_CHECK_TOOLS = ["jupytext"]  # check_seeds.py reads the notebook scripts
+__all__ = ["build_wheel", "find_python", "read_pins"]
 
 
 def read_pins(path: Path = PINS) -> tuple[str, list[str]]:
@@ -47,56 +42,6 @@ def read_pins(path: Path = PINS) -> tuple[str, list[str]]:
     if bad or not pins:
         raise ValueError(f"{path.name}: every pin must be name==version, got {bad or 'none'}")
     return match.group(1), pins
-
-
-def find_python(version: str) -> str | None:
-    """An interpreter of ``version`` (e.g. "3.13"): on PATH, or in pyenv's versions."""
-    candidates = [shutil.which(f"python{version}")]
-    pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    candidates += sorted(
-        glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"), reverse=True
-    )
-    for candidate in filter(None, candidates):
-        probe = subprocess.run(
-            [candidate, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-        )
-        if probe.returncode == 0 and probe.stdout.strip() == version:
-            return candidate
-    return None
-
-
-def run(*command, **kwargs) -> None:
-    print("+ " + " ".join(str(c) for c in command), flush=True)
-    subprocess.run([str(c) for c in command], check=True, **kwargs)
-
-
-def build_wheel(workdir: Path) -> Path:
-    """Build the wheel from a copy of the tracked sources (no stale build/ or caches)."""
-    source = workdir / "source"
-    tracked = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout
-    for name in filter(None, tracked.decode().split("\0")):
-        if (ROOT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, source / name)
-    run(
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "--quiet",
-        "--no-deps",
-        "--no-build-isolation",
-        "--wheel-dir",
-        workdir / "dist",
-        source,
-        stdout=subprocess.DEVNULL,
-    )
-    (wheel,) = (workdir / "dist").glob("gradcourse-*.whl")
-    return wheel
 
 
 def main(argv: list[str]) -> int:
@@ -113,45 +58,7 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
         return 0
-    start = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix="gradcourse-colab-"))
-    try:
-        wheel = build_wheel(workdir)
-        venv = workdir / "venv"
-        run(python, "-m", "venv", venv)
-        venv_python = venv / "bin" / "python"
-        pip = [venv_python, "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
-        run(*pip, "--upgrade", "pip")
-        # The pins are requirements, so the wheel cannot move them: pip fails on a conflict.
-        run(*pip, *pins, str(wheel), *TEST_TOOLS)
-        check = (
-            "import sys, gradcourse, importlib.metadata as m; "
-            "assert 'site-packages' in gradcourse.__file__, gradcourse.__file__; "
-            "assert 'tensorflow' not in sys.modules; "
-            f"pins = {pins!r}; "
-            "bad = [p for p in pins if m.version(p.split('==')[0]) != p.split('==')[1]]; "
-            "assert not bad, bad; "
-            "print('Colab stack:', sys.version.split()[0], *pins, 'gradcourse', "
-            "gradcourse.__version__)"
-        )
-        run(
-            venv_python, "-c", check, cwd=workdir
-        )  # cwd: not the repository, so the wheel is imported
-        run(venv_python, ROOT / "tests" / "nbval_isolated.py")
-        if args.seeds:
-            run(*pip, *SEED_CHECK_TOOLS)
-            seeds = [str(seed) for seed in args.seeds]
-            run(venv_python, ROOT / "tools" / "check_seeds.py", "--seeds", *seeds)
-        print(f"Colab-stack job passed in {time.perf_counter() - start:.0f} s", flush=True)
-        return 0
-    except subprocess.CalledProcessError as error:
-        print(f"Colab-stack job FAILED ({error.cmd[0]} ... exited {error.returncode})", flush=True)
-        return 1
-    finally:
-        if args.keep:
-            print(f"kept: {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    return run_stack_job("Colab-stack", python, pins, TEST_TOOLS, args.seeds, args.keep)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import tempfile
+import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from queue import Empty
+from typing import Any
 
 import jupytext
 import nbformat
@@ -12,6 +16,47 @@ from nbclient import NotebookClient
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 CELL_TIMEOUT_SECONDS = 120
+# nbclient waits for a kernel's reply with one asyncio poll of the whole cell timeout on the
+# shell socket. In a cell that displays an ipywidgets Output widget (01's and 03's live
+# demos: ``interactive`` holds one), nbclient's stand-in for that widget sends its state
+# back to the kernel on the same shell socket while that poll waits; a send on a zmq
+# socket can consume the edge of its edge-triggered descriptor, and a reply arriving then
+# never wakes the poll (issue 30: the kernel idle, the reply in the client's socket, on
+# ipykernel 7.4 and on 6.25 alike). The run then sits idle until the timeout, when pyzmq
+# polls the socket once more, finds the reply and goes on (322 s for a 30 s run with a
+# 300 s timeout), or forever without a timeout. Waiting in short slices re-checks the
+# socket every slice: a missed wake-up costs at most this long.
+POLL_SLICE_SECONDS = 1.0
+
+
+def _in_slices(
+    get_msg: Callable[..., Awaitable[dict[str, Any]]],
+) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """``get_msg(timeout)`` that polls in slices of POLL_SLICE_SECONDS, same result."""
+
+    async def sliced(timeout: float | None = None) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return await get_msg(
+                    timeout=POLL_SLICE_SECONDS if left is None else min(POLL_SLICE_SECONDS, left)
+                )
+            except Empty:
+                if left is not None and left <= POLL_SLICE_SECONDS:
+                    raise
+
+    return sliced
+
+
+class PatientNotebookClient(NotebookClient):
+    """nbclient's client, with the kernel's shell and IOPub messages awaited in slices."""
+
+    async def async_start_new_kernel_client(self):  # type: ignore[override]
+        kc = await super().async_start_new_kernel_client()
+        for channel in (kc.shell_channel, kc.iopub_channel):
+            channel.get_msg = _in_slices(channel.get_msg)
+        return kc
 
 
 def notebook_from_script(script: Path) -> nbformat.NotebookNode:
@@ -29,7 +74,7 @@ def execute_alone(
 
     ``keep_timing`` keeps nbclient's per-cell timestamps (``cell_seconds`` reads them)."""
     with tempfile.TemporaryDirectory(prefix="gradcourse-run-") as workdir:
-        client = NotebookClient(
+        client = PatientNotebookClient(
             notebook,
             timeout=CELL_TIMEOUT_SECONDS,
             kernel_name=KERNELSPEC["name"],
