@@ -19,9 +19,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20, help="draws: SEED = 0 .. seeds - 1")
     args = parser.parse_args()
 
-    import gradcourse as gc  # noqa: F401  (quiets TensorFlow's start-up logs)
-    import keras
-
+    from gradcourse._tensorflow import keras  # TensorFlow started the package's quiet way
     from gradcourse.models import build_recurrent_model
     from gradcourse.probes import input_gradient_norms
     from gradcourse.tasks import adding_problem
