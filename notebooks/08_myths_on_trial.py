@@ -57,7 +57,7 @@ from gradcourse.models import build_recurrent_model
 from gradcourse.plotting import color_for
 from gradcourse.probes import input_gradient_norms
 from gradcourse.rnn import RNNParams, driven_pre_activations, gradient_norm_vs_lag, rnn_forward
-from gradcourse.tasks import adding_problem, learned
+from gradcourse.tasks import adding_problem
 from gradcourse.training import epochs_on_baseline, fit_logged, side_by_side
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -658,8 +658,7 @@ assert ratio(no_bias["at_init"]) < 0.01 * ratio(
 )  # 2. forget bias 0: far less reaches step 0 ...
 assert (
     on_baseline["LSTM, forget bias 0"] > on_baseline["LSTM"]
-)  # ... and it sits on the baseline longer ...
-assert learned(no_bias["mse"], baseline)  # ... but it still learned in the budget
+)  # ... and it sits on the baseline longer
 assert (
     lstm["mse"] < 0.01 and long["mse"] > baseline / 2
 )  # 3. the same budget fails at twice the lag ...
@@ -674,8 +673,8 @@ assert (
 #    opened a path: the largest forget gate went from below 0.8 to above 0.99.
 # 2. **The forget-gate bias matters:** with bias 0 the forget gates start around
 #    $\sigma(0) = 0.5$ instead of $\sigma(1) \approx 0.73$; the gradient reaching step 0
-#    was more than 100 times smaller, and the LSTM sat on the baseline for more epochs;
-#    it still learned within the budget (test MSE below half the baseline).
+#    was more than 100 times smaller, and the LSTM sat on the baseline for more epochs
+#    (an epoch counts as on the baseline while its training loss is above half of it).
 #    (The forget gate itself came with Gers et al. 2000; the 1997 LSTM of Hochreiter &
 #    Schmidhuber had none, and its cell carried the error unchanged.)
 # 3. **A long enough lag defeats a fixed budget:** the 460 steps that solved $T = 30$
@@ -684,17 +683,17 @@ assert (
 #    longer: here for the whole budget.
 # 4. **An LSTM's gradient can explode:** with a larger initial recurrent matrix the
 #    gradient norm at initialisation was more than 100 times the default's, and grew going
-#    back in time ($R > 10^4$). Along the cell path alone each step multiplies by a forget
-#    gate below 1, so the growth came from the other paths, through $h_t$ and the gates.
-#    Without clipping, one SGD step with this gradient would move the weights by
+#    back in time ($R > 10^4$). Along the cell path each step multiplies by a forget gate
+#    below 1; we did not split this gradient by path (notebook 04, section 4, shows how),
+#    so which path carried the growth is not measured here. Without clipping, one SGD step with this gradient would move the weights by
 #    $\eta\lVert\nabla L\rVert$.
 #
 # **Verdict: true in part.** Read as "an LSTM learns lags a `SimpleRNN` cannot" (its
 # strongest precise reading, judged on training): true here, at $T = 30$ where the
 # `SimpleRNN` failed with the same budget (myth 1). Read as "its gradient does not
 # vanish": false at initialisation, where it vanishes too, and its gradient can explode.
-# It learned later without the forget-gate bias of 1, and with a fixed budget it failed
-# at twice the lag. **Explained in:**
+# Without the forget-gate bias of 1 it left the baseline later, and with a fixed budget
+# it failed at twice the lag. **Explained in:**
 # [04 · SimpleRNN vs LSTM](04_simplernn_vs_lstm.ipynb) and [06 · Initializers](06_initializers.ipynb)
 # (forget-gate bias).
 
@@ -1029,7 +1028,7 @@ assert len(verdicts) == 7 and sum(verdict == "false" for _, verdict, _, _ in ver
 #   orthogonal matrix learned where tanh failed: ReLU's verdict rests on that.
 # - **The LSTM** started with $R < 10^{-3}$ at $T = 60$; with forget-gate bias 0 the
 #   gradient reaching step 0 was over 100 times smaller and it sat longer on the
-#   baseline, and still learned; with only the lag changed, the budget that solved
+#   baseline; with only the lag changed, the budget that solved
 #   $T = 30$ failed at $T = 60$; a larger initial matrix gave a gradient norm over $10^3$
 #   and $R > 10^4$.
 # - **Batch statistics shared over steps** left the IRNN's first and last steps off by
@@ -1095,5 +1094,6 @@ gc.check("08.3", peak_gain)
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # ---
-# **That's the course.** Back to the start: [the course overview](https://github.com/gradcourse/gradcourse#readme)
-# and [01 · The chain rule](01_chain_rule.ipynb).
+# **Next:** [08b · More myths on trial](08_myths_on_trial_2.ipynb): batch normalisation
+# trained, and five more claims (larger or smaller weights, L2, dropout and early
+# stopping, the learning rate, floating-point precision).
