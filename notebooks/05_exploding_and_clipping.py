@@ -259,9 +259,11 @@ assert n_parameters == 1153
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Every kind of clipping prevented the NaN: none of them lets a single step be huge. But
-# they did not train equally (the asserts above check the first two, for seeds 0, 1, 2):
-# - `global_clipnorm` trained: it ended below the baseline, with the lowest loss of the three;
-# - `clipvalue` did not train: it ended at the baseline (predicting the mean) or above it;
+# they did not train equally (the asserts above check the first two, for seeds 0, 1, 2).
+# In this notebook "got below the baseline" means a final loss below 90% of it, a weaker
+# test than the course's "learned" (below half of it, notebooks 04, 06 and 08):
+# - `global_clipnorm` got below the baseline, with the lowest loss of the three;
+# - `clipvalue` did not: it ended at the baseline (predicting the mean) or above it;
 # - `clipnorm` we do not rank: across seeds its final loss ranges from below the
 #   baseline to several times above it.
 #
@@ -330,8 +332,11 @@ for seed in CONTROL_SEEDS:
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # With steps of the same length, the direction of `clipvalue` still ended **at or above**
 # the baseline in every seed, and the global norm's direction ended lowest in every seed
-# (the asserts above). Shorter steps did not rescue value clipping: its direction is the
-# problem. `clipnorm`'s direction we again do not rank: across seeds and machines it
+# (the asserts above). Shorter steps did not rescue value clipping here: on this task,
+# with SGD and momentum, its direction was the problem. That is one task and one
+# optimizer: element-wise clipping has been used with success elsewhere (Mikolov 2012
+# clipped gradients element-wise; Graves 2013 clipped the derivatives inside the LSTM,
+# not the parameter gradients). `clipnorm`'s direction we again do not rank: across seeds and machines it
 # ended anywhere from below the baseline to a few times above it. The next section
 # shows what value and per-variable clipping do to a direction.
 
@@ -428,9 +433,10 @@ print("Keras: clipnorm clips each variable, global_clipnorm is Pascanu's algorit
 # Pascanu et al.'s heuristic: look at the average gradient norm over many updates; they
 # found that half to ten times that value still converged. Our runs start with a
 # transient (the first steps have norms up to $10^3$, see section 2's figure) that would
-# dominate a mean, so we take the **median after the first 50 steps** (the first epoch
+# dominate a mean (here the mean is more than 5 times the median, asserted), so we depart
+# from their recipe and take the **median after the first 50 steps** (the first epoch
 # has 40) of the `global_clipnorm` run: its typical norm $m$. Then we train with
-# $\tau = 0.5\,m$ and $10\,m$, the ends of Pascanu's range, and far below it, $\tau = 0.01$.
+# $\tau = 0.5\,m$ and $10\,m$, the ends of that range, and far below it, $\tau = 0.01$.
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
@@ -450,7 +456,7 @@ thresholds = (0.01, round(0.5 * typical, 2), 1.0, round(10 * typical, 1))
 # steps unchanged: its steps are about $\eta$ per parameter whatever the gradient's
 # scale. We check that with three Adam runs ($\eta = 10^{-3}$) on the same exploding
 # IRNN, side by side with the threshold runs: no clipping, $\tau = 1$, and
-# $\tau = 0.01$ (a hundredth of the threshold that trained SGD).
+# $\tau = 0.01$ (a hundredth of the threshold that took SGD below the baseline).
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
@@ -503,10 +509,12 @@ assert final_adam[0.01] < 0.9 * baseline < final_sgd[0.01]  # tau = 0.01 stalls 
 # 1, 2):
 # - **far too small** ($\tau = 0.01$): every step is tiny, and after 600 steps the loss
 #   is still at the baseline: training slowed to a crawl;
-# - at the top of Pascanu's range, $10\,m$, the loss also ended at the baseline: with
-#   momentum 0.9 and $\eta = 0.01$, steps that long keep knocking the model back to
-#   predicting the mean;
-# - $\tau = 1$ trained. Pascanu's heuristic was derived for plain SGD on their tasks;
+# - at the top of the range, $10\,m$, the loss also ended at the baseline. Why, we did
+#   not measure; one hypothesis is that with momentum 0.9 and $\eta = 0.01$ steps that
+#   long overshoot whatever the model starts to learn;
+# - $\tau = 1$ got below the baseline. The run at $0.5\,m$ is printed above; we did not check its rank
+#   across seeds, so we do not rank it. Pascanu's heuristic was derived for plain SGD on
+#   their tasks;
 #   here it is a starting point for a search, not an answer. Choose the threshold
 #   together with the learning rate: what it bounds is the step.
 #
@@ -567,16 +575,17 @@ assert mse > long_baseline / 2 and grads_over_time[0] / grads_over_time[-1] < VA
 #   amplifies by at most $g^k$ (1 at $g = 1$); most of the gradient's size came from the
 #   forward pass, whose ReLU states add up their inputs.
 # - With the same seed and data, `clipvalue`, `clipnorm` and `global_clipnorm` (all 1.0)
-#   prevented the NaN; `global_clipnorm` trained, below 90% of the baseline, and
+#   prevented the NaN; `global_clipnorm` got below 90% of the baseline, and
 #   `clipvalue` stayed at the baseline or above it.
 # - At equal step lengths (seeds 0, 1, 2), the direction of `clipvalue` still ended at or
-#   above the baseline and global clipping's lowest: the direction matters.
+#   above the baseline and global clipping's lowest: on this task and optimizer, the
+#   direction mattered.
 #   Value clipping and Keras' per-variable `clipnorm` change the gradient's direction
 #   (cosine below 0.99); `global_clipnorm` keeps it (cosine 1). Pascanu's Algorithm 1 in
 #   five lines of NumPy matches `tf.clip_by_global_norm`, and Keras' optimizers do
 #   exactly what sections 2-3 say (asserted).
 # - Every threshold from 0.01 to ten times the typical (median) norm kept SGD finite;
-#   0.01 crawled and $10\,m$ stayed at the baseline, $\tau = 1$ trained. Under Adam,
+#   0.01 crawled and $10\,m$ stayed at the baseline, $\tau = 1$ got below it. Under Adam,
 #   clipped or not, all three runs ended below the baseline, $\tau = 0.01$ included:
 #   Adam's steps do not grow with the gradient.
 # - Clipping never scales up: a SimpleRNN with `global_clipnorm` still failed at $T = 60$

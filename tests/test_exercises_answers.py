@@ -289,9 +289,9 @@ def test_06_1_hints_are_what_the_mistakes_measure():
 # ============================================================ choice exercises
 def test_04_3_neither_gradient_reaches_the_first_step_at_initialisation():
     """A Keras-initialised SimpleRNN and LSTM (32 units) on an adding-problem sequence of
-    length 100: ||dh_T/dx_0|| / ||dh_T/dx_(T-1)||, by complex-step differentiation (exact
-    even for tiny derivatives)."""
-    rng, units, length = np.random.default_rng(0), 32, 100
+    length 60 (notebook 04's): ||dh_T/dx_0|| / ||dh_T/dx_(T-1)||, by complex-step
+    differentiation (exact even for tiny derivatives); the question asks for 1/10 or more."""
+    rng, units, length = np.random.default_rng(0), 32, 60
     values, markers = rng.uniform(size=length), np.zeros(length)
     markers[[rng.integers(length // 2), length // 2 + rng.integers(length // 2)]] = 1.0
     x = np.stack([values, markers], axis=1)
@@ -331,7 +331,7 @@ def test_04_3_neither_gradient_reaches_the_first_step_at_initialisation():
         return np.linalg.norm(columns)
 
     for model in (simple_rnn, lstm):
-        assert input_gradient_norm(model, 0) < 1e-2 * input_gradient_norm(model, length - 1), (
+        assert input_gradient_norm(model, 0) < 0.1 * input_gradient_norm(model, length - 1), (
             model.__name__
         )
     assert grade("04.3", "neither").status == "correct"
@@ -357,9 +357,10 @@ def test_06_2_a_large_singular_value_allows_but_does_not_force_growth():
     rng, n = np.random.default_rng(0), 256
     limit = math.sqrt(6 / (n + n))  # glorot_uniform
     W = rng.uniform(-limit, limit, (n, n))
-    assert (
-        np.abs(W).max() < 1 < np.linalg.norm(W, 2) == pytest.approx(2.0, rel=0.05)
-    )  # B's premise; not C
+    assert np.abs(W).max() < 1 < np.linalg.norm(W, 2) == pytest.approx(2.0, rel=0.05)  # B's premise
+    singular = np.linalg.svd(W, compute_uv=False)
+    assert np.mean(singular < 1) > 0.5  # C's premise: most singular values are below one ...
+    assert np.mean(singular**2) == pytest.approx(1.0, rel=0.05)  # ... yet on average neutral
 
     def jacobian_norm(input_scale):
         h, jacobian = np.zeros(n), np.eye(n)
@@ -369,7 +370,7 @@ def test_06_2_a_large_singular_value_allows_but_does_not_force_growth():
         return np.linalg.norm(jacobian, 2)
 
     assert jacobian_norm(1.0) < 1e-6  # with saturating inputs the gradient vanished anyway (A) ...
-    assert jacobian_norm(0.0) > 1.0  # ... although without them the same W lets it grow
+    assert jacobian_norm(0.0) > 1.0  # ... although without them the same W grows (not C)
     assert grade("06.2", "A").status == "correct"
 
 
@@ -380,7 +381,7 @@ CHOICE_HINTS = [
     ("05.2", "clipvalue", "element"),
     ("05.2", "clipnorm", "its own factor"),
     ("06.2", "B", "scalar intuition"),
-    ("06.2", "C", "matches the measured value"),
+    ("06.2", "C", "does not decide a product"),
 ]
 
 

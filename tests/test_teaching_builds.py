@@ -155,7 +155,7 @@ def test_site_sources_are_staged_with_navigation_and_local_links(tmp_path):
         assert f"(notebooks/{path.name})" in home  # the README's table links the page
         text = (tmp_path / "src" / "notebooks" / path.name).read_text()
         assert build_site.GITHUB_DOCS not in text and offline_assets.COLAB_BADGE not in text
-    assert "\ndocs/notation\ndocs/references\n" in home
+    assert "\ndocs/notation\ndocs/references\ndocs/evidence\n" in home
     assert (tmp_path / "src" / "conf.py").read_text() == (
         ROOT / "tools" / "site_conf.py"
     ).read_text()

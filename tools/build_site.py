@@ -3,8 +3,8 @@
 Usage: python tools/build_site.py [--out build/site]
 
 Stages the sources in build/site-src/ (the README as the home page, the .ipynb with their
-stored outputs, docs/notation.md and docs/references.md), rewrites what would leave the
-site (links to the docs on GitHub become links to their pages here; the Colab badge
+stored outputs, docs/notation.md, docs/references.md and docs/evidence.md), rewrites what
+would leave the site (links to the docs on GitHub become links to their pages here; the Colab badge
 image becomes a local file, its link still opens Colab), then runs Sphinx with MyST-NB
 and the Sphinx Book Theme (tools/site_conf.py). Nothing is executed. The result opens
 from the disk (build/site/index.html) and loads nothing from another host.
@@ -30,7 +30,7 @@ from offline_assets import (
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-DOCS = ("notation", "references")
+DOCS = ("notation", "references", "evidence")
 GITHUB_DOCS = "https://github.com/gradcourse/gradcourse/blob/main/docs/"
 
 

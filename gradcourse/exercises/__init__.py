@@ -14,6 +14,7 @@ from gradcourse.exercises import (  # noqa: F401
     nb06_initializers,
     nb07_diagnose,
     nb08_myths,
+    nb08b_more_myths,
 )
 from gradcourse.exercises.core import (
     Exercise,

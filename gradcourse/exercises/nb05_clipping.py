@@ -48,7 +48,8 @@ register(
         key="05.1",
         question=(
             "Keras' SGD(learning_rate, momentum) updates v <- momentum * v - learning_rate * "
-            "g and w <- w + v, starting from v = 0; with global_clipnorm=max_norm every g has "
+            "grad and w <- w + v, starting from v = 0; with global_clipnorm=max_norm every grad "
+            "has "
             "norm at most max_norm. Write largest_step(learning_rate, max_norm, momentum, "
             "steps) returning the largest possible norm of the update v after `steps` steps."
         ),
@@ -80,8 +81,8 @@ register(
         ),
         solution=largest_step,
         explanation=(
-            "v_k = -lr (g_k + momentum g_(k-1) + ... + momentum^(k-1) "
-            "g_1), and each ||g|| <= max_norm; the bound\n"
+            "v_k = -lr (grad_k + momentum grad_(k-1) + ... + momentum^(k-1) "
+            "grad_1), and each ||grad|| <= max_norm; the bound\n"
             "is reached when all clipped gradients point the same way:\n"
             "\n"
             "def largest_step(learning_rate, max_norm, momentum, steps):\n"
@@ -130,14 +131,14 @@ register(
     Exercise(
         key="05.3",
         question=(
-            f"The gradient is g = {_G} and global_clipnorm = "
+            f"The gradient is grad = {_G} and global_clipnorm = "
             f"{_C:g}. What is the first component after clipping?"
         ),
         grade=number_grader(  # no precision asked: 3 significant digits (0.600)
             _G[0] * _C / math.hypot(*_G),
             hints=[
                 (near(1.0), "that is clipvalue = 1; norm clipping rescales the whole vector."),
-                (near(_G[0]), "the norm of g is 5, above the threshold: it must be rescaled."),
+                (near(_G[0]), "the norm of grad is 5, above the threshold: it must be rescaled."),
                 (near(_G[0] / math.hypot(*_G) ** 2), "divide by the norm (5), not by its square."),
                 (
                     near(_G[1] * _C / math.hypot(*_G)),
@@ -151,7 +152,8 @@ register(
         ),
         solution=_G[0] * _C / math.hypot(*_G),
         explanation=(
-            f"||g|| = 5 > {_C:g}, so g <- {_C:g}/5 * g = (0.6, 0.8): the first component is 0.6."
+            f"||grad|| = 5 > {_C:g}, so grad <- {_C:g}/5 * grad = (0.6, 0.8): the first "
+            "component is 0.6."
         ),
     )
 )
@@ -233,7 +235,7 @@ register(
             "0.9). SGD with lr 0.01 and momentum 0.9\n"
             "then takes a step of several units, and the next forward pass overflows.\n"
             "The gain of 1.05 was not what made section 1 explode: the unbounded forward\n"
-            "sums and the unclipped step were. With gain 0.9 the same run stays finite."
+            "sums and the unclipped step were. (Try GAIN = 0.9 in the cell to see that run.)"
         ),
         measure=measure_unclipped_run,
     )

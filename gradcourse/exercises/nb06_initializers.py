@@ -68,9 +68,10 @@ register(
         question=(
             "glorot_uniform gives a recurrent matrix with largest singular value about 2, above "
             "1, yet the tanh gradient still vanished over 100 steps. Why? 'A': sigma_max > "
-            "1/gamma is necessary for explosion, not sufficient; 'B': Glorot's weights are all "
-            "below one, so the gradient must vanish; 'C': the singular value was computed "
-            "wrongly."
+            "1/gamma only allows growth; on average a step multiplies the squared norm by "
+            "chi = (||W||_F^2 / n) E[tanh'(a)^2], and tanh' < 1 puts chi below 1; 'B': Glorot's "
+            "weights are all below one, so the gradient must vanish; 'C': most of its singular "
+            "values are below one, so the product shrinks."
         ),
         grade=choice_grader(
             "A",
@@ -81,17 +82,17 @@ register(
                     "with entries below one can still have sigma_max = 2."
                 ),
                 "c": (
-                    "the random-matrix prediction 2 s sqrt(n) matches "
-                    "the measured value: the number is right."
+                    "counting singular values below one does not decide a product: glorot's "
+                    "mean squared singular value ||W||_F^2 / n is about 1, and without tanh's "
+                    "squashing (zero input) the same matrix makes the gradient grow."
                 ),
             },
         ),
         solution="A",
         explanation=(
-            "A. Pascanu et al.: sigma_max > 1/gamma allows "
-            "explosion, it does not cause it. Most of\n"
-            "glorot's singular values are below 1 and tanh' "
-            "< 1 on saturated units, so the product shrinks."
+            "A. Pascanu et al.: sigma_max > 1/gamma allows explosion, it does not cause it.\n"
+            "Section 2 measures glorot's ||W||_F^2 / n at about 1 (neutral on average) and\n"
+            "chi below 0.6: tanh' < 1 alone makes the average step shrink the gradient."
         ),
     )
 )
