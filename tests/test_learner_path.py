@@ -130,3 +130,16 @@ def test_bootstrap_falls_back_to_a_supported_python_on_path(monkeypatch):
         bootstrap.shutil, "which", lambda name: "/usr/bin/" + name if name == "python3.12" else None
     )
     assert bootstrap.choose_creator(explicit=False) == "/usr/bin/python3.12"
+
+
+def test_reset_names_a_notebook_by_number_or_by_name_where_two_share_a_number(tmp_path):
+    learner_copies.copy_missing(tmp_path)
+    stems = [nb.stem for nb in learner_copies.course_notebooks()]
+    shared = sorted({s[:2] for s in stems if sum(t[:2] == s[:2] for t in stems) > 1})
+    if not shared:
+        pytest.skip("no two notebooks share a number")
+    number = shared[0]
+    with pytest.raises(SystemExit, match=rf"got '{number}'"):
+        learner_copies.reset(tmp_path, number)
+    for stem in (s for s in stems if s.startswith(number)):
+        assert learner_copies.reset(tmp_path, stem).stem == stem

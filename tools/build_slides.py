@@ -125,9 +125,19 @@ def resolve(names: list[str]) -> list[Path]:
     found = []
     for name in names:
         path = Path(name).with_suffix(".ipynb")
-        matches = [path] if path.exists() else sorted(NOTEBOOKS.glob(f"{name}_*.ipynb"))
+        exact = NOTEBOOKS / f"{name}.ipynb"
+        matches = (
+            [path]
+            if path.exists()
+            else [exact]
+            if exact.exists()
+            else sorted(NOTEBOOKS.glob(f"{name}_*.ipynb"))
+        )
         if len(matches) != 1:
-            raise SystemExit(f"no notebook {name!r}: name it as notebooks/NN_name.ipynb or NN")
+            raise SystemExit(
+                f"no single notebook {name!r} ({', '.join(m.stem for m in matches) or 'none'}): "
+                "name it as notebooks/NN_name.ipynb, NN_name or NN"
+            )
         found.extend(matches)
     return found
 

@@ -55,11 +55,13 @@ def copy_missing(target: Path) -> list[Path]:
 
 def reset(target: Path, number: str) -> Path:
     """Move the learner's copy of notebook ``number`` (e.g. "01") to backups/, copy it afresh."""
-    matches = [nb for nb in course_notebooks() if nb.name.startswith(f"{number}_")]
-    if len(number) != 2 or not number.isdigit() or len(matches) != 1:
-        known = ", ".join(nb.name[:2] for nb in course_notebooks())
+    matches = [nb for nb in course_notebooks() if nb.stem == number]
+    matches = matches or [nb for nb in course_notebooks() if nb.name.startswith(f"{number}_")]
+    if len(matches) != 1 or not number[:2].isdigit():
+        known = ", ".join(nb.stem for nb in course_notebooks())
         raise SystemExit(
-            f"reset needs a notebook number, e.g. NB=01 (one of {known}); got {number!r}"
+            f"reset needs a notebook's number or name, e.g. NB=01, or NB=08_myths_on_trial_2 "
+            f"where two share a number (one of {known}); got {number!r}"
         )
     copy = target / matches[0].name
     if copy.exists():
