@@ -174,14 +174,32 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Left, the rule holds exactly: straight lines on a log scale, down for $w < 1$, up
 # for $w > 1$. Right, `tanh` changes the picture: the curves for $w = 1.1$ and $w = 2$
-# *fall*. A large $w$ pushes $h_t$ towards $\pm 1$, where $\tanh' = 1 - h_t^2$ is small,
-# so the local factor drops below one although $w$ is above one. Let us check both
-# claims with numbers.
+# *fall*. Why? For $w > 1$ the state is drawn to a fixed point $h^* = \tanh(w\,h^*) \neq 0$
+# (about $\pm 0.50$ for $w = 1.1$, $\pm 0.96$ for $w = 2$), and that fixed point is
+# *stable* precisely because the local factor there, $w\,(1 - {h^*}^2)$, is below one
+# (0.82 and 0.17): the factor that pulls the state back is the factor that shrinks the
+# gradient. Near $h = 0$, the unstable fixed point, the factor is $w > 1$; how long the
+# small inputs keep the state there decides how fast the $w = 1.1$ curve falls. Let us
+# check these claims with numbers.
 
 # %% slideshow={"slide_type": "-"}
 for w in weights:
     assert np.all(tanh_gradients[w] <= np.abs(w) ** lags * (1 + 1e-12))  # tanh' <= 1
 assert linear_gradients[0.9][-1] < 1e-4 and linear_gradients[1.1][-1] > 1e4
+
+for w, h_star, factor in ((1.1, 0.50, 0.82), (2.0, 0.96, 0.17)):
+    fixed = 1.0
+    for _ in range(500):
+        fixed = np.tanh(w * fixed)  # iterate to the stable fixed point h* = tanh(w h*)
+    assert abs(fixed - h_star) < 0.005 and abs(w * (1 - fixed**2) - factor) < 0.005
+    assert factor < 1  # stable: the local factor at h* is below one
+# w = 1.1 over 20 fixed draws of the inputs: it always falls, how fast depends on the draw
+ends_11 = [
+    np.prod(np.abs(1.1 * (1 - run_recurrence(1.1, h0, 0.1 * draw.standard_normal(T_max)) ** 2)))
+    for draw in map(np.random.default_rng, range(20))
+]
+print(f"w = 1.1, 20 draws: |dh_100/dh_0| from {min(ends_11):.0e} to {max(ends_11):.1f}")
+assert max(ends_11) < 1 and max(ends_11) > 1e6 * min(ends_11)
 
 states = run_recurrence(2.0, h0, inputs)
 mean_factor = np.exp(np.mean(np.log(np.abs(2.0 * (1 - states**2)))))
