@@ -21,8 +21,9 @@ import numpy as np
 VANISHING_RATIO = 1e-2
 VANISHING_DECADES = 2.0  # = -log10(VANISHING_RATIO)
 # A gradient norm more than this many times the post-transient median is a spike.
-# Pascanu et al. (2013) found thresholds of 0.5-10x the average norm still converge:
-# norms within 10x of the typical one are ordinary.
+# Pascanu et al. (2013) report thresholds of 0.5-10x the average norm converging: norms
+# within 10x of the typical one are ordinary (a detection rule, not a clipping threshold:
+# notebook 05, section 4, clipping at 10x the median failed there).
 SPIKE_FACTOR = 10.0
 # The first records are left out of the median: early gradients are large while the
 # model leaves its initialisation (notebook 05's first steps were 100x later ones).
@@ -51,9 +52,10 @@ LEARNED_FRACTION = 0.5
 # Remedies: each names where the course measured it (a notebook cell with asserts, or the
 # failure zoo's healthy twin, gradcourse.zoo, trained over seeds 0-2 in notebook 07 section 4).
 REMEDY_EXPLODING = (
-    "clip the whole gradient with global_clipnorm (Pascanu's rule): in notebook 05, section 2 "
-    "'Four runs, same seed and data', the unclipped run diverged and the global_clipnorm run "
-    "trained below 0.9 x the baseline (asserted)"
+    "with SGD, clip the whole gradient with global_clipnorm (Pascanu's rule): in notebook 05, "
+    "section 2 'Four runs, same seed and data' (SGD with momentum), the unclipped run diverged "
+    "and the global_clipnorm run trained below 0.9 x the baseline (asserted); under Adam a "
+    "threshold does not bound the step (notebook 05, section 4)"
 )
 REMEDY_VANISHING_SIMPLE = (
     "a gated cell (LSTM or GRU): in notebook 04, section 2 'Evaluate', both solved the adding "
@@ -61,10 +63,11 @@ REMEDY_VANISHING_SIMPLE = (
     "tanh SimpleRNN: in notebook 06, section 3 'Does it train?', none made it learn (asserted)"
 )
 REMEDY_VANISHING_GATED = (
-    "keep training, with the forget-gate bias at 1 (Keras' unit_forget_bias): in notebook 04, "
-    "section 3 'Gradients over time', the LSTM's and GRU's gradients vanished at "
-    "initialisation (first step under 1e-3 of the last) and training opened them (over 0.1; "
-    "asserted); in notebook 06, section 3, the LSTM with forget bias 1 solved T = 60 (asserted)"
+    "a hypothesis, not a measured remedy: more training may still open the path. In notebook "
+    "04, section 3 'Gradients over time', the LSTM's and GRU's gradients vanished at "
+    "initialisation (first step under 1e-3 of the last) and training opened them within its "
+    "budget (over 0.1; asserted); for an LSTM keep the forget-gate bias at 1 (Keras' "
+    "unit_forget_bias; notebook 06, section 3, solved T = 60 with it, asserted)"
 )
 REMEDY_SATURATION = (
     "scale the inputs and initial weights down: in notebook 02, section 2 'Saturation against "
@@ -73,8 +76,9 @@ REMEDY_SATURATION = (
     "flags nothing (make zoo, seeds 0-2)"
 )
 REMEDY_DEAD = (
-    "start the units active (biases at zero, not negative): the zoo's dead-units twin, the "
-    "same IRNN with zero biases, learned and flags nothing (make zoo, seeds 0-2)"
+    "if the recurrent layer's biases are negative, start them at zero: the zoo's dead-units "
+    "twin, the same IRNN with zero biases, learned and flags nothing (make zoo, seeds 0-2); "
+    "with biases already at zero (07's digits IRNN) the course has measured no remedy"
 )
 REMEDY_TOO_HIGH = (
     "lower the learning rate: the zoo's fault, Adam(1.0), and its twin, Adam(1e-2), 100x "
@@ -185,7 +189,8 @@ def _exploding(history) -> Verdict:
         "exploding gradients",
         bool(found.size),
         evidence,
-        f"{REMEDY_EXPLODING}. A threshold near the median norm, about {median:.2g}",
+        f"{REMEDY_EXPLODING}. A threshold of about half the median norm, {median / 2:.2g} "
+        "(notebook 05, section 4: tau = 1, about half the median there, trained; 10x it failed)",
     )
 
 

@@ -495,7 +495,8 @@ plt.show()
 #
 # With a forget bias of 0 ($f \approx 0.5$, Keras' `unit_forget_bias=False`;
 # section 6) the same split holds, faster: the cell path shrinks by about 0.5 per step,
-# the total again by at least 0.05 less, and the gradient at $x_0$ is more than $10^{7}$
+# the total's per-step factor is again at least 0.05 larger (it decays more slowly), and
+# the gradient at $x_0$ is more than $10^{7}$
 # times smaller than with a bias of 1 (see the table).
 #
 # After training the cell path's gradient at $x_0$ is more than a quarter of the total

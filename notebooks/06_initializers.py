@@ -348,8 +348,10 @@ assert results[grid["ReLU", "orthogonal"]]["ratio_at_init"] < 1e-6  # ... vanish
 # varies a lot: its final MSE changes between seeds, and even between machines (their
 # floating-point rounding differs); in some runs it misses the criterion. (Its loss can
 # rise again late in training, as in the log above; why, we have not measured.) In this
-# $2 \times 2$, changing the activation changed the outcome and changing the matrix did
-# not: at this lag and budget **the activation decided**, not the identity.
+# $2 \times 2$, changing the activation changed the outcome: with tanh neither matrix
+# learned, with ReLU the orthogonal one did. The identity did not help: with ReLU it did
+# no better than the orthogonal matrix (worse in some runs). At this lag and budget the
+# activation mattered, not the identity.
 # $R = \lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{59}\rVert$
 # at initialisation tells the matrices apart, though: with ReLU only the identity
 # carried the gradient to step 0 ($R > 0.5$); with the orthogonal matrix it vanished

@@ -1036,7 +1036,7 @@ assert len(verdicts) == 7 and sum(verdict == "false" for _, verdict, _, _ in ver
 #   at initialisation but left the tanh RNN on the baseline. The trained verdict on batch
 #   normalisation is in 08b.
 # - **Adam's** first step was $\eta\sqrt{1000}$ whatever the gradient's scale and the
-#   clipping; clipping kept a spike from making the next hundred steps more than ten
+#   clipping; clipping kept a spike from making steps 50 to 150 after it more than ten
 #   times smaller.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

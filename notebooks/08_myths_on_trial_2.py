@@ -155,7 +155,8 @@ assert per_step["mse"] > 3 * per_step["mse_batch_stats"]  # its moving statistic
 # hypothesis is that moving averages with momentum 0.99 lag behind statistics that
 # change as the model learns, and a smaller momentum might do better.
 #
-# **Verdict: true in part.** As written ("*the* remedy"), false: the plain LSTM learned
+# **Verdict: false as written, true in its precise form.** As written ("*the* remedy"),
+# false: the plain LSTM learned
 # without it, layer normalisation did not rescue a tanh `SimpleRNN` (08), and
 # normalisation needs its own care at test time. In its strongest precise reading
 # ("per-step batch normalisation makes an LSTM leave the plateau sooner"), it held here,
@@ -368,7 +369,8 @@ assert precision[400, np.float64].max() < 1e-38 and np.all(precision[400, np.flo
 # NBVAL_IGNORE_OUTPUT
 # (the numbers vary between machines; each one rests on an assert above)
 verdicts = [
-    ("5. Batch normalisation is the remedy for RNNs", "true in part",
+    ("5. Batch normalisation is the remedy for RNNs",
+     "false as written, true in its precise form",
      f"epochs on the baseline: none {on_baseline['none']}, per-step BN "
      f"{on_baseline['per-step statistics']}, layer norm {on_baseline['layer norm']}; "
      f"plain LSTM learned too (MSE {bn_runs['none']['mse']:.3f})"),
