@@ -589,8 +589,8 @@ assert 0.5 < decay_per_step(gru_run.gradient_at_init) < decay_per_step(lstm_run.
 # update gates sit near 0.5, its gradient shrinks faster per step than the LSTM's
 # (between 0.5 and the LSTM's rate), and the gradient
 # reaching $x_0$ is more than a million times smaller than the LSTM's. So what we
-# measured says: the GRU opens its path faster *during training*, from a worse start; a
-# larger gradient at initialisation is not the reason. A plausible reason, which this
+# measured says: the GRU leaves the baseline sooner, from a worse start; a larger
+# gradient at initialisation is not the reason. A plausible reason, which this
 # notebook does not test: the GRU has one gate to learn where the LSTM has two (a high
 # forget gate *and* an input gate that stays shut between the markers).
 

@@ -467,7 +467,7 @@ for setting in ("tanh, identity (1e-3)", "IRNN (ReLU, identity)"):  # the identi
 #   orders of magnitude for the identity, with tanh and with ReLU: structure beats the
 #   average.
 # - The LSTM's forget-gate bias of 1 shortened its time on the baseline; with bias 0 it
-#   learned too, later.
+#   left the baseline later.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

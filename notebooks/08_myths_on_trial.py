@@ -678,9 +678,10 @@ assert (
 #    (The forget gate itself came with Gers et al. 2000; the 1997 LSTM of Hochreiter &
 #    Schmidhuber had none, and its cell carried the error unchanged.)
 # 3. **A long enough lag defeats a fixed budget:** the 460 steps that solved $T = 30$
-#    left the LSTM on the baseline at $T = 60$. Only the lag changed between the two runs
-#    (same data size, recipe and budget), and the longer lag kept it on the baseline
-#    longer: here for the whole budget.
+#    left the LSTM on the baseline at $T = 60$. The lag is the one setting that changed
+#    (same data size, recipe and budget; for speed the $T = 60$ run is compiled with XLA
+#    and the $T = 30$ run unrolled, which changes only the rounding), and the longer lag
+#    kept it on the baseline longer.
 # 4. **An LSTM's gradient can explode:** with a larger initial recurrent matrix the
 #    gradient norm at initialisation was more than 100 times the default's, and grew going
 #    back in time ($R > 10^4$). Along the cell path each step multiplies by a forget gate
