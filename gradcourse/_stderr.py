@@ -12,37 +12,51 @@ import sys
 import tempfile
 from typing import IO
 
-# A C++ log record starts with its severity letter and date: "I0000 00:00:17953... file.cc:12] ...".
-_RECORD_START = re.compile(r"^[IWEF]\d{4} ")
+# A C++ log record starts with its severity and time, in one of two formats: absl's
+# "E1207 03:02:48.906200 123 file.cc:12] ..." (TensorFlow 2.16, 2.21) or TSL's
+# "2026-12-07 03:02:48.906200: E file.cc:51] ..." (TensorFlow 2.20, Colab's).
+_RECORD_START = re.compile(
+    r"^(?:(?P<absl>[IWEF])\d{4} |\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: (?P<tsl>[IWEF]) )"
+)
 # Lines TensorFlow writes before its logging is initialised, whatever TF_CPP_MIN_LOG_LEVEL says.
 _ABSL_PREAMBLE = (
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 )
-# The one error-level record that is expected, not a fault: a CUDA build on a machine without a GPU.
+# The one error-level record that is expected, not a fault: a CUDA build on a machine
+# without a GPU, or with the GPU hidden (gradcourse._environment), probes CUDA and fails.
 _NO_GPU = re.compile(r"failed call to cuInit")
+
+
+def _severity(record: str) -> str:
+    """The record's severity letter (I, W, E or F), or "" for a line that starts no record."""
+    match = _RECORD_START.match(record)
+    return (match.group("absl") or match.group("tsl")) if match else ""
+
+
+def _records(text: str) -> list[str]:
+    """``text`` cut into records: a log line plus the lines that continue it (those that
+    start no record); absl's preamble line is a record of its own."""
+    records: list[str] = []
+    for line in text.splitlines(keepends=True):
+        if not records or _severity(line) or line.startswith(_ABSL_PREAMBLE):
+            records.append(line)
+        else:
+            records[-1] += line
+    return records
 
 
 def _is_noise(record: str) -> bool:
     """True for a start-up record the user asked not to see (INFO/WARNING) or an expected one."""
     if record.startswith(_ABSL_PREAMBLE):
         return True
-    if record[:1] in "IW" and _RECORD_START.match(record):
+    if _severity(record) in ("I", "W"):
         return True  # below TF_CPP_MIN_LOG_LEVEL=2, printed only because logging was not set up yet
-    return bool(_RECORD_START.match(record) and _NO_GPU.search(record))
+    return bool(_severity(record) and _NO_GPU.search(record))
 
 
 def filter_startup_log(text: str) -> str:
-    """Drop TensorFlow's start-up noise from captured stderr ``text``; keep everything else.
-
-    A record is a log line plus the lines that continue it (those not starting a new record).
-    """
-    records: list[list[str]] = []
-    for line in text.splitlines(keepends=True):
-        if not records or _RECORD_START.match(line) or line.startswith(_ABSL_PREAMBLE):
-            records.append([line])
-        else:
-            records[-1].append(line)
-    return "".join("".join(lines) for lines in records if not _is_noise("".join(lines)))
+    """Drop TensorFlow's start-up noise from captured stderr ``text``; keep everything else."""
+    return "".join(record for record in _records(text) if not _is_noise(record))
 
 
 # Error-level lines TensorFlow prints while it works, that are known to be harmless.
@@ -74,22 +88,18 @@ def filter_runtime_log(text: str) -> str:
     That is a record below TF_CPP_MIN_LOG_LEVEL (TensorFlow 2.16 prints XLA's "XLA service
     ... initialized" and "Compiled cluster using XLA!" INFO records at the first compiled
     step whatever the level says), absl's "before absl::InitializeLog()" preamble, and the
-    known harmless error lines (``is_runtime_noise``). Everything else is kept, in order.
+    known harmless error lines (``is_runtime_noise``, and the failed CUDA probe of a machine
+    without a visible GPU). Everything else is kept, in order.
     """
     hidden = _hidden_severities()
-    records: list[list[str]] = []
-    for line in text.splitlines(keepends=True):
-        if not records or _RECORD_START.match(line) or line.startswith(_ABSL_PREAMBLE):
-            records.append([line])
-        else:
-            records[-1].append(line)
     kept = []
-    for lines in records:
-        record = "".join(lines)
+    for record in _records(text):
         if record.startswith(_ABSL_PREAMBLE):
             continue
-        if _RECORD_START.match(record) and record[:1] in hidden:
+        if _severity(record) and _severity(record) in hidden:
             continue
+        if _severity(record) and _NO_GPU.search(record):
+            continue  # a later CUDA probe (e.g. listing the physical devices) fails again
         if is_runtime_noise(record.encode("utf-8", errors="replace")):
             continue
         kept.append(record)

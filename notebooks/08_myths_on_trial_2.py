@@ -231,8 +231,10 @@ for act in ("tanh", "relu"):
 # initialisation) did not learn the adding problem at $T = 60$ (asserted there for seeds
 # 0-2).
 #
-# **Myth 9, verdict: true in part.** Small initial weights, in the precise form
-# $\lambda_1 < 1/\gamma$, do prevent an exploding gradient at initialisation: that is
+# **Myth 9, verdict: false as written, true in its precise form (L2: not settled
+# here).** Small *entries* do not prevent growth: in notebook 08, myth 2, a matrix with
+# every entry below one made the gradient grow. Small weights in the precise form
+# $\lambda_1 < 1/\gamma$ do prevent an exploding gradient at initialisation: that is
 # Pascanu's sufficient condition for vanishing, and it held here. The price is a
 # vanishing gradient (notebook 06's small Gaussian did not learn). L2 regularisation
 # adds $2\mu W$ to the gradient of the weights and nothing to the product of Jacobians
@@ -377,7 +379,8 @@ verdicts = [
     ("8. Larger initial weights prevent vanishing", "true in part",
      f"tanh g = 2: grew {by_gain['tanh', 2.0][0]:.0e} or more; turns into exploding; "
      "large init did not learn (06)"),
-    ("9. Small weights / L2 prevent exploding", "true in part",
+    ("9. Small weights / L2 prevent exploding",
+     "false as written, true in its precise form (L2: not settled here)",
      f"g = 0.5: at most {by_gain['relu', 0.5][1]:.0e} (ReLU); L2 not measured in training"),
     ("10. Dropout / early stopping stop vanishing", "false",
      f"with dropout at most {dropped.max():.0e} at lag 100"),
@@ -388,9 +391,10 @@ verdicts = [
     ("12. Caused by floating-point precision", "false",
      f"float32 within {relative.max():.0e} of float64 at lag 100"),
 ]
-print(f"{'claim':<48} | {'verdict':<42} | measured")
+width = max(len(verdict) for _, verdict, _ in verdicts)
+print(f"{'claim':<48} | {'verdict':<{width}} | measured")
 for claim, verdict, measured in verdicts:
-    print(f"{claim:<48} | {verdict:<42} | {measured}")
+    print(f"{claim:<48} | {verdict:<{width}} | {measured}")
 assert len(verdicts) == 6
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -105,3 +105,31 @@ def test_a_stopped_filter_writes_what_it_keeps_to_stderr_and_restores_fd_2():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr == REAL_ERROR * 100 + "after the cell\n"
+
+
+# TensorFlow 2.20 (Colab's stack) logs in TSL's dated format: seen in the setup cell there,
+# where listing the physical devices probes CUDA again with every GPU hidden.
+CUINIT_TSL = (
+    "2026-12-07 03:02:48.906200: E external/local_xla/xla/stream_executor/cuda/"
+    "cuda_platform.cc:51] failed call to cuInit: INTERNAL: CUDA error: Failed call to cuInit: "
+    "UNKNOWN ERROR (303)\n"
+)
+REAL_ERROR_TSL = "2026-12-07 03:02:49.000001: E tensorflow/core/x.cc:7] a real error\n\tdetail\n"
+INFO_TSL = "2026-12-07 03:02:49.000002: I tensorflow/core/x.cc:8] some information\n"
+
+
+def test_records_in_tsl_dated_format_are_filtered_like_absl_ones(monkeypatch):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    text = CUINIT_TSL + INFO_TSL + REAL_ERROR_TSL + "plain text\n"
+    assert filter_runtime_log(text) == REAL_ERROR_TSL + "plain text\n"
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
+    assert filter_runtime_log(text) == INFO_TSL + REAL_ERROR_TSL + "plain text\n"
+
+
+def test_the_failed_cuda_probe_is_dropped_in_either_format(monkeypatch):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    absl = (
+        "E0000 00:00:1795317913.253692 6590 cuda_executor.cc:1] failed call to cuInit: "
+        "UNKNOWN ERROR (303)\n"
+    )
+    assert filter_runtime_log(absl + CUINIT_TSL) == ""

@@ -41,3 +41,14 @@ def test_runtime_noise_is_only_the_known_tf_data_line():
     assert is_runtime_noise(tf_data)
     assert not is_runtime_noise(REAL_ERROR.encode())
     assert not is_runtime_noise(b"Traceback (most recent call last):")
+
+
+def test_startup_noise_in_tsl_dated_format_is_dropped_too():
+    # TensorFlow 2.20 (Colab's stack) writes records as "YYYY-MM-DD hh:mm:ss.ffffff: E ...".
+    noise = (
+        "2026-12-07 03:02:48.906200: E external/local_xla/xla/stream_executor/cuda/"
+        "cuda_platform.cc:51] failed call to cuInit: UNKNOWN ERROR (303)\n"
+        "2026-12-07 03:02:48.906300: I tensorflow/core/x.cc:1] oneDNN custom operations\n"
+    )
+    kept = "2026-12-07 03:02:48.906400: E tensorflow/core/x.cc:2] a real error\n"
+    assert filter_startup_log(noise + kept) == kept
