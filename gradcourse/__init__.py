@@ -28,6 +28,7 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
 - ``lstm_paths``: the LSTM's gradient split into its cell path and the rest
 - ``live``: the live demos of notebooks 01 and 03 (ipywidgets sliders and their figures)
 - ``plotting``: the course style and colours
+- ``alt_text``: each figure's alternative text, from its titles, axes and legend
 """
 
 from importlib import metadata as _metadata

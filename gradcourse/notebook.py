@@ -71,9 +71,11 @@ def setup_notebook(seed: int = 0, verbose: bool = True) -> None:
     gpu_note = _keep_to_the_cpu(tf)
     seed_everything(seed)
 
+    from gradcourse.alt_text import install_alt_text
     from gradcourse.plotting import apply_style
 
     apply_style()
+    install_alt_text()  # each figure's output says what it shows (site, decks, readers)
     if verbose:
         print(version_report())
     if gpu_note:

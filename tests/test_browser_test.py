@@ -328,3 +328,36 @@ def test_waiting_for_a_page_survives_its_reload(blank_page, tmp_path):
         browser_test._wait_until_ready(blank_page, predicate, None, 20)
     with pytest.raises(TimeoutError, match=r"not ready after 1 s: still waiting for never"):
         browser_test._wait_until_ready(blank_page, "() => 'never'", None, 1)
+
+
+def test_a_static_page_fails_on_an_image_without_alternative_text(blank_page, tmp_path):
+    # A 1x1 PNG, shown twice: once described, once not (and once with only spaces).
+    dot = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4"
+        "2mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
+    (tmp_path / "index.html").write_text(
+        f'<img src="{dot}" alt="A dot."><img src="{dot}"><img src="{dot}" alt="  ">'
+        f'<img src="{dot}" alt="{browser_test.NO_DESCRIPTION}">'
+    )
+    report = browser_test.Report()
+    with browser_test.static_server(tmp_path) as url:
+        browser_test.check_static_page(
+            blank_page, url + "index.html", "page", report, lambda _: 200
+        )
+    assert report.failures == [f"page: image without alternative text: {dot[:120]}"] * 3
+
+
+@pytest.mark.parametrize(
+    "alt, src, says_something",
+    [
+        ("Figure with one panel.", "a.png", True),
+        ("", "a.png", False),
+        ("   ", "a.png", False),
+        ("../_images/8d09.png", "../_images/8d09.png", False),  # docutils' fallback
+        ("../_images/8d09.png", "x", False),
+        ("No description has been provided for this image", "data:...", False),  # nbconvert
+    ],
+)
+def test_alt_text_must_describe_not_repeat_a_path_or_a_placeholder(alt, src, says_something):
+    assert browser_test.describes(alt, src) is says_something

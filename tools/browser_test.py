@@ -843,14 +843,28 @@ def static_server(directory: Path) -> Iterator[str]:
 
 JS_STATIC_CHECK = """() => ({
   images: [...document.images].map((i) => ({
-    src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0})),
+    src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0,
+    alt: i.getAttribute('alt') || '', given: i.getAttribute('src') || ''})),
   links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')),
   ids: [...document.querySelectorAll('[id], a[name]')].map((e) => e.id || e.name),
 })"""
 
 
+# What the converters write when a figure has no alt text: nbconvert's placeholder, and
+# docutils' fallback, the file's own path. A screen reader would read either aloud.
+NO_DESCRIPTION = "No description has been provided for this image"
+
+
+def describes(alt: str, src: str) -> bool:
+    """Whether an ``<img>``'s alt text says something (not empty, a placeholder or a path)."""
+    alt = alt.strip()
+    is_path = alt == src or re.search(r"\.(png|jpe?g|gif|svg|webp)$", alt, re.IGNORECASE)
+    return bool(alt) and alt != NO_DESCRIPTION and not is_path
+
+
 def check_static_page(page, url: str, where: str, report: Report, link_status) -> list[str]:
-    """Open ``url``; fail on an HTTP error, a script error, a broken image or internal link.
+    """Open ``url``; fail on an HTTP error, a script error, a broken image or internal link,
+    or an image without alternative text.
     Returns the internal pages it links to."""
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -864,6 +878,8 @@ def check_static_page(page, url: str, where: str, report: Report, link_status) -
     for image in found["images"]:
         if not image["ok"]:
             report.fail(where, f"image not shown: {image['src'][:120]}")
+        if not describes(image["alt"], image["given"]):
+            report.fail(where, f"image without alternative text: {image['src'][:120]}")
     pages = []
     for href in found["links"]:
         target = internal_link(url, href)

@@ -11,12 +11,14 @@ A lecture hall may have no network, so the decks (tools/build_slides.py) and the
   component ``tex-chtml-full.js``, its fonts and the parts its menu loads on demand;
 - the "Open in Colab" badge image is drawn here (the link still goes to Colab);
 - stored widget state is dropped, and a widget's output becomes a one-line note: a
-  widget needs a running kernel (the course follows each with the figure of its default).
+  widget needs a running kernel (the course follows each with the figure of its default);
+- each figure becomes an ``<img>`` with the alt text its kernel stored (gradcourse.alt_text).
 """
 
 from __future__ import annotations
 
 import copy
+import html
 import importlib.util
 import re
 import shutil
@@ -28,6 +30,7 @@ import nbformat
 
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+PNG = "image/png"
 WIDGET_NOTE_TEXT = "Interactive sliders: run this notebook in JupyterLab or Colab to use them."
 WIDGET_NOTE = f"<p><em>{WIDGET_NOTE_TEXT}</em></p>"
 MATHJAX_SCRIPT = "tex-chtml-full.js"  # TeX input with every extension, HTML output
@@ -133,7 +136,18 @@ def offline_notebook(
             data = output.get("data", {})
             if WIDGET_VIEW in data:  # its text is a repr ("interactive(children=...")
                 output["data"] = {"text/html": WIDGET_NOTE, "text/plain": WIDGET_NOTE_TEXT}
+            elif PNG in data and "text/html" not in data:
+                alt = output.get("metadata", {}).get(PNG, {}).get("alt")
+                if alt:  # without it the <img> has no alt, and the browser test says so
+                    data["text/html"] = figure_html(data[PNG], alt)
     return notebook
+
+
+def figure_html(png_base64: str, alt: str) -> str:
+    """An ``<img>`` of a stored figure with its alt text (generated in the kernel by
+    ``gradcourse.alt_text``): MyST-NB's and nbconvert's own PNG output drop it."""
+    source = "".join(png_base64.split())
+    return f'<img src="data:{PNG};base64,{source}" alt="{html.escape(alt)}">'
 
 
 class _Refs(HTMLParser):
