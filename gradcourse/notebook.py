@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-import random
 import sys
 
 from gradcourse._environment import (
@@ -46,13 +45,9 @@ def seed_everything(seed: int = 0, deterministic: bool | None = None) -> None:
         raise TypeError(
             f"deterministic must be True, False or None, got {type(deterministic).__name__}"
         )
-    import numpy as np
-
     from gradcourse._tensorflow import keras, tf
 
-    random.seed(seed)
-    np.random.seed(seed)
-    keras.utils.set_random_seed(seed)  # seeds Python, NumPy and TensorFlow together
+    keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and TensorFlow together
     if deterministic is None:
         deterministic = not gpu_in_use()
     if deterministic:
