@@ -10,8 +10,9 @@
 #   make benchmark  the machine's speed (a reference step), then each notebook's time and peak memory
 #   make zoo        train the failure zoo (gradcourse.zoo) over seeds 0-2, then with SSE41 rounding:
 #                   the report must name every planted fault and nothing in the healthy twins
-#   make seeds      re-run every notebook with seeds 0, 1, 2: their asserts must hold
-#                   (ROUNDING=SSE41: with another CPU's floating-point rounding)
+#   make seeds      re-run every notebook with seeds 0, 1, 2: their asserts must hold; then the
+#                   prediction exercises' experiments with those seeds
+#                   (ROUNDING=SSE41: the notebooks with another CPU's floating-point rounding)
 #   make slides     a reveal.js deck per notebook, with its outputs, in build/slides/ (offline)
 #   make site       the course website (executed notebooks, home, notation, references) in build/site/
 #   make slide-metadata  set each cell's slide type in the scripts and .ipynb (NB=... for some)
@@ -115,8 +116,11 @@ slide-metadata: install
 SEEDS ?= 0 1 2
 # ROUNDING=SSE41: oneDNN limited to that instruction set, i.e. another CPU's rounding.
 ROUNDING ?=
+# Then the prediction exercises' reference experiments for the same seeds (the unit tests
+# run seed 0 only); with ROUNDING, the notebooks only.
 seeds: install
 	$(BIN)/python tools/check_seeds.py --seeds $(SEEDS) $(if $(ROUNDING),--rounding $(ROUNDING))
+	$(if $(ROUNDING),,$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_exercises_predictions.py --exercise-seeds $(SEEDS))
 
 # For the maintainers, before they publish (CI has no tag to check): see README, Releasing.
 release-check: install
