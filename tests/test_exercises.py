@@ -92,7 +92,13 @@ def test_check_prints_one_line(capsys):
     )
 
 
-@pytest.mark.parametrize("key, error", [(12, TypeError), ("99.9", ValueError)])
-def test_unknown_or_bad_key(key, error):
-    with pytest.raises(error):
+@pytest.mark.parametrize(
+    "key, error, match",
+    [
+        (12, TypeError, "key must be a string like '01.1', got int"),
+        ("99.9", ValueError, "no exercise '99.9'; known exercises: 01.1, 01.2"),
+    ],
+)
+def test_unknown_or_bad_key(key, error, match):
+    with pytest.raises(error, match=match):
         get_exercise(key)

@@ -215,11 +215,17 @@ def test_forget_bias_sets_the_forget_gates_only():
     assert np.array_equal(bias, np.repeat([0.0, 3.0, 0.0, 0.0], 4))
 
 
-@pytest.mark.parametrize(("cell", "extra"), [("GRU", {}), ("LSTM", {"unit_forget_bias": True})])
-def test_forget_bias_rejects_what_it_cannot_mean(cell, extra):
+@pytest.mark.parametrize(
+    ("cell", "extra", "match"),
+    [
+        ("GRU", {}, "forget_bias applies to an LSTM only, not to a GRU"),
+        ("LSTM", {"unit_forget_bias": True}, "give forget_bias, or unit_forget_bias"),
+    ],
+)
+def test_forget_bias_rejects_what_it_cannot_mean(cell, extra, match):
     from gradcourse.models import build_recurrent_model
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=match):
         build_recurrent_model(cell, 5, 2, units=4, forget_bias=3.0, **extra)
 
 
@@ -238,16 +244,20 @@ def test_decay_per_step_leaves_out_a_tenth_at_each_end_by_default():
 
 
 @pytest.mark.parametrize(
-    ("norms", "first", "last"),
-    [(np.ones(5), 0, 10), (np.ones(100), 50, 40), (np.zeros(100), 10, 90)],
+    ("norms", "first", "last", "match"),
+    [
+        (np.ones(5), 0, 10, "need 0 <= first < last - 1 < 5, got first=0, last=10"),
+        (np.ones(100), 50, 40, "need 0 <= first < last - 1 < 100, got first=50, last=40"),
+        (np.zeros(100), 10, 90, "norms must be positive and finite in the fitted window"),
+    ],
 )
-def test_decay_per_step_rejects_bad_input(norms, first, last):
-    with pytest.raises(ValueError):
+def test_decay_per_step_rejects_bad_input(norms, first, last, match):
+    with pytest.raises(ValueError, match=match):
         decay_per_step(norms, first, last)
 
 
 def test_first_lag_below():
     assert first_lag_below(np.array([1.0, 0.5, 1e-4, 1e-5]), 1e-3) == 2
     assert first_lag_below(np.ones(3), 1e-3) is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="norms must have 1 dimension"):
         first_lag_below(np.ones((2, 2)), 1e-3)

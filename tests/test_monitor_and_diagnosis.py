@@ -176,7 +176,7 @@ def test_report_and_dashboard_reject_other_objects():
     for function in (diagnose, report, dashboard):
         with pytest.raises(TypeError, match="MonitorHistory"):
             function({"global_norms": [1.0]})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="norms must be a non-empty 1-D sequence"):
         post_transient_median([])
 
 
@@ -246,7 +246,7 @@ def test_recurrent_states_match_keras_equations_in_numpy(cell):
 
 
 def test_recurrent_states_rejects_bad_input():
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="layer must be a Keras SimpleRNN, LSTM or GRU"):
         recurrent_states(keras.layers.Dense(3), np.zeros((1, 2, 2)))
     with pytest.raises(ValueError, match=r"shape \(batch, time, 2\)"):
         recurrent_states(_model("GRU").layers[0], np.zeros((1, 8, 3)))
