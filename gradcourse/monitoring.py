@@ -17,6 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradcourse._tensorflow import keras, tf
+from gradcourse._validate import require_array, require_int
+from gradcourse.activations import saturated_mask
+from gradcourse.recurrent_states import (
+    activation_name,
+    is_supported_recurrent_layer,
+    recurrent_states,
+)
 
 # ----------------------------------------------------------------------------- the monitor
 # Default sampling. A record costs about six training steps of a small recurrent model
@@ -96,8 +103,6 @@ def _unsupported(layer, why: str = "") -> TypeError:
 def _parts(layer) -> list[tuple[str, object]] | None:
     """The recurrent layers inside ``layer`` with their names, [] if it holds none, or
     TypeError for a recurrent layer the monitor cannot read."""
-    from gradcourse.recurrent_states import is_supported_recurrent_layer
-
     if isinstance(layer, keras.layers.Bidirectional):
         parts = [
             (f"{layer.name}/forward", layer.forward_layer),
@@ -200,8 +205,6 @@ class GradientMonitor(keras.callbacks.Callback):
         stop_on_nonfinite: bool = True,
     ):
         super().__init__()
-        from gradcourse._validate import require_array, require_int
-
         inputs = list(probe_x) if isinstance(probe_x, list | tuple) else [probe_x]
         if not inputs:
             raise ValueError("probe_x must be a batch of sequences or a non-empty list of them")
@@ -423,9 +426,6 @@ class GradientMonitor(keras.callbacks.Callback):
     def _saturation(self, calls) -> dict[str, float]:
         """Fraction of saturated values of each state and gate, over the real steps of
         every call of every recurrent layer (its inputs captured on the current model)."""
-        from gradcourse.activations import saturated_mask
-        from gradcourse.recurrent_states import activation_name, recurrent_states
-
         counts: dict[str, list[float]] = {}
         for index, inputs, mask, initial_state in calls:
             x = np.asarray(inputs)

@@ -6,6 +6,10 @@ is in ``mystery_model`` below.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_int
 from gradcourse.tasks import SequenceData, adding_problem
@@ -62,8 +66,6 @@ class _StopOnNaN(keras.callbacks.Callback):
     """Like keras.callbacks.TerminateOnNaN, without printing."""
 
     def on_train_batch_end(self, batch, logs=None):
-        import math
-
         if not math.isfinite(float((logs or {}).get("loss", 0.0))):
             self.model.stop_training = True
 
@@ -71,10 +73,6 @@ class _StopOnNaN(keras.callbacks.Callback):
 def train_on_mystery_task(model, seed: int = 0) -> dict[str, float]:
     """Fit a compiled model on the mystery task; return its test MSE (NaN if it diverged)
     and the task's baseline. What the grader of exercise 07.2 measures."""
-    import math
-
-    import numpy as np
-
     if not isinstance(model, keras.Model):
         raise TypeError(f"expected a compiled keras.Model, got {type(model).__name__}")
     if model.optimizer is None or model.loss is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import platform
 import sys
 
+import numpy as np
+
 from gradcourse._environment import (
     GPU_OPT_IN,
     gpu_hardware_present,
@@ -21,8 +23,6 @@ def in_colab() -> bool:
 
 def version_report() -> str:
     """One line with the versions that matter for reproducing a result."""
-    import numpy as np
-
     from gradcourse._tensorflow import keras, tf
 
     where = "Colab" if in_colab() else platform.system()

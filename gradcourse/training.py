@@ -15,7 +15,8 @@ import numpy as np
 
 from gradcourse._environment import gpu_in_use
 from gradcourse._tensorflow import keras, tf
-from gradcourse._validate import require_choice, require_float, require_int
+from gradcourse._validate import require_array, require_choice, require_float, require_int
+from gradcourse.datasets import LabelledSequences
 from gradcourse.models import build_recurrent_model
 from gradcourse.probes import input_gradient_norms
 from gradcourse.tasks import LEARNED_BELOW, SequenceData
@@ -244,8 +245,6 @@ def evaluate_accuracy(model: keras.Model, test) -> float:
     """Fraction of ``test`` (``gradcourse.datasets.LabelledSequences``) whose largest output is
     the right label. Like ``evaluate_mse`` it uses ``predict``: under op determinism,
     ``model.evaluate`` makes TensorFlow 2.21 log a harmless tf.data error line."""
-    from gradcourse.datasets import LabelledSequences
-
     if not isinstance(test, LabelledSequences):
         raise TypeError(f"test must be LabelledSequences, got {type(test).__name__}")
     prediction = model.predict(test.x, batch_size=len(test.x), verbose=0)
@@ -260,8 +259,6 @@ def epochs_on_baseline(losses, baseline_mse: float) -> int:
     """Epochs before the per-epoch training loss first drops below ``LEARNED_BELOW`` (half)
     of ``baseline_mse`` (all epochs if it never does): how long a model sat on the trivial
     solution."""
-    from gradcourse._validate import require_array
-
     losses = require_array("losses", losses, ndim=1)
     baseline_mse = require_float("baseline_mse", baseline_mse, minimum=0.0, strict_minimum=True)
     below = np.flatnonzero(losses < LEARNED_BELOW * baseline_mse)
