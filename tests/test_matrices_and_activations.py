@@ -200,3 +200,14 @@ def test_chi_predicts_the_growth_of_a_random_gaussian_product():
 def test_bad_activation_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "relu", "linear"])
+def test_activations_name_their_argument_when_it_is_not_numbers(name):
+    from gradcourse.activations import activation, derivative
+
+    with pytest.raises(TypeError, match="a must be array-like of numbers"):
+        activation(name)("abc")
+    if name != "sigmoid":
+        with pytest.raises(TypeError, match="a must be array-like of numbers"):
+            derivative(name)(["x"])
