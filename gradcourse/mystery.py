@@ -13,6 +13,7 @@ import numpy as np
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_int
 from gradcourse.tasks import SequenceData, adding_problem
+from gradcourse.training import default_optimizer
 
 MYSTERY_STEPS = 20
 MYSTERY_EPOCHS = 6
@@ -58,7 +59,7 @@ def reference_fixed_model(seed: int = 0) -> keras.Model:
         [keras.Input((MYSTERY_STEPS, 2)), keras.layers.LSTM(32), keras.layers.Dense(1)],
         name="fixed",
     )
-    model.compile(optimizer=keras.optimizers.Adam(1e-2, global_clipnorm=1.0), loss="mse")
+    model.compile(optimizer=default_optimizer(), loss="mse")
     return model
 
 

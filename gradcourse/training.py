@@ -21,6 +21,9 @@ from gradcourse.models import build_recurrent_model
 from gradcourse.probes import input_gradient_norms
 from gradcourse.tasks import LEARNED_BELOW, SequenceData
 
+# The defaults of a run of train_and_probe (and of each setting of the side-by-side version).
+RUN_DEFAULTS = {"batch_size": 64, "learning_rate": 1e-2, "units": 32, "seed": 0}
+
 
 def default_optimizer(
     learning_rate: float = 1e-2, global_clipnorm: float | None = 1.0
@@ -286,10 +289,10 @@ def train_and_probe(
     probe: SequenceData,
     *,
     epochs: int,
-    batch_size: int = 64,
-    learning_rate: float = 1e-2,
-    units: int = 32,
-    seed: int = 0,
+    batch_size: int = RUN_DEFAULTS["batch_size"],
+    learning_rate: float = RUN_DEFAULTS["learning_rate"],
+    units: int = RUN_DEFAULTS["units"],
+    seed: int = RUN_DEFAULTS["seed"],
     **layer_kwargs,
 ) -> TrainedRun:
     """Build a one-layer ``cell`` model, record its recurrent kernel and measure ||dL/dx_t||
@@ -337,19 +340,19 @@ def train_and_probe_side_by_side(
     for name, run in runs.items():
         if "cell" not in run:
             raise ValueError(f"setting {name!r} names no cell")
+    runs = {name: {**RUN_DEFAULTS, **run} for name, run in runs.items()}
     prepared = {}
     for name, run in runs.items():  # in order: each model's weights come from its own seed
         layer_kwargs = {k: v for k, v in run.items() if k not in _RUN_ARGUMENTS}
         prepared[name] = _prepare(
-            run["cell"], train, probe, run.get("units", 32), run.get("seed", 0), layer_kwargs
+            run["cell"], train, probe, run["units"], run["seed"], layer_kwargs
         )
 
     def finish(name: str) -> TrainedRun:
         run = runs[name]
         return _train_prepared(
-            prepared[name], train, test, epochs=run["epochs"],
-            batch_size=run.get("batch_size", 64), learning_rate=run.get("learning_rate", 1e-2),
-            seed=run.get("seed", 0),
+            prepared[name], train, test, epochs=run["epochs"], batch_size=run["batch_size"],
+            learning_rate=run["learning_rate"], seed=run["seed"],
         )  # fmt: skip
 
     return side_by_side({name: partial(finish, name) for name in runs}, workers=workers)
