@@ -16,7 +16,8 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
 - ``training``: the course's optimizer, training loops (compiled; logging every step),
   ``train_and_probe``, running several trainings side by side
 - ``clipping``: the clipping rules of Keras, written out in NumPy
-- ``monitoring``: ``GradientMonitor`` for any ``model.fit``; gradient-norm logging, a NaN guard
+- ``monitoring``: ``GradientMonitor`` for any ``model.fit`` (gradient norms, update ratios,
+  saturation, the gradient over time, a NaN guard)
 - ``diagnosis``: the monitor's report: one primary cause, verdicts with numbers and
   remedies, a dashboard
 - ``recurrent_states``: the states and gates of a Keras SimpleRNN, LSTM, GRU or RNN(cell)

@@ -51,6 +51,13 @@ def require_array(name: str, value: Any, ndim: int | None = None) -> np.ndarray:
     return array
 
 
+def require_str(name: str, value: Any) -> str:
+    """Return ``value`` if it is a string, or raise."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    return value
+
+
 def require_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     """Return ``value`` if it is one of ``choices``, or raise."""
     if not isinstance(value, str):

@@ -23,8 +23,7 @@ SATURATION_MARGIN = 0.03
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
     """The logistic function 1 / (1 + exp(-a)), computed without overflow."""
-    a = np.asarray(a, dtype=np.float64)
-    return np.exp(-np.logaddexp(0.0, -a))
+    return np.exp(-np.logaddexp(0.0, -require_array("a", a)))
 
 
 def activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -33,8 +32,8 @@ def activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
     return {
         "tanh": np.tanh,
         "sigmoid": sigmoid,
-        "relu": lambda a: np.maximum(np.asarray(a, dtype=np.float64), 0.0),
-        "linear": lambda a: np.asarray(a, dtype=np.float64).copy(),
+        "relu": lambda a: np.maximum(require_array("a", a), 0.0),
+        "linear": lambda a: require_array("a", a).copy(),
     }[name]
 
 
@@ -50,10 +49,10 @@ def derivative(name: str) -> Callable[[np.ndarray], np.ndarray]:
         return s * (1.0 - s)
 
     def relu_prime(a):
-        return (np.asarray(a, dtype=np.float64) > 0).astype(np.float64)
+        return (require_array("a", a) > 0).astype(np.float64)
 
     def linear_prime(a):
-        return np.ones_like(np.asarray(a, dtype=np.float64))
+        return np.ones_like(require_array("a", a))
 
     return {
         "tanh": tanh_prime,

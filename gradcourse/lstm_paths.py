@@ -90,14 +90,14 @@ def _states(kernel, recurrent, bias, x):
 
 
 @tf.function(reduce_retracing=True)
-def _loss_and_input_gradient(
+def _input_gradient_of_loss(
     kernel, recurrent, bias, readout_kernel, readout_bias, x, y, cell_path_only
 ):
     with tf.GradientTape() as tape:
         tape.watch(x)
         h, _ = _run_lstm(kernel, recurrent, bias, x, cell_path_only)
         loss = tf.reduce_mean(tf.square(h[:, -1] @ readout_kernel + readout_bias - y))
-    return loss, tape.gradient(loss, x)
+    return tape.gradient(loss, x)
 
 
 def lstm_states(layer, x) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +135,7 @@ def _lstm_and_readout(model) -> tuple[keras.layers.LSTM, keras.layers.Dense]:
     return _require_lstm_layer(layers[0]), readout
 
 
-def _loss_and_gradient(model, x, y, cell_path_only: bool) -> tuple[float, np.ndarray]:
+def _input_gradient(model, x, y, cell_path_only: bool) -> np.ndarray:
     layer, readout = _lstm_and_readout(model)
     x = require_array("x", x, ndim=3)
     y = require_array("y", y, ndim=2)
@@ -153,7 +153,7 @@ def _loss_and_gradient(model, x, y, cell_path_only: bool) -> tuple[float, np.nda
     readout_bias = tf.constant(
         np.asarray(readout.bias) if readout.use_bias else np.zeros(outputs), dtype=tf.float64
     )
-    loss, gradient = _loss_and_input_gradient(
+    gradient = _input_gradient_of_loss(
         *_lstm_weights(layer, tf.float64),
         readout_kernel,
         readout_bias,
@@ -161,13 +161,7 @@ def _loss_and_gradient(model, x, y, cell_path_only: bool) -> tuple[float, np.nda
         tf.constant(y),
         bool(cell_path_only),
     )
-    return float(loss), gradient.numpy()
-
-
-def lstm_loss(model, x, y) -> float:
-    """The mean squared error of an ``Input -> LSTM -> Dense`` model on ``(x, y)``, computed
-    by the float64 re-implementation (the same value as the model's, to float32 precision)."""
-    return _loss_and_gradient(model, x, y, cell_path_only=False)[0]
+    return gradient.numpy()
 
 
 def lstm_input_gradient(model, x, y, cell_path_only: bool = False) -> np.ndarray:
@@ -178,7 +172,7 @@ def lstm_input_gradient(model, x, y, cell_path_only: bool = False) -> np.ndarray
     the module docstring). At the last step there is no carousel left to travel: both
     versions give the same gradient there.
     """
-    return _loss_and_gradient(model, x, y, cell_path_only)[1]
+    return _input_gradient(model, x, y, cell_path_only)
 
 
 def _norm_per_step(gradient: np.ndarray) -> np.ndarray:

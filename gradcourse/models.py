@@ -57,7 +57,7 @@ class ForgetGateBias(keras.initializers.Initializer):
     """
 
     def __init__(self, value: float) -> None:
-        self.value = float(value)
+        self.value = require_float("value", value)
 
     def __call__(self, shape, dtype=None):
         units = shape[0] // 4

@@ -6,9 +6,14 @@ is in ``mystery_model`` below.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_int
 from gradcourse.tasks import SequenceData, adding_problem
+from gradcourse.training import default_optimizer
 
 MYSTERY_STEPS = 20
 MYSTERY_EPOCHS = 6
@@ -54,7 +59,7 @@ def reference_fixed_model(seed: int = 0) -> keras.Model:
         [keras.Input((MYSTERY_STEPS, 2)), keras.layers.LSTM(32), keras.layers.Dense(1)],
         name="fixed",
     )
-    model.compile(optimizer=keras.optimizers.Adam(1e-2, global_clipnorm=1.0), loss="mse")
+    model.compile(optimizer=default_optimizer(), loss="mse")
     return model
 
 
@@ -62,8 +67,6 @@ class _StopOnNaN(keras.callbacks.Callback):
     """Like keras.callbacks.TerminateOnNaN, without printing."""
 
     def on_train_batch_end(self, batch, logs=None):
-        import math
-
         if not math.isfinite(float((logs or {}).get("loss", 0.0))):
             self.model.stop_training = True
 
@@ -71,10 +74,6 @@ class _StopOnNaN(keras.callbacks.Callback):
 def train_on_mystery_task(model, seed: int = 0) -> dict[str, float]:
     """Fit a compiled model on the mystery task; return its test MSE (NaN if it diverged)
     and the task's baseline. What the grader of exercise 07.2 measures."""
-    import math
-
-    import numpy as np
-
     if not isinstance(model, keras.Model):
         raise TypeError(f"expected a compiled keras.Model, got {type(model).__name__}")
     if model.optimizer is None or model.loss is None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import platform
-import random
 import sys
+
+import numpy as np
 
 from gradcourse._environment import (
     GPU_OPT_IN,
@@ -22,8 +23,6 @@ def in_colab() -> bool:
 
 def version_report() -> str:
     """One line with the versions that matter for reproducing a result."""
-    import numpy as np
-
     from gradcourse._tensorflow import keras, tf
 
     where = "Colab" if in_colab() else platform.system()
@@ -46,13 +45,9 @@ def seed_everything(seed: int = 0, deterministic: bool | None = None) -> None:
         raise TypeError(
             f"deterministic must be True, False or None, got {type(deterministic).__name__}"
         )
-    import numpy as np
-
     from gradcourse._tensorflow import keras, tf
 
-    random.seed(seed)
-    np.random.seed(seed)
-    keras.utils.set_random_seed(seed)  # seeds Python, NumPy and TensorFlow together
+    keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and TensorFlow together
     if deterministic is None:
         deterministic = not gpu_in_use()
     if deterministic:

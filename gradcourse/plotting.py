@@ -8,6 +8,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from gradcourse._validate import require_array, require_int, require_str
+
 # Colour-blind-safe (Okabe-Ito); the same key gets the same colour in every notebook.
 COLORS: dict[str, str] = {
     "SimpleRNN": "#D55E00",
@@ -48,8 +50,8 @@ def apply_style() -> None:
 
 def color_for(key: str, fallback_index: int = 0) -> str:
     """Return the course colour for ``key`` (a model, activation or clipping mode)."""
-    if not isinstance(key, str):
-        raise TypeError(f"key must be a string, got {type(key).__name__}")
+    key = require_str("key", key)
+    fallback_index = require_int("fallback_index", fallback_index, minimum=0)
     if key in COLORS:
         return COLORS[key]
     cycle = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -58,8 +60,7 @@ def color_for(key: str, fallback_index: int = 0) -> str:
 
 def sequential_colors(n: int, cmap: str = "viridis") -> list:
     """Return ``n`` colours from a perceptually uniform map (for sweeps of a parameter)."""
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = require_int("n", n, minimum=1)
     return [plt.get_cmap(cmap)(x) for x in np.linspace(0.0, 0.9, n)]
 
 
@@ -80,8 +81,12 @@ def histogram_grid(
     """
     if not isinstance(data, Mapping) or not data:
         raise ValueError("data must be a non-empty mapping of label -> list of arrays")
-    if not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    ncols = require_int("ncols", ncols, minimum=1)
+    bins = require_int("bins", bins, minimum=1)
+    data = {
+        label: [require_array(f"data[{label!r}][{i}]", v).ravel() for i, v in enumerate(layers)]
+        for label, layers in data.items()
+    }
     for label, layers in data.items():
         if len(layers) == 0:
             raise ValueError(f"data[{label!r}] holds no layers")
@@ -92,7 +97,6 @@ def histogram_grid(
     for ax, (label, layers) in zip(axes.flat, data.items(), strict=False):
         colors = sequential_colors(len(layers))
         for index, (values, color) in enumerate(zip(layers, colors, strict=True)):
-            values = np.ravel(np.asarray(values, dtype=np.float64))
             counts, edges = np.histogram(values, bins=bins, range=xlim, density=True)
             ax.plot(
                 0.5 * (edges[1:] + edges[:-1]),

@@ -9,6 +9,7 @@ import numpy as np
 
 from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_array
+from gradcourse.activations import saturation_stats, sigmoid
 
 
 @dataclass
@@ -71,8 +72,6 @@ def layer_table(probe: LayerProbe, activation: str) -> list[dict[str, float]]:
     Only layers whose outputs went through ``activation`` make sense here; pass the
     hidden layers (e.g. drop a linear output layer before calling).
     """
-    from gradcourse.activations import saturation_stats
-
     if not isinstance(probe, LayerProbe):
         raise TypeError(f"probe must be a LayerProbe, got {type(probe).__name__}")
     return [saturation_stats(outputs, activation) for outputs in probe.activations]
@@ -131,7 +130,7 @@ def lstm_gate_activations(layer, x) -> dict[str, np.ndarray]:
     for t in range(steps):
         z = x[:, t] @ kernel + h @ recurrent + bias
         i, f, g, o = (z[:, k * units : (k + 1) * units] for k in range(4))
-        i, f, o = (1.0 / (1.0 + np.exp(-v)) for v in (i, f, o))
+        i, f, o = (sigmoid(v) for v in (i, f, o))
         g = np.tanh(g)
         c = f * c + i * g
         h = o * np.tanh(c)

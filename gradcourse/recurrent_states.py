@@ -11,36 +11,25 @@ import weakref
 
 import numpy as np
 
-from gradcourse._tensorflow import keras
+from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_array
+from gradcourse.activations import ACTIVATIONS, sigmoid
+from gradcourse.layer_norm_rnn import LayerNormSimpleRNNCell
+from gradcourse.rnn import jacobian_norms
 
 SUPPORTED_LAYERS = (keras.layers.SimpleRNN, keras.layers.LSTM, keras.layers.GRU)
 SUPPORTED_CELL_NAMES = ("SimpleRNNCell", "LSTMCell", "GRUCell", "LayerNormSimpleRNNCell")
 
 
-def _sigmoid(v: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-v))
-
-
-_ACTIVATIONS = {
-    "tanh": np.tanh,
-    "sigmoid": _sigmoid,
-    "relu": lambda v: np.maximum(v, 0.0),
-    "linear": lambda v: v,
-}
-
-
 def activation_name(function) -> str:
     """The name of a Keras activation among tanh, sigmoid, relu, linear (else ValueError)."""
-    for name in _ACTIVATIONS:
+    for name in ACTIVATIONS:
         if function is keras.activations.get(name):
             return name
-    raise ValueError(f"unsupported activation {function!r}: use one of {tuple(_ACTIVATIONS)}")
+    raise ValueError(f"unsupported activation {function!r}: use one of {ACTIVATIONS}")
 
 
 def _supported_cells() -> tuple:
-    from gradcourse.layer_norm_rnn import LayerNormSimpleRNNCell
-
     return (
         keras.layers.SimpleRNNCell,
         keras.layers.LSTMCell,
@@ -80,8 +69,6 @@ _SEQUENCE_RUNNERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _runner(layer):
-    from gradcourse._tensorflow import tf
-
     runner = _SEQUENCE_RUNNERS.get(layer)
     if runner is None:
         twin = keras.layers.RNN(layer.cell, return_sequences=True)
@@ -97,8 +84,6 @@ def _runner(layer):
 def _state_sequence(layer, x: np.ndarray, mask=None, initial_state=None) -> np.ndarray:
     """h_1 ... h_T from Keras itself: the layer's own cell in an RNN that returns every state,
     stepping forwards through ``x`` (a masked step keeps the previous state, as in Keras)."""
-    from gradcourse._tensorflow import tf
-
     mask = None if mask is None else tf.constant(np.asarray(mask, dtype=bool))
     if initial_state is not None:
         initial_state = [tf.constant(np.asarray(s, dtype=np.float32)) for s in initial_state]
@@ -125,7 +110,7 @@ def _gates(cell, x: np.ndarray, h_previous: np.ndarray) -> dict[str, np.ndarray]
     if isinstance(cell, keras.layers.LSTMCell):  # gate order i, f, candidate, o
         bias = np.asarray(cell.bias, dtype=np.float64) if cell.use_bias else 0.0
         z = x @ kernel + h_previous @ recurrent + bias
-        i, f, o = (_sigmoid(z[..., k * units : (k + 1) * units]) for k in (0, 1, 3))
+        i, f, o = (sigmoid(z[..., k * units : (k + 1) * units]) for k in (0, 1, 3))
         return {"i": i, "f": f, "o": o}
     # GRU, Keras' default reset_after=True: gate order z, r, candidate; two bias rows
     if not cell.reset_after or not cell.use_bias:
@@ -133,8 +118,8 @@ def _gates(cell, x: np.ndarray, h_previous: np.ndarray) -> dict[str, np.ndarray]
     bias = np.asarray(cell.bias, dtype=np.float64)
     from_input = x @ kernel + bias[0]
     from_state = h_previous @ recurrent + bias[1]
-    z = _sigmoid(from_input[..., :units] + from_state[..., :units])
-    r = _sigmoid(from_input[..., units : 2 * units] + from_state[..., units : 2 * units])
+    z = sigmoid(from_input[..., :units] + from_state[..., :units])
+    r = sigmoid(from_input[..., units : 2 * units] + from_state[..., units : 2 * units])
     return {"z": z, "r": r}
 
 
@@ -181,8 +166,6 @@ def state_jacobian_norms(layer, x) -> np.ndarray:
     ``diag(f'(a_t)) W_hh`` that notebook 03 writes out (``gradcourse.rnn.jacobian_norms``),
     with Keras' ``recurrent_kernel`` transposed into the course's ``W_hh``.
     """
-    from gradcourse.rnn import jacobian_norms
-
     pre = simple_rnn_pre_activations(layer, x)
     recurrent = np.asarray(layer.cell.recurrent_kernel, dtype=np.float64)
     activation = activation_name(layer.activation)

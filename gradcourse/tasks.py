@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcourse._validate import require_float, require_int
+from gradcourse._validate import require_array, require_float, require_int
 
 UNIFORM_VARIANCE = 1.0 / 12.0  # Var(U[0, 1])
 
@@ -19,6 +19,15 @@ class SequenceData:
     y: np.ndarray
     baseline_mse: float
     baseline: str
+
+    def __post_init__(self) -> None:
+        x, y = np.shape(self.x), np.shape(self.y)
+        if len(x) != 3:
+            raise ValueError(f"x must have shape (examples, steps, features), got shape {x}")
+        if len(y) < 1 or y[0] != x[0]:
+            raise ValueError(
+                f"x and y must hold the same number of examples: x has {x[0]}, y has shape {y}"
+            )
 
 
 def adding_problem(n: int, length: int, seed: int = 0) -> SequenceData:
@@ -52,7 +61,7 @@ def adding_problem(n: int, length: int, seed: int = 0) -> SequenceData:
 
 def constant_prediction_mse(y) -> float:
     """MSE of predicting the mean of ``y`` for every example (the empirical baseline)."""
-    y = np.asarray(y, dtype=np.float64)
+    y = require_array("y", y)
     if y.size == 0:
         raise ValueError("y is empty")
     return float(np.mean((y - y.mean()) ** 2))
@@ -67,6 +76,12 @@ LEARNED_BELOW = 0.5
 
 def learned(test_mse: float, baseline_mse: float) -> bool:
     """True if ``test_mse`` is below ``LEARNED_BELOW`` times ``baseline_mse`` (NaN: False)."""
-    test_mse = float(test_mse)
+    # Unlike require_float, a NaN or inf is allowed: a diverged run did not learn.
+    if isinstance(test_mse, (bool, str, bytes)) or np.size(test_mse) != 1:
+        raise TypeError(f"test_mse must be a number, got {type(test_mse).__name__}")
+    try:
+        test_mse = float(np.asarray(test_mse).reshape(()))
+    except (TypeError, ValueError):
+        raise TypeError(f"test_mse must be a number, got {type(test_mse).__name__}") from None
     baseline_mse = require_float("baseline_mse", baseline_mse, minimum=0.0, strict_minimum=True)
     return bool(test_mse < LEARNED_BELOW * baseline_mse)  # a NaN compares False

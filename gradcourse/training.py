@@ -15,10 +15,14 @@ import numpy as np
 
 from gradcourse._environment import gpu_in_use
 from gradcourse._tensorflow import keras, tf
-from gradcourse._validate import require_choice, require_float, require_int
+from gradcourse._validate import require_array, require_choice, require_float, require_int
+from gradcourse.datasets import LabelledSequences
 from gradcourse.models import build_recurrent_model
 from gradcourse.probes import input_gradient_norms
 from gradcourse.tasks import LEARNED_BELOW, SequenceData
+
+# The defaults of a run of train_and_probe (and of each setting of the side-by-side version).
+RUN_DEFAULTS = {"batch_size": 64, "learning_rate": 1e-2, "units": 32, "seed": 0}
 
 
 def default_optimizer(
@@ -244,8 +248,6 @@ def evaluate_accuracy(model: keras.Model, test) -> float:
     """Fraction of ``test`` (``gradcourse.datasets.LabelledSequences``) whose largest output is
     the right label. Like ``evaluate_mse`` it uses ``predict``: under op determinism,
     ``model.evaluate`` makes TensorFlow 2.21 log a harmless tf.data error line."""
-    from gradcourse.datasets import LabelledSequences
-
     if not isinstance(test, LabelledSequences):
         raise TypeError(f"test must be LabelledSequences, got {type(test).__name__}")
     prediction = model.predict(test.x, batch_size=len(test.x), verbose=0)
@@ -260,8 +262,6 @@ def epochs_on_baseline(losses, baseline_mse: float) -> int:
     """Epochs before the per-epoch training loss first drops below ``LEARNED_BELOW`` (half)
     of ``baseline_mse`` (all epochs if it never does): how long a model sat on the trivial
     solution."""
-    from gradcourse._validate import require_array
-
     losses = require_array("losses", losses, ndim=1)
     baseline_mse = require_float("baseline_mse", baseline_mse, minimum=0.0, strict_minimum=True)
     below = np.flatnonzero(losses < LEARNED_BELOW * baseline_mse)
@@ -289,10 +289,10 @@ def train_and_probe(
     probe: SequenceData,
     *,
     epochs: int,
-    batch_size: int = 64,
-    learning_rate: float = 1e-2,
-    units: int = 32,
-    seed: int = 0,
+    batch_size: int = RUN_DEFAULTS["batch_size"],
+    learning_rate: float = RUN_DEFAULTS["learning_rate"],
+    units: int = RUN_DEFAULTS["units"],
+    seed: int = RUN_DEFAULTS["seed"],
     **layer_kwargs,
 ) -> TrainedRun:
     """Build a one-layer ``cell`` model, record its recurrent kernel and measure ||dL/dx_t||
@@ -340,19 +340,19 @@ def train_and_probe_side_by_side(
     for name, run in runs.items():
         if "cell" not in run:
             raise ValueError(f"setting {name!r} names no cell")
+    runs = {name: {**RUN_DEFAULTS, **run} for name, run in runs.items()}
     prepared = {}
     for name, run in runs.items():  # in order: each model's weights come from its own seed
         layer_kwargs = {k: v for k, v in run.items() if k not in _RUN_ARGUMENTS}
         prepared[name] = _prepare(
-            run["cell"], train, probe, run.get("units", 32), run.get("seed", 0), layer_kwargs
+            run["cell"], train, probe, run["units"], run["seed"], layer_kwargs
         )
 
     def finish(name: str) -> TrainedRun:
         run = runs[name]
         return _train_prepared(
-            prepared[name], train, test, epochs=run["epochs"],
-            batch_size=run.get("batch_size", 64), learning_rate=run.get("learning_rate", 1e-2),
-            seed=run.get("seed", 0),
+            prepared[name], train, test, epochs=run["epochs"], batch_size=run["batch_size"],
+            learning_rate=run["learning_rate"], seed=run["seed"],
         )  # fmt: skip
 
     return side_by_side({name: partial(finish, name) for name in runs}, workers=workers)

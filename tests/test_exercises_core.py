@@ -157,21 +157,41 @@ def test_a_non_number_is_told_what_is_expected(answer):
 
 # ----------------------------------------------------------------- input validation
 @pytest.mark.parametrize(
-    "call, error",
+    "call, error, match",
     [
-        (lambda: half_unit(0.0), ValueError),
-        (lambda: half_unit(1.0, 0), ValueError),
-        (lambda: half_unit("1", 3), TypeError),
-        (lambda: number_grader(float("nan")), ValueError),
-        (lambda: number_grader(1.5, whole=True), ValueError),
-        (lambda: number_grader(1.0, tolerance=-1.0), ValueError),
-        (lambda: number_grader(1.0, hints=[near(1.0)]), TypeError),
-        (lambda: function_grader(None, [(1,)]), TypeError),
-        (lambda: function_grader(abs, []), ValueError),
-        (lambda: choice_grader("D", ["A", "B"]), ValueError),
-        (lambda: choice_grader("A", ["A", "B"], hints={"C": "no"}), ValueError),
+        (
+            lambda: half_unit(0.0),
+            ValueError,
+            "0 has no significant digits; give an absolute tolerance",
+        ),
+        (lambda: half_unit(1.0, 0), ValueError, "digits must be >= 1"),
+        (lambda: half_unit("1", 3), TypeError, "value must be a real number"),
+        (lambda: number_grader(float("nan")), ValueError, "expected must be finite"),
+        (
+            lambda: number_grader(1.5, whole=True),
+            ValueError,
+            "whole=True needs a whole expected value",
+        ),
+        (lambda: number_grader(1.0, tolerance=-1.0), ValueError, "tolerance must be >= 0\\.0"),
+        (lambda: number_grader(1.0, hints=[near(1.0)]), TypeError, "each hint must be a"),
+        (lambda: function_grader(None, [(1,)]), TypeError, "reference must be a function"),
+        (
+            lambda: function_grader(abs, []),
+            ValueError,
+            "cases must hold at least one tuple of arguments",
+        ),
+        (
+            lambda: choice_grader("D", ["A", "B"]),
+            ValueError,
+            "the expected answer and the hints' keys must be among \\['A',",
+        ),
+        (
+            lambda: choice_grader("A", ["A", "B"], hints={"C": "no"}),
+            ValueError,
+            "the expected answer and the hints' keys must be among \\['A',",
+        ),
     ],
 )
-def test_graders_reject_bad_configuration(call, error):
-    with pytest.raises(error):
+def test_graders_reject_bad_configuration(call, error, match):
+    with pytest.raises(error, match=match):
         call()

@@ -1,7 +1,9 @@
 """The "predict, then measure" exercises (03.4, 04.4, 05.4, 06.3): graded from the run.
 
-Each reference experiment is run here as the notebook runs it, for seeds 0, 1 and 2, and
-each claim of its explanation is measured.
+Each reference experiment is run here as the notebook runs it, and each claim of its
+explanation is measured. Each experiment runs once per seed and session (conftest's
+``measured``), for seed 0; ``make seeds`` runs this file for its seeds
+(``--exercise-seeds 0 1 2``).
 """
 
 import math
@@ -18,14 +20,9 @@ from gradcourse.exercises.core import (
     measured_number,
     prediction_grader,
 )
-from gradcourse.exercises.nb03_bptt import measure_lag
-from gradcourse.exercises.nb04_lstm import measure_cell_factor
-from gradcourse.exercises.nb05_clipping import measure_unclipped_run
-from gradcourse.exercises.nb06_initializers import measure_shrunk_identity
 from gradcourse.lstm_paths import decay_per_step
 from gradcourse.rnn import first_lag_below
 
-SEEDS = (0, 1, 2)
 PREDICTION_KEYS = ("03.4", "04.4", "05.4", "06.3")
 
 
@@ -95,21 +92,22 @@ def test_graders_reject_bad_configuration():
 
 
 # ----------------------------------------------------------------------------- 03.4
-@pytest.mark.parametrize("seed", SEEDS)
-def test_03_4_the_tiny_input_run_follows_the_bound(seed):
-    run = measure_lag(seed)
+def test_03_4_the_tiny_input_run_follows_the_bound(exercise_seed, measured):
+    run = measured("03.4", exercise_seed)
     bound_lag = math.log(1e-3) / math.log(0.9)  # 65.6
     assert run.value == math.ceil(bound_lag)
     assert predicted("03.4", bound_lag, run).status == "correct"
 
 
-@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(("scale", "lags"), [(0.1, (52, 53)), (0.3, (32,))])
-def test_03_4_larger_inputs_fall_below_earlier(seed, scale, lags):  # the explanation's lags
+def test_03_4_larger_inputs_fall_below_earlier(
+    exercise_seed, scale, lags
+):  # the explanation's lags
     from gradcourse.matrices import scaled_orthogonal
     from gradcourse.rnn import gradient_norm_vs_lag
 
-    norms = gradient_norm_vs_lag(scaled_orthogonal(32, 0.9, seed=1), 200, "tanh", scale, seed)
+    W = scaled_orthogonal(32, 0.9, seed=1)
+    norms = gradient_norm_vs_lag(W, 200, "tanh", scale, exercise_seed)
     assert first_lag_below(norms, 1e-3) in lags
 
 
@@ -117,8 +115,8 @@ def test_03_4_larger_inputs_fall_below_earlier(seed, scale, lags):  # the explan
     ("answer", "words"),
     [(-65.6, "positive"), (30, "decades"), (120, "at least as fast"), (40, "closely")],
 )
-def test_03_4_hints(answer, words):
-    assert words in predicted("03.4", answer, measure_lag()).message
+def test_03_4_hints(answer, words, measured):
+    assert words in predicted("03.4", answer, measured("03.4")).message
 
 
 def test_03_4_the_unchanged_input_scale_is_sent_back():
@@ -127,17 +125,16 @@ def test_03_4_the_unchanged_input_scale_is_sent_back():
 
 
 # ----------------------------------------------------------------------------- 04.4
-@pytest.mark.parametrize("seed", SEEDS)
-def test_04_4_the_cell_path_shrinks_by_sigmoid_of_the_bias(seed):
-    run = measure_cell_factor(seed)
+def test_04_4_the_cell_path_shrinks_by_sigmoid_of_the_bias(exercise_seed, measured):
+    run = measured("04.4", exercise_seed)
     sigmoid_3 = 1 / (1 + math.exp(-3))
     assert abs(run.value - sigmoid_3) < 0.01
     assert predicted("04.4", round(sigmoid_3, 3), run).status == "correct"
     assert predicted("04.4", 0.73, run).status == "hint"
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_04_4_with_bias_3_the_total_gradient_no_longer_vanishes(seed):
+def test_04_4_with_bias_3_the_total_gradient_no_longer_vanishes(exercise_seed):
+    seed = exercise_seed
     from gradcourse._tensorflow import keras
     from gradcourse.lstm_paths import lstm_gradient_paths
     from gradcourse.models import build_recurrent_model
@@ -161,21 +158,19 @@ def test_04_4_hints(answer, words):
 
 
 # ----------------------------------------------------------------------------- 05.4
-@pytest.mark.parametrize("seed", SEEDS)
-def test_05_4_at_gain_1_the_unclipped_run_still_diverges(seed):
-    run = measure_unclipped_run(seed)
+def test_05_4_at_gain_1_the_unclipped_run_still_diverges(exercise_seed, measured):
+    run = measured("05.4", exercise_seed)
     assert run.value is not None
     assert predicted("05.4", "NaN", run).status == "correct"
     assert "does not bound" in predicted("05.4", "finite", run).message
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_05_4_at_gain_0_9_it_stays_finite(seed):  # the explanation's control
-    assert measure_unclipped_run(seed, gain=0.9).value is None
+def test_05_4_at_gain_0_9_it_stays_finite(exercise_seed, measured):  # the explanation's control
+    assert measured("05.4", exercise_seed, gain=0.9).value is None
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_05_4_first_gradient_norms_quoted_in_the_explanation(seed):
+def test_05_4_first_gradient_norms_quoted_in_the_explanation(exercise_seed):
+    seed = exercise_seed
     from gradcourse._tensorflow import keras, tf
     from gradcourse.clipping import global_norm
     from gradcourse.models import build_recurrent_model
@@ -198,19 +193,17 @@ def test_05_4_first_gradient_norms_quoted_in_the_explanation(seed):
 
 
 # ----------------------------------------------------------------------------- 06.3
-@pytest.mark.parametrize("seed", SEEDS)
-def test_06_3_the_shrunk_identity_passes_exactly_nothing(seed):
-    run = measure_shrunk_identity(seed)
+def test_06_3_the_shrunk_identity_passes_exactly_nothing(exercise_seed, measured):
+    run = measured("06.3", exercise_seed)
     assert run.value == 0.0
     assert predicted("06.3", "B", run).status == "correct"
     assert "did any unit stay active" in predicted("06.3", "A", run).message
 
 
-def test_06_3_the_identity_itself_passes_exactly_one():  # the explanation's g = 1
+def test_06_3_the_identity_itself_passes_exactly_one(exercise_seed):  # the explanation's g = 1
     from gradcourse.rnn import gradient_norm_vs_lag
 
-    for seed in SEEDS:
-        assert gradient_norm_vs_lag(np.eye(128), 100, "relu", seed=seed)[100] == 1.0
+    assert gradient_norm_vs_lag(np.eye(128), 100, "relu", seed=exercise_seed)[100] == 1.0
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -222,11 +215,17 @@ def test_forget_bias_sets_the_forget_gates_only():
     assert np.array_equal(bias, np.repeat([0.0, 3.0, 0.0, 0.0], 4))
 
 
-@pytest.mark.parametrize(("cell", "extra"), [("GRU", {}), ("LSTM", {"unit_forget_bias": True})])
-def test_forget_bias_rejects_what_it_cannot_mean(cell, extra):
+@pytest.mark.parametrize(
+    ("cell", "extra", "match"),
+    [
+        ("GRU", {}, "forget_bias applies to an LSTM only, not to a GRU"),
+        ("LSTM", {"unit_forget_bias": True}, "give forget_bias, or unit_forget_bias"),
+    ],
+)
+def test_forget_bias_rejects_what_it_cannot_mean(cell, extra, match):
     from gradcourse.models import build_recurrent_model
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=match):
         build_recurrent_model(cell, 5, 2, units=4, forget_bias=3.0, **extra)
 
 
@@ -245,16 +244,20 @@ def test_decay_per_step_leaves_out_a_tenth_at_each_end_by_default():
 
 
 @pytest.mark.parametrize(
-    ("norms", "first", "last"),
-    [(np.ones(5), 0, 10), (np.ones(100), 50, 40), (np.zeros(100), 10, 90)],
+    ("norms", "first", "last", "match"),
+    [
+        (np.ones(5), 0, 10, "need 0 <= first < last - 1 < 5, got first=0, last=10"),
+        (np.ones(100), 50, 40, "need 0 <= first < last - 1 < 100, got first=50, last=40"),
+        (np.zeros(100), 10, 90, "norms must be positive and finite in the fitted window"),
+    ],
 )
-def test_decay_per_step_rejects_bad_input(norms, first, last):
-    with pytest.raises(ValueError):
+def test_decay_per_step_rejects_bad_input(norms, first, last, match):
+    with pytest.raises(ValueError, match=match):
         decay_per_step(norms, first, last)
 
 
 def test_first_lag_below():
     assert first_lag_below(np.array([1.0, 0.5, 1e-4, 1e-5]), 1e-3) == 2
     assert first_lag_below(np.ones(3), 1e-3) is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="norms must have 1 dimension"):
         first_lag_below(np.ones((2, 2)), 1e-3)

@@ -30,15 +30,23 @@ def test_relative_error_is_zero_for_equal_and_scale_free():
 
 
 @pytest.mark.parametrize(
-    "call, error",
+    "call, error, match",
     [
-        (lambda: numerical_gradient("not a function", 1.0), TypeError),
-        (lambda: numerical_gradient(lambda v: v, 1.0, eps=0.0), ValueError),
-        (lambda: numerical_gradient(lambda v: np.ones(2), np.zeros(2)), ValueError),
-        (lambda: numerical_gradient(lambda v: 0.0, ["a", "b"]), TypeError),
-        (lambda: relative_error([1.0, 2.0], [1.0]), ValueError),
+        (lambda: numerical_gradient("not a function", 1.0), TypeError, "f must be callable"),
+        (lambda: numerical_gradient(lambda v: v, 1.0, eps=0.0), ValueError, "eps must be > 0\\.0"),
+        (
+            lambda: numerical_gradient(lambda v: np.ones(2), np.zeros(2)),
+            ValueError,
+            "f must return a scalar",
+        ),
+        (
+            lambda: numerical_gradient(lambda v: 0.0, ["a", "b"]),
+            TypeError,
+            "x must be array\\-like of numbers",
+        ),
+        (lambda: relative_error([1.0, 2.0], [1.0]), ValueError, "a and b must have the same shape"),
     ],
 )
-def test_bad_input_is_rejected(call, error):
-    with pytest.raises(error):
+def test_bad_input_is_rejected(call, error, match):
+    with pytest.raises(error, match=match):
         call()

@@ -25,13 +25,17 @@ def test_gaussian_spectra_follow_random_matrix_theory(stddev):
 
 
 @pytest.mark.parametrize(
-    "call, error",
+    "call, error, match",
     [
-        (lambda: recurrent_matrix("no_such_initializer", 3), ValueError),
-        (lambda: recurrent_matrix("orthogonal", 0), ValueError),
-        (lambda: spectrum_summary(np.zeros((2, 3))), ValueError),
+        (
+            lambda: recurrent_matrix("no_such_initializer", 3),
+            ValueError,
+            "unknown initializer 'no_such_initializer': Could not",
+        ),
+        (lambda: recurrent_matrix("orthogonal", 0), ValueError, "n must be >= 1"),
+        (lambda: spectrum_summary(np.zeros((2, 3))), ValueError, "matrix must be square"),
     ],
 )
-def test_bad_input_is_rejected(call, error):
-    with pytest.raises(error):
+def test_bad_input_is_rejected(call, error, match):
+    with pytest.raises(error, match=match):
         call()

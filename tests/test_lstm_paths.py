@@ -7,7 +7,6 @@ from gradcourse.lstm_paths import (
     GradientPaths,
     lstm_gradient_paths,
     lstm_input_gradient,
-    lstm_loss,
     lstm_states,
 )
 from gradcourse.models import build_recurrent_model
@@ -15,6 +14,24 @@ from gradcourse.models import build_recurrent_model
 
 def _sigmoid(v):
     return 1.0 / (1.0 + np.exp(-v))
+
+
+def _numpy_loss(model, x, y) -> float:
+    """The MSE of an Input -> LSTM -> Dense model, by Keras' LSTM equations in NumPy float64
+    (gate order i, f, candidate, o): the reference the package's TensorFlow code is held to."""
+    lstm, readout = model.get_layer("lstm"), model.layers[-1]
+    kernel, recurrent, *bias = (np.asarray(w, np.float64) for w in lstm.get_weights())
+    bias = bias[0] if bias else 0.0
+    units = recurrent.shape[0]
+    h = c = np.zeros((x.shape[0], units))
+    for t in range(x.shape[1]):
+        z = x[:, t] @ kernel + h @ recurrent + bias
+        i, f = _sigmoid(z[:, :units]), _sigmoid(z[:, units : 2 * units])
+        candidate, o = np.tanh(z[:, 2 * units : 3 * units]), _sigmoid(z[:, 3 * units :])
+        c = f * c + i * candidate
+        h = o * np.tanh(c)
+    w_out, b_out = (np.asarray(w, np.float64) for w in readout.get_weights())
+    return float(np.mean((h @ w_out + b_out - y) ** 2))
 
 
 def _lstm_model(steps=7, features=2, units=3, seed=0, scale=None, **layer_kwargs):
@@ -59,7 +76,7 @@ def test_reimplementation_matches_the_keras_layer(scale, use_bias):
     layer_output = keras.Model(model.input, model.get_layer("lstm").output)(x.astype(np.float32))
     np.testing.assert_allclose(h[:, -1], np.asarray(layer_output), atol=1e-5)
     prediction = np.asarray(model(x.astype(np.float32)), dtype=np.float64)
-    assert lstm_loss(model, x, y) == pytest.approx(np.mean((prediction - y) ** 2), rel=1e-5)
+    assert _numpy_loss(model, x, y) == pytest.approx(np.mean((prediction - y) ** 2), rel=1e-5)
     # the cell recursion itself, with Keras' gates recomputed from the states
     kernel, recurrent, *bias = (
         np.asarray(w, np.float64) for w in model.get_layer("lstm").get_weights()
@@ -74,7 +91,7 @@ def test_full_gradient_matches_finite_differences():
     model = _lstm_model(steps=4, features=2, units=2, scale=0.7)
     x, y = _batch(model, n=3)
     analytic = lstm_input_gradient(model, x, y)
-    numeric = numerical_gradient(lambda v: lstm_loss(model, v, y), x, eps=1e-6)
+    numeric = numerical_gradient(lambda v: _numpy_loss(model, v, y), x, eps=1e-6)
     assert relative_error(analytic, numeric) < 1e-7
 
 
@@ -111,7 +128,7 @@ def test_cell_path_is_the_product_of_forget_gates_times_local_terms():
 
     cell_only = lstm_input_gradient(model, x, y, cell_path_only=True)
     assert cell_only[0, 0, 0] == pytest.approx(expected, rel=1e-10)
-    assert lstm_loss(model, x, y) == pytest.approx((prediction - y[0, 0]) ** 2, rel=1e-10)
+    assert _numpy_loss(model, x, y) == pytest.approx((prediction - y[0, 0]) ** 2, rel=1e-10)
     total = lstm_input_gradient(model, x, y)
     assert abs(total[0, 0, 0] - expected) > 1e-3 * abs(
         expected
@@ -150,68 +167,82 @@ def test_paths_add_up():
     assert np.all(paths.total <= paths.cell + paths.rest + 1e-15)
 
 
-def _unbuilt_lstm_model():
+def _sequence_returning_lstm_model():
     inputs = keras.Input(shape=(3, 2))
     return keras.Model(
         inputs, keras.layers.Dense(1)(keras.layers.LSTM(2, return_sequences=True)(inputs)[:, -1])
     )
 
 
+def _paths(model, x_shape, y_shape):
+    return lambda: lstm_gradient_paths(model(), np.zeros(x_shape), np.zeros(y_shape))
+
+
 @pytest.mark.parametrize(
-    "call, error",
+    "call, error, match",
     [
-        (lambda: lstm_gradient_paths("model", np.zeros((1, 3, 2)), np.zeros((1, 1))), TypeError),
+        (_paths(lambda: "model", (1, 3, 2), (1, 1)), TypeError, "model must be a keras.Model"),
         (
-            lambda: lstm_gradient_paths(
-                build_recurrent_model("GRU", 3, 2, 2), np.zeros((1, 3, 2)), np.zeros((1, 1))
-            ),
+            _paths(lambda: build_recurrent_model("GRU", 3, 2, 2), (1, 3, 2), (1, 1)),
             ValueError,
+            "model must be keras.Input -> LSTM -> Dense .* got layers \\['GRU', 'Dense'\\]",
         ),
         (
-            lambda: lstm_gradient_paths(
-                _unbuilt_lstm_model(), np.zeros((1, 3, 2)), np.zeros((1, 1))
-            ),
+            _paths(_sequence_returning_lstm_model, (1, 3, 2), (1, 1)),
             ValueError,
+            "only a forward LSTM that returns its last state",
         ),
         (
-            lambda: lstm_gradient_paths(_lstm_model(3, 2, 2), np.zeros((3, 2)), np.zeros((1, 1))),
+            _paths(lambda: _lstm_model(3, 2, 2), (3, 2), (1, 1)),
             ValueError,
+            "x must have 3 dimension",
         ),
         (
-            lambda: lstm_gradient_paths(
-                _lstm_model(3, 2, 2), np.zeros((1, 3, 5)), np.zeros((1, 1))
-            ),
+            _paths(lambda: _lstm_model(3, 2, 2), (1, 3, 5), (1, 1)),
             ValueError,
+            "x must have shape \\(batch, time, 2\\) and y \\(batch, 1\\)",
         ),
         (
-            lambda: lstm_gradient_paths(
-                _lstm_model(3, 2, 2), np.zeros((2, 3, 2)), np.zeros((3, 1))
-            ),
+            _paths(lambda: _lstm_model(3, 2, 2), (2, 3, 2), (3, 1)),
             ValueError,
+            "the same batch size, got 2 and 3",
         ),
         (
-            lambda: lstm_gradient_paths(
-                _lstm_model(3, 2, 2), np.zeros((2, 3, 2)), np.zeros((2, 4))
-            ),
+            _paths(lambda: _lstm_model(3, 2, 2), (2, 3, 2), (2, 4)),
             ValueError,
+            "y \\(batch, 1\\), got \\(2, 3, 2\\) and \\(2, 4\\)",
         ),
         (
             lambda: lstm_input_gradient(
                 _lstm_model(3, 2, 2, activation="relu"), np.zeros((1, 3, 2)), np.zeros((1, 1))
             ),
             ValueError,
+            "only the default activations",
         ),
-        (lambda: lstm_states(keras.layers.Dense(3), np.zeros((1, 3, 2))), TypeError),
-        (lambda: lstm_states(keras.layers.LSTM(3), np.zeros((1, 3, 2))), ValueError),  # not built
+        (
+            lambda: lstm_states(keras.layers.Dense(3), np.zeros((1, 3, 2))),
+            TypeError,
+            "layer must be a keras.layers.LSTM, got Dense",
+        ),
+        (
+            lambda: lstm_states(keras.layers.LSTM(3), np.zeros((1, 3, 2))),
+            ValueError,
+            "not built yet",
+        ),
         (
             lambda: lstm_states(_lstm_model(3, 2, 2).get_layer("lstm"), np.zeros((1, 3, 4))),
             ValueError,
+            "x must have shape \\(batch, time, 2\\) for this layer, got \\(1, 3, 4\\)",
         ),
-        (lambda: lstm_loss(_lstm_model(3, 2, 2), [["a"]], np.zeros((1, 1))), TypeError),
+        (
+            lambda: lstm_input_gradient(_lstm_model(3, 2, 2), [["a"]], np.zeros((1, 1))),
+            TypeError,
+            "x must be array-like of numbers",
+        ),
     ],
 )
-def test_bad_input_is_rejected(call, error):
-    with pytest.raises(error):
+def test_bad_input_is_rejected(call, error, match):
+    with pytest.raises(error, match=match):
         call()
 
 
@@ -221,4 +252,4 @@ def test_a_nonlinear_readout_is_rejected():
         inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.LSTM(2)(inputs))
     )
     with pytest.raises(ValueError, match="linear"):
-        lstm_loss(model, np.zeros((1, 3, 2)), np.zeros((1, 1)))
+        lstm_input_gradient(model, np.zeros((1, 3, 2)), np.zeros((1, 1)))

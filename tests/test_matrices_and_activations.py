@@ -47,20 +47,20 @@ def test_non_normal_has_small_eigenvalues_and_large_singular_value():
 
 
 @pytest.mark.parametrize(
-    "call, error",
+    "call, error, match",
     [
-        (lambda: random_orthogonal(0), ValueError),
-        (lambda: scaled_orthogonal(3, -1.0), ValueError),
-        (lambda: non_normal(5, 0.9, 1.0), ValueError),
-        (lambda: spectral_radius(np.zeros((2, 3))), ValueError),
-        (lambda: singular_values(np.zeros(3)), ValueError),
-        (lambda: gaussian_sigma_max(10, -1.0), ValueError),
-        (lambda: gaussian_radius(0, 1.0), ValueError),
-        (lambda: gaussian_radius(10, "1"), TypeError),
+        (lambda: random_orthogonal(0), ValueError, "n must be >= 1"),
+        (lambda: scaled_orthogonal(3, -1.0), ValueError, "gain must be >= 0\\.0"),
+        (lambda: non_normal(5, 0.9, 1.0), ValueError, "n must be even"),
+        (lambda: spectral_radius(np.zeros((2, 3))), ValueError, "matrix must be square"),
+        (lambda: singular_values(np.zeros(3)), ValueError, "matrix must have 2 dimension\\(s\\)"),
+        (lambda: gaussian_sigma_max(10, -1.0), ValueError, "stddev must be >= 0\\.0"),
+        (lambda: gaussian_radius(0, 1.0), ValueError, "n must be >= 1"),
+        (lambda: gaussian_radius(10, "1"), TypeError, "stddev must be a real number"),
     ],
 )
-def test_bad_matrix_input(call, error):
-    with pytest.raises(error):
+def test_bad_matrix_input(call, error, match):
+    with pytest.raises(error, match=match):
         call()
 
 
@@ -157,26 +157,57 @@ def test_chi_predicts_the_growth_of_a_random_gaussian_product():
 
 
 @pytest.mark.parametrize(
-    "call, error",
+    "call, error, match",
     [
-        (lambda: gaussian_expectation("tanh"), TypeError),
-        (lambda: gaussian_expectation(np.tanh, points=5), ValueError),
-        (lambda: gaussian_expectation(np.tanh, scale=-1.0), ValueError),
-        (lambda: gaussian_expectation(lambda a: 1.0), ValueError),
-        (lambda: mean_field_chi(np.zeros((2, 3)), np.zeros((4, 2))), ValueError),
-        (lambda: mean_field_chi(np.eye(3), np.zeros((4, 2))), ValueError),
-        (lambda: mean_field_chi(np.eye(3), np.zeros((0, 3))), ValueError),
-        (lambda: mean_field_chi(np.eye(3), np.zeros((4, 3)), "softplus"), ValueError),
-        (lambda: activation("softmax"), ValueError),
-        (lambda: derivative(3), TypeError),
-        (lambda: saturated_mask([0.1], "linear"), ValueError),
-        (lambda: saturation_stats([], "tanh"), ValueError),
-        (lambda: saturation_stats(["a"], "tanh"), TypeError),
-        (lambda: predicted_regime(1.0, gamma=0.0), ValueError),
-        (lambda: predicted_regime(1.0, edge=2.0), ValueError),
-        (lambda: predicted_regime("1"), TypeError),
+        (lambda: gaussian_expectation("tanh"), TypeError, "fn must be callable"),
+        (lambda: gaussian_expectation(np.tanh, points=5), ValueError, "points must be even"),
+        (lambda: gaussian_expectation(np.tanh, scale=-1.0), ValueError, "scale must be >= 0\\.0"),
+        (lambda: gaussian_expectation(lambda a: 1.0), ValueError, "fn must act element\\-wise"),
+        (
+            lambda: mean_field_chi(np.zeros((2, 3)), np.zeros((4, 2))),
+            ValueError,
+            "W must be square",
+        ),
+        (
+            lambda: mean_field_chi(np.eye(3), np.zeros((4, 2))),
+            ValueError,
+            "pre must hold pre\\-activations of the 3 units on its last",
+        ),
+        (
+            lambda: mean_field_chi(np.eye(3), np.zeros((0, 3))),
+            ValueError,
+            "pre must hold pre\\-activations of the 3 units on its last",
+        ),
+        (
+            lambda: mean_field_chi(np.eye(3), np.zeros((4, 3)), "softplus"),
+            ValueError,
+            "activation must be one of",
+        ),
+        (lambda: activation("softmax"), ValueError, "activation must be one of"),
+        (lambda: derivative(3), TypeError, "activation must be a string, one of"),
+        (lambda: saturated_mask([0.1], "linear"), ValueError, "activation must be one of"),
+        (lambda: saturation_stats([], "tanh"), ValueError, "outputs is empty"),
+        (
+            lambda: saturation_stats(["a"], "tanh"),
+            TypeError,
+            "outputs must be array\\-like of numbers",
+        ),
+        (lambda: predicted_regime(1.0, gamma=0.0), ValueError, "gamma must be > 0\\.0"),
+        (lambda: predicted_regime(1.0, edge=2.0), ValueError, "edge must be <= 1\\.0"),
+        (lambda: predicted_regime("1"), TypeError, "sigma_max must be a real number"),
     ],
 )
-def test_bad_activation_input(call, error):
-    with pytest.raises(error):
+def test_bad_activation_input(call, error, match):
+    with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "relu", "linear"])
+def test_activations_name_their_argument_when_it_is_not_numbers(name):
+    from gradcourse.activations import activation, derivative
+
+    with pytest.raises(TypeError, match="a must be array-like of numbers"):
+        activation(name)("abc")
+    if name != "sigmoid":
+        with pytest.raises(TypeError, match="a must be array-like of numbers"):
+            derivative(name)(["x"])

@@ -176,7 +176,7 @@ def test_report_and_dashboard_reject_other_objects():
     for function in (diagnose, report, dashboard):
         with pytest.raises(TypeError, match="MonitorHistory"):
             function({"global_norms": [1.0]})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="norms must be a non-empty 1-D sequence"):
         post_transient_median([])
 
 
@@ -198,18 +198,55 @@ def _model(cell: str, steps: int = 8, **kwargs) -> keras.Model:
     return model
 
 
+def _sigmoid(v: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-v))
+
+
+def _numpy_states(layer, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Keras' SimpleRNN, LSTM (gates i, f, candidate, o) and GRU (reset_after=True: gates z,
+    r, candidate; two bias rows) equations, one step at a time in NumPy float64, from the
+    layer's weights: the reference that recurrent_states is held to."""
+    kernel, recurrent, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
+    units = recurrent.shape[0]
+    h = c = np.zeros((x.shape[0], units))
+    states: dict[str, list] = {}
+    for t in range(x.shape[1]):
+        if isinstance(layer, keras.layers.SimpleRNN):
+            h = np.tanh(x[:, t] @ kernel + h @ recurrent + bias)
+            step = {"h": h}
+        elif isinstance(layer, keras.layers.LSTM):
+            a = x[:, t] @ kernel + h @ recurrent + bias
+            i, f = _sigmoid(a[:, :units]), _sigmoid(a[:, units : 2 * units])
+            o = _sigmoid(a[:, 3 * units :])
+            c = f * c + i * np.tanh(a[:, 2 * units : 3 * units])
+            h = o * np.tanh(c)
+            step = {"i": i, "f": f, "o": o, "h": h}
+        else:
+            a, b = x[:, t] @ kernel + bias[0], h @ recurrent + bias[1]
+            z = _sigmoid(a[:, :units] + b[:, :units])
+            r = _sigmoid(a[:, units : 2 * units] + b[:, units : 2 * units])
+            h = z * h + (1 - z) * np.tanh(a[:, 2 * units :] + r * b[:, 2 * units :])
+            step = {"z": z, "r": r, "h": h}
+        for key, value in step.items():
+            states.setdefault(key, []).append(value)
+    return {key: np.stack(values, axis=1) for key, values in states.items()}
+
+
 @pytest.mark.parametrize("cell", ["SimpleRNN", "GRU", "LSTM"])
-def test_recurrent_states_reproduce_keras(cell):
+def test_recurrent_states_match_keras_equations_in_numpy(cell):
     model = _model(cell)
     x = np.random.default_rng(1).normal(size=(4, 8, 2))
     layer = model.layers[0]
-    sequence = keras.layers.RNN(layer.cell, return_sequences=True)
-    expected = np.asarray(sequence(x.astype(np.float32)))
-    np.testing.assert_allclose(recurrent_states(layer, x)["h"], expected, atol=1e-5)
+    states, expected = recurrent_states(layer, x), _numpy_states(layer, x)
+    assert sorted(states) == sorted(expected)
+    for key in expected:
+        np.testing.assert_allclose(states[key], expected[key], atol=1e-5, err_msg=key)
+    # and the last state is what the model's layer returns
+    np.testing.assert_allclose(states["h"][:, -1], layer(x.astype(np.float32)), atol=1e-5)
 
 
 def test_recurrent_states_rejects_bad_input():
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="layer must be a Keras SimpleRNN, LSTM or GRU"):
         recurrent_states(keras.layers.Dense(3), np.zeros((1, 2, 2)))
     with pytest.raises(ValueError, match=r"shape \(batch, time, 2\)"):
         recurrent_states(_model("GRU").layers[0], np.zeros((1, 8, 3)))
@@ -270,40 +307,16 @@ def test_the_monitor_rejects_what_it_cannot_watch():
         )
 
 
-@pytest.mark.parametrize("cell", ["GRU", "LSTM"])
-def test_gates_recomputed_at_once_match_a_step_by_step_run(cell):
-    from gradcourse.probes import lstm_gate_activations
-
-    model = _model(cell)
-    layer = model.layers[0]
-    x = np.random.default_rng(2).normal(size=(3, 8, 2))
-    states = recurrent_states(layer, x)
-    if cell == "LSTM":
-        by_steps = lstm_gate_activations(layer, x)
-        for gate in ("i", "f", "o"):
-            np.testing.assert_allclose(states[gate], by_steps[gate], atol=1e-5)
-        return
-    kernel, recurrent, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
-    h, units = np.zeros((3, 6)), 6
-    for t in range(8):  # Keras' GRU equations, one step at a time
-        a, b = x[:, t] @ kernel + bias[0], h @ recurrent + bias[1]
-        z = 1 / (1 + np.exp(-(a[:, :units] + b[:, :units])))
-        r = 1 / (1 + np.exp(-(a[:, units : 2 * units] + b[:, units : 2 * units])))
-        h = z * h + (1 - z) * np.tanh(a[:, 2 * units :] + r * b[:, 2 * units :])
-        np.testing.assert_allclose(states["z"][:, t], z, atol=1e-5)
-        np.testing.assert_allclose(states["r"][:, t], r, atol=1e-5)
-        np.testing.assert_allclose(states["h"][:, t], h, atol=1e-5)
-
-
-def test_the_monitors_gradient_over_time_is_the_probes():
-    from gradcourse.probes import input_gradient_norms
+def test_the_monitors_gradient_over_time_is_the_input_gradient():
+    from gradcourse._tensorflow import tf
 
     data, probe = adding_problem(64, 8, seed=1), adding_problem(16, 8, seed=2)
     model = _model("GRU")
     monitor = GradientMonitor(probe.x, probe.y, every=1000)
     model.fit(data.x, data.y, epochs=1, batch_size=32, verbose=0, callbacks=[monitor])
-    np.testing.assert_allclose(
-        monitor.history.gradient_over_time[1],
-        input_gradient_norms(model, probe.x, probe.y),
-        rtol=1e-4,
-    )
+    x = tf.constant(probe.x)
+    with tf.GradientTape() as tape:  # ||dL/dx_t|| over the probe batch, written out here
+        tape.watch(x)
+        loss = tf.reduce_mean(tf.square(model(x) - probe.y))
+    expected = np.sqrt(np.sum(tape.gradient(loss, x).numpy().astype(np.float64) ** 2, axis=(0, 2)))
+    np.testing.assert_allclose(monitor.history.gradient_over_time[1], expected, rtol=1e-4)

@@ -63,26 +63,40 @@ def test_lstm_gates_reproduce_the_layer_output():
 
 
 @pytest.mark.parametrize(
-    "call, error",
+    "call, error, match",
     [
-        (lambda: probe_layers("model", np.zeros((2, 4)), np.zeros((2, 1))), TypeError),
-        (lambda: probe_layers(_mlp(), np.zeros((2, 4)), np.zeros((3, 1))), ValueError),
+        (
+            lambda: probe_layers("model", np.zeros((2, 4)), np.zeros((2, 1))),
+            TypeError,
+            "model must be a keras\\.Model",
+        ),
+        (
+            lambda: probe_layers(_mlp(), np.zeros((2, 4)), np.zeros((3, 1))),
+            ValueError,
+            "x and y must have the same batch size",
+        ),
         (
             lambda: input_gradient_norms(
                 build_recurrent_model("GRU", 3, 2, 2), np.zeros((2, 2)), np.zeros((2, 1))
             ),
             ValueError,
+            "x must have 3 dimension\\(s\\)",
         ),
-        (lambda: lstm_gate_activations(keras.layers.Dense(3), np.zeros((1, 2, 2))), TypeError),
+        (
+            lambda: lstm_gate_activations(keras.layers.Dense(3), np.zeros((1, 2, 2))),
+            TypeError,
+            "layer must be a keras\\.layers\\.LSTM",
+        ),
         (
             lambda: lstm_gate_activations(
                 build_recurrent_model("LSTM", 3, 2, 2).get_layer("lstm"), np.zeros((1, 3, 5))
             ),
             ValueError,
+            "x must have 2 features",
         ),
-        (lambda: layer_table("probe", "tanh"), TypeError),
+        (lambda: layer_table("probe", "tanh"), TypeError, "probe must be a LayerProbe"),
     ],
 )
-def test_probes_reject_bad_input(call, error):
-    with pytest.raises(error):
+def test_probes_reject_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
         call()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -67,24 +69,41 @@ def test_dependencies_have_floors_only():
         assert re.fullmatch(r"[\w-]+>=[\d.]+", requirement), requirement
 
 
-def test_ci_runs_the_readme_test_command_then_the_other_paths():
+def _run_ci(tmp_path: Path, fail_at: int = 0) -> tuple[int, list[list[str]]]:
+    """Run .ci/run with a stand-in ``make`` that records its arguments (and fails at its
+    ``fail_at``-th call, if given); return the exit code and the calls."""
+    log = tmp_path / "calls"
+    fake = tmp_path / "bin" / "make"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\t" "$@" >> "{log}"; echo >> "{log}"\n'
+        f'[ "$(wc -l < "{log}")" -eq {fail_at} ] && exit 3\n'
+        "exit 0\n"
+    )
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", str(ROOT / ".ci" / "run")], env=env, capture_output=True)
+    lines = log.read_text().splitlines() if log.exists() else []
+    return done.returncode, [line.rstrip("\t").split("\t") for line in lines]
+
+
+def test_ci_runs_the_readme_test_command_first_then_documented_targets(tmp_path):
     readme = (ROOT / "README.md").read_text()
     assert "```bash\nmake test\n```" in readme
-    ci = [
-        line
-        for line in (ROOT / ".ci" / "run").read_text().splitlines()
-        if line and not line.startswith("#")
-    ]
-    assert ci[-6:] == [
-        "make test",
-        'make test-colab COLAB_SEEDS="1 2"',
-        "make test-floors",
-        "make test-browser",
-        'make seeds SEEDS="1 2"',
-        "make seeds ROUNDING=SSE41",
-    ]
-    for command in ci[-5:]:  # the README says what CI runs
-        assert command in readme, command
+    code, calls = _run_ci(tmp_path)
+    assert code == 0 and calls[0] == ["test"]  # exactly the README's test command, first
+    targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), re.MULTILINE))
+    for call in calls:
+        assert call[0] in targets, call  # every call is a Makefile target ...
+        written = " ".join(a.replace("=", '="', 1) + '"' if " " in a else a for a in call)
+        assert f"make {written}" in readme, call  # ... and the README says CI runs it
+    assert {"test-colab", "test-floors", "test-browser", "seeds"} <= {c[0] for c in calls}
+
+
+def test_ci_stops_at_the_first_failure(tmp_path):
+    code, calls = _run_ci(tmp_path, fail_at=2)
+    assert code == 3 and len(calls) == 2
 
 
 def test_colab_pins_are_dated_and_admitted_by_the_floors():

@@ -131,40 +131,56 @@ def test_pascanu_bound_holds(activation, gamma):
 
 
 @pytest.mark.parametrize(
-    "call, error",
+    "call, error, match",
     [
-        (lambda: init_rnn(0, 4), ValueError),
-        (lambda: init_rnn(2, 4, recurrent_gain=-1.0), ValueError),
-        (lambda: init_rnn(2.5, 4), TypeError),
-        (lambda: rnn_forward("params", np.zeros((1, 2, 3))), TypeError),
-        (lambda: rnn_forward(init_rnn(3, 4), np.zeros((2, 3))), ValueError),
-        (lambda: rnn_forward(init_rnn(3, 4), np.zeros((1, 2, 5))), ValueError),
+        (lambda: init_rnn(0, 4), ValueError, "input_size must be >= 1"),
+        (lambda: init_rnn(2, 4, recurrent_gain=-1.0), ValueError, "gain must be >= 0\\.0"),
+        (lambda: init_rnn(2.5, 4), TypeError, "input_size must be an integer"),
+        (lambda: rnn_forward("params", np.zeros((1, 2, 3))), TypeError, "params must be RNNParams"),
+        (
+            lambda: rnn_forward(init_rnn(3, 4), np.zeros((2, 3))),
+            ValueError,
+            "x must have 3 dimension\\(s\\)",
+        ),
+        (lambda: rnn_forward(init_rnn(3, 4), np.zeros((1, 2, 5))), ValueError, "x must have shape"),
         (
             lambda: rnn_forward(init_rnn(3, 4), np.zeros((1, 2, 3)), activation="softplus"),
             ValueError,
+            "activation must be one of",
         ),
         (
             lambda: rnn_loss_and_grads(init_rnn(3, 4), np.zeros((1, 2, 3)), np.zeros((2, 1))),
             ValueError,
+            "y must have shape",
         ),
         (
             lambda: rnn_loss_and_grads(
                 init_rnn(3, 4), np.zeros((1, 2, 3)), np.zeros((1, 1)), truncate=0
             ),
             ValueError,
+            "truncate must be >= 1",
         ),
         (
             lambda: RNNParams(
                 np.zeros((4, 3)), np.zeros((4, 5)), np.zeros(4), np.zeros((1, 4)), np.zeros(1)
             ),
             ValueError,
+            "W_hh must have shape",
         ),
-        (lambda: state_jacobians(np.zeros((3, 3)), np.zeros((5, 4))), ValueError),
-        (lambda: gradient_norm_vs_lag(np.eye(3), 0), ValueError),
-        (lambda: driven_pre_activations(np.zeros((3, 4)), 5), ValueError),
-        (lambda: driven_pre_activations(np.eye(3), 5, input_scale=-1.0), ValueError),
+        (
+            lambda: state_jacobians(np.zeros((3, 3)), np.zeros((5, 4))),
+            ValueError,
+            "need square W_hh",
+        ),
+        (lambda: gradient_norm_vs_lag(np.eye(3), 0), ValueError, "steps must be >= 1"),
+        (lambda: driven_pre_activations(np.zeros((3, 4)), 5), ValueError, "W_hh must have shape"),
+        (
+            lambda: driven_pre_activations(np.eye(3), 5, input_scale=-1.0),
+            ValueError,
+            "input_scale must be >= 0\\.0",
+        ),
     ],
 )
-def test_bad_input_is_rejected(call, error):
-    with pytest.raises(error):
+def test_bad_input_is_rejected(call, error, match):
+    with pytest.raises(error, match=match):
         call()

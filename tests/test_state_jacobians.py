@@ -47,9 +47,9 @@ def test_matches_autodiff_at_every_lag(model_and_inputs):
 
 def test_rejects_other_layers_and_shapes(model_and_inputs):
     model, x = model_and_inputs
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="layer must be a Keras SimpleRNN, got Dense"):
         state_jacobian_norms(model.get_layer("readout"), x)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="x must have shape \\(batch, time, 2\\) for this layer"):
         state_jacobian_norms(model.get_layer("simplernn"), x[:, :, :1])
 
 

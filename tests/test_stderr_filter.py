@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from stderr_flood import flood_source
+
 from gradcourse._stderr import filter_runtime_log
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,21 +70,9 @@ def test_an_abandoned_filter_never_blocks_a_writer_of_more_than_64_kib():
     # 1 MiB to fd 2, far more than a pipe's 64 KiB. A pump thread draining a pipe would
     # block every writer once it stopped; a temporary file cannot.
     result = _run(
-        """
-        import os, threading
-        from gradcourse._stderr import _CellStderrFilter
-        cell = _CellStderrFilter()
-        cell.start()
-        chunk = b"x" * 1023 + b"\\n"
-        def write():
-            for _ in range(512):
-                os.write(2, chunk)
-        writer = threading.Thread(target=write)
-        writer.start()
-        write()
-        writer.join()
-        os.write(1, b"wrote 1 MiB")
-        """,
+        "from gradcourse._stderr import _CellStderrFilter\n"
+        "cell = _CellStderrFilter()\n"
+        "cell.start()\n" + flood_source(b"x" * 1023 + b"\n") + 'os.write(1, b"wrote 1 MiB")\n',
         timeout=60,
     )
     assert result.returncode == 0, result.stderr[-2000:]

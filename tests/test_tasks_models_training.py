@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 
 from gradcourse.models import build_recurrent_model
-from gradcourse.tasks import adding_problem, constant_prediction_mse
+from gradcourse.tasks import SequenceData, adding_problem, constant_prediction_mse, learned
 from gradcourse.training import (
     default_optimizer,
+    evaluate_accuracy,
     evaluate_mse,
     fit_compiled,
     train_and_probe,
@@ -41,16 +42,33 @@ def test_baseline_is_the_variance_of_the_sum():
 
 
 @pytest.mark.parametrize(
-    "call, error",
+    "call, error, match",
     [
-        (lambda: adding_problem(0, 10), ValueError),
-        (lambda: adding_problem(10, 1), ValueError),
-        (lambda: adding_problem(10, 10.0), TypeError),
-        (lambda: constant_prediction_mse([]), ValueError),
+        (lambda: adding_problem(0, 10), ValueError, "n must be >= 1"),
+        (lambda: adding_problem(10, 1), ValueError, "length must be >= 2"),
+        (lambda: adding_problem(10, 10.0), TypeError, "length must be an integer"),
+        (lambda: constant_prediction_mse([]), ValueError, "y is empty"),
+        (lambda: constant_prediction_mse("abc"), TypeError, "y must be array-like of numbers"),
+        (lambda: constant_prediction_mse([[1.0], [2.0, 3.0]]), TypeError, "y must be array-like"),
+        (lambda: learned("x", 1.0), TypeError, "test_mse must be a number, got str"),
+        (lambda: learned(None, 1.0), TypeError, "test_mse must be a number, got NoneType"),
+        (lambda: learned([0.1, 0.2], 1.0), TypeError, "test_mse must be a number, got list"),
+        (lambda: learned(0.1, "1"), TypeError, "baseline_mse must be a real number"),
+        (lambda: learned(0.1, 0.0), ValueError, "baseline_mse must be > 0"),
+        (
+            lambda: SequenceData(np.zeros((3, 4, 2)), np.zeros((5, 1)), 1.0, "mean"),
+            ValueError,
+            "same number of examples: x has 3, y has shape \\(5, 1\\)",
+        ),
+        (
+            lambda: SequenceData(np.zeros((3, 4)), np.zeros((3, 1)), 1.0, "mean"),
+            ValueError,
+            "x must have shape \\(examples, steps, features\\)",
+        ),
     ],
 )
-def test_bad_task_input(call, error):
-    with pytest.raises(error):
+def test_bad_task_input(call, error, match):
+    with pytest.raises(error, match=match):
         call()
 
 
@@ -70,16 +88,17 @@ def test_builder_passes_layer_arguments():
 
 
 @pytest.mark.parametrize(
-    "kwargs, error",
+    "kwargs, error, match",
     [
-        ({"cell": "Transformer"}, ValueError),
-        ({"units": 0}, ValueError),
-        ({"length": "10"}, TypeError),
+        ({"cell": "Transformer"}, ValueError, "cell must be one of .*'Transformer'"),
+        ({"units": 0}, ValueError, "units must be >= 1"),
+        ({"length": "10"}, TypeError, "length must be an integer"),
+        ({"forget_bias": "1"}, TypeError, "forget_bias must be a real number"),
     ],
 )
-def test_builder_rejects_bad_input(kwargs, error):
+def test_builder_rejects_bad_input(kwargs, error, match):
     arguments = {"cell": "LSTM", "length": 5, "features": 2} | kwargs
-    with pytest.raises(error):
+    with pytest.raises(error, match=match):
         build_recurrent_model(**arguments)
 
 
@@ -147,22 +166,43 @@ def test_train_and_probe_keeps_the_recurrent_kernel_it_started_from():
 
 
 @pytest.mark.parametrize(
-    "call, error",
+    "call, error, match",
     [
-        (lambda m, d: fit_compiled("model", d, 1), TypeError),
-        (lambda m, d: fit_compiled(m, d.x, 1), TypeError),
-        (lambda m, d: fit_compiled(m, d, 0), ValueError),
-        (lambda m, d: fit_compiled(m, d, 1, batch_size=10_000), ValueError),
-        (lambda m, d: train_and_probe("LSTM", d, d, d.x, epochs=1), TypeError),
-        (lambda m, d: train_and_probe("LSTM", d, d, adding_problem(4, 3), epochs=1), ValueError),
-        (lambda m, d: train_and_probe("LSTM", d, d, d, epochs=1, learning_rate=0), ValueError),
-        (lambda m, d: train_and_probe("CNN", d, d, d, epochs=1), ValueError),
-        (lambda m, d: evaluate_mse(m, d.x), TypeError),
+        (lambda m, d: fit_compiled("model", d, 1), TypeError, "model must be a keras.Model"),
+        (lambda m, d: fit_compiled(m, d.x, 1), TypeError, "train must be SequenceData"),
+        (lambda m, d: fit_compiled(m, d, 0, batch_size=10), ValueError, "epochs must be >= 1"),
+        (
+            lambda m, d: fit_compiled(m, d, 1, batch_size=10_000),
+            ValueError,
+            "batch_size \\(10000\\) exceeds the number of examples \\(20\\)",
+        ),
+        (
+            lambda m, d: train_and_probe("LSTM", d, d, d.x, epochs=1),
+            TypeError,
+            "probe must be SequenceData",
+        ),
+        (
+            lambda m, d: train_and_probe("LSTM", d, d, adding_problem(4, 3), epochs=1),
+            ValueError,
+            "need the same \\(steps, features\\)",
+        ),
+        (
+            lambda m, d: train_and_probe("LSTM", d, d, d, epochs=1, learning_rate=0),
+            ValueError,
+            "learning_rate must be > 0",
+        ),
+        (
+            lambda m, d: train_and_probe("CNN", d, d, d, epochs=1),
+            ValueError,
+            "cell must be one of .*'CNN'",
+        ),
+        (lambda m, d: evaluate_mse(m, d.x), TypeError, "test must be SequenceData"),
+        (lambda m, d: evaluate_accuracy(m, d), TypeError, "test must be LabelledSequences"),
     ],
 )
-def test_training_rejects_bad_input(call, error):
+def test_training_rejects_bad_input(call, error, match):
     model, data = build_recurrent_model("SimpleRNN", 4, 2, units=3), adding_problem(20, 4)
-    with pytest.raises(error):
+    with pytest.raises(error, match=match):
         call(model, data)
 
 
@@ -171,9 +211,9 @@ def test_epochs_on_baseline():
 
     assert epochs_on_baseline([0.2, 0.17, 0.05, 0.01], 1 / 6) == 2
     assert epochs_on_baseline([0.2, 0.17], 1 / 6) == 2  # never left the baseline
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="baseline_mse must be > 0"):
         epochs_on_baseline([0.1], 0.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="losses must have 1 dimension"):
         epochs_on_baseline([[0.1]], 1 / 6)
 
 
@@ -205,20 +245,24 @@ def test_side_by_side_gives_each_run_what_it_gives_alone():
 
 
 @pytest.mark.parametrize(
-    ("settings", "error"),
-    [({}, TypeError), ({"x": {"epochs": 1}}, ValueError), ([("x", {})], TypeError)],
+    ("settings", "error", "match"),
+    [
+        ({}, TypeError, "settings must be a non-empty dict"),
+        ({"x": {"epochs": 1}}, ValueError, "setting 'x' names no cell"),
+        ([("x", {})], TypeError, "settings must be a non-empty dict"),
+    ],
 )
-def test_side_by_side_rejects_bad_settings(settings, error):
+def test_side_by_side_rejects_bad_settings(settings, error, match):
     data = adding_problem(64, 4, seed=1)
-    with pytest.raises(error):
+    with pytest.raises(error, match=match):
         train_and_probe_side_by_side(settings, data, data, data, epochs=1)
 
 
 def test_learned_is_below_half_the_baseline():
-    from gradcourse.tasks import LEARNED_BELOW, learned
+    from gradcourse.tasks import LEARNED_BELOW
 
     assert LEARNED_BELOW == 0.5
     assert learned(0.08, 0.167) and not learned(0.09, 0.167)
     assert not learned(float("nan"), 0.167)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="baseline_mse must be > 0"):
         learned(0.1, 0.0)

@@ -190,3 +190,63 @@ def test_bootstrap_sets_rise_to_a_theme_that_fetches_no_fonts(tmp_path, monkeypa
     before = target.stat().st_mtime_ns
     bootstrap.write_lab_settings()  # unchanged: not rewritten
     assert target.stat().st_mtime_ns == before
+
+
+# ------------------------------------------------------------- the bootstrap's install stamp
+@pytest.fixture
+def checkout(tmp_path, monkeypatch):
+    """A fake checkout with a healthy .venv/: bootstrap.main's decisions without pip, the
+    installs it asks for recorded in ``installs``."""
+    (tmp_path / "gradcourse").mkdir()
+    (tmp_path / "gradcourse" / "__init__.py").write_text("x = 1\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'gradcourse'\n")
+    venv = tmp_path / ".venv"
+    venv.mkdir()
+    for name, value in {
+        "ROOT": tmp_path,
+        "VENV": venv,
+        "VENV_PYTHON": venv / "bin" / "python",
+        "STAMP": venv / ".gradcourse-install.json",
+        "LAB_OVERRIDES": venv / "overrides.json",
+    }.items():
+        monkeypatch.setattr(bootstrap, name, value)
+    monkeypatch.setattr(bootstrap, "venv_is_healthy", lambda: True)
+    monkeypatch.setattr(bootstrap, "interpreter_info", lambda python: ((3, 12, 1), "/py"))
+    installs: list[tuple[bool, list[str]]] = []
+    monkeypatch.setattr(
+        bootstrap, "install", lambda full, extras: installs.append((full, list(extras)))
+    )
+    return tmp_path, installs
+
+
+def test_bootstrap_installs_once_then_only_what_changed(checkout):
+    root, installs = checkout
+    stamp = root / ".venv" / ".gradcourse-install.json"
+    assert bootstrap.main([]) == 0 and installs == [(True, ["lab", "test"])]  # no stamp yet
+    assert json.loads(stamp.read_text())["extras"] == ["lab", "test"]
+    assert bootstrap.main([]) == 0 and len(installs) == 1  # nothing changed: nothing installed
+    (root / "gradcourse" / "__init__.py").write_text("x = 2\n")
+    bootstrap.main([])
+    assert installs[-1] == (False, ["lab", "test"])  # the package alone, without dependencies
+    (root / "gradcourse" / "new.py").write_text("")
+    bootstrap.main([])
+    assert installs[-1][0] is False and len(installs) == 3  # a new module counts too
+    (root / "pyproject.toml").write_text("[project]\nname = 'gradcourse'\nversion = '2'\n")
+    bootstrap.main([])
+    assert installs[-1] == (True, ["lab", "test"])  # dependencies may have changed
+    bootstrap.main(["--extra=teach"])
+    assert installs[-1] == (True, ["lab", "teach", "test"])
+    bootstrap.main([])  # the extra stays installed and recorded: nothing to do
+    assert len(installs) == 5 and json.loads(stamp.read_text())["extras"][1] == "teach"
+
+
+def test_bootstrap_writes_no_stamp_when_the_install_fails(checkout, monkeypatch):
+    root, _ = checkout
+
+    def failing(full, extras):
+        bootstrap.fail("pip failed")
+
+    monkeypatch.setattr(bootstrap, "install", failing)
+    with pytest.raises(SystemExit):
+        bootstrap.main([])
+    assert not (root / ".venv" / ".gradcourse-install.json").exists()  # the next run retries

@@ -19,12 +19,11 @@ If no interpreter of that Python version is found, it says so and skips (exit 0)
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
 
-from stack_job import ROOT, build_wheel, find_python, run_stack_job
+from stack_job import ROOT, build_wheel, find_python, parse_arguments, run_stack_job
 
 PINS = ROOT / ".ci" / "colab-stack.txt"
 TEST_TOOLS = ["pytest", "nbval", "ipykernel"]
@@ -45,10 +44,7 @@ def read_pins(path: Path = PINS) -> tuple[str, list[str]]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", action="store_true", help="keep the venv and print where it is")
-    parser.add_argument("--seeds", nargs="+", type=int, help="also run the seed check with these")
-    args = parser.parse_args(argv)
+    args = parse_arguments(__doc__.splitlines()[0], argv)
     version, pins = read_pins()
     python = find_python(version)
     if python is None:

@@ -19,13 +19,12 @@ If no supported Python is found, it says so and skips (exit 0).
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from stack_job import ROOT, find_python, run_stack_job
+from stack_job import ROOT, find_python, parse_arguments, run_stack_job
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -109,10 +108,7 @@ def floor_pins(venv_python: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", action="store_true", help="keep the venv and print where it is")
-    parser.add_argument("--seeds", nargs="+", type=int, help="also run the seed check with these")
-    args = parser.parse_args(argv)
+    args = parse_arguments(__doc__.splitlines()[0], argv)
     python, missing = oldest_python()
     if python is None:
         print(

@@ -7,6 +7,7 @@ Used by ``tools/colab_stack.py`` (Colab's pinned stack) and ``tools/floors_stack
 
 from __future__ import annotations
 
+import argparse
 import glob
 import os
 import shutil
@@ -70,6 +71,14 @@ def build_wheel(workdir: Path) -> Path:
     )
     (wheel,) = (workdir / "dist").glob("gradcourse-*.whl")
     return wheel
+
+
+def parse_arguments(description: str, argv: Sequence[str]) -> argparse.Namespace:
+    """The stack jobs' command line: ``--keep`` (the venv) and ``--seeds`` (the seed check)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--keep", action="store_true", help="keep the venv and print where it is")
+    parser.add_argument("--seeds", nargs="+", type=int, help="also run the seed check with these")
+    return parser.parse_args(argv)
 
 
 def run_stack_job(

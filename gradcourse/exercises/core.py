@@ -116,9 +116,8 @@ def grade(key: str, answer: Any) -> Feedback:
         return exercise.grade(answer)
     except NotImplementedError:
         return NOT_ATTEMPTED
-    except (
-        Exception
-    ) as error:  # graders report a learner's own errors; this is a last guard for the notebook
+    # Graders report a learner's own errors; this is a last guard for the notebook.
+    except Exception as error:
         return Feedback("hint", f"Could not grade this answer ({type(error).__name__}: {error}).")
 
 

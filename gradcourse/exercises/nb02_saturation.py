@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
+from gradcourse.activations import SATURATION_MARGIN
 from gradcourse.exercises.core import Exercise, near, number_grader, register
 
 # 02.1: the derivative bound of a scaled sigmoid.
@@ -42,7 +43,8 @@ register(
 )
 
 # 02.2: the largest pre-activation scale that keeps tanh units out of saturation.
-_THRESHOLD, _FRACTION = 0.97, 0.05
+_THRESHOLD = round(1 - SATURATION_MARGIN, 6)  # 0.97, the course's saturation threshold
+_FRACTION = 0.05
 _Z = math.atanh(_THRESHOLD)  # |tanh z| > 0.97  <=>  |z| > atanh(0.97)
 _QUANTILE = NormalDist().inv_cdf(1 - _FRACTION / 2)
 _SCALE = _Z / _QUANTILE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradcourse._validate import require_array
+from gradcourse.activations import sigmoid
 from gradcourse.exercises.core import (
     Exercise,
     Measurement,
@@ -15,6 +16,8 @@ from gradcourse.exercises.core import (
     prediction_grader,
     register,
 )
+from gradcourse.matrices import scaled_orthogonal
+from gradcourse.rnn import first_lag_below, gradient_norm_vs_lag
 
 # 03.1: the sufficient bound (gamma * lambda_1)^T.
 _GAMMA, _LAMBDA, _T = 0.25, 2.0, 10
@@ -87,13 +90,9 @@ def sigmoid_backward_step(d_h: np.ndarray, h: np.ndarray, W_hh: np.ndarray) -> n
     return (d_h * h * (1.0 - h)) @ require_array("W_hh", W_hh, ndim=2)  # sigmoid'(a) = h (1 - h)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 _rng = np.random.default_rng(33)
 _CASES = [
-    (_rng.standard_normal(5), _sigmoid(2 * _rng.standard_normal(5)), _rng.standard_normal((5, 5)))
+    (_rng.standard_normal(5), sigmoid(2 * _rng.standard_normal(5)), _rng.standard_normal((5, 5)))
     for _ in range(3)
 ]
 register(
@@ -115,7 +114,7 @@ register(
                 ),
                 (
                     lambda args, got: np.allclose(
-                        got, (args[0] * _sigmoid(args[1]) * (1.0 - _sigmoid(args[1]))) @ args[2]
+                        got, (args[0] * sigmoid(args[1]) * (1.0 - sigmoid(args[1]))) @ args[2]
                     ),
                     "h is already sigmoid(a_t): sigmoid'(a_t) = "
                     "h (1 - h), without applying sigmoid again.",
@@ -154,9 +153,6 @@ _LAG_BY_BOUND = np.log10(1 / LAG_LEVEL) / _DECADES_PER_STEP  # 65.6 steps
 
 def measure_lag(seed: int = 0) -> Measurement:
     """Exercise 03.4's experiment, as the notebook runs it."""
-    from gradcourse.matrices import scaled_orthogonal
-    from gradcourse.rnn import first_lag_below, gradient_norm_vs_lag
-
     W_hh = scaled_orthogonal(LAG_WIDTH, LAG_GAIN, seed=1)
     norms = gradient_norm_vs_lag(W_hh, LAG_STEPS, "tanh", input_scale=LAG_INPUT_SCALE, seed=seed)
     return Measurement(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from gradcourse.activations import sigmoid
 from gradcourse.exercises.core import (
     Exercise,
     Measurement,
@@ -143,7 +144,7 @@ register(
 
 # 04.4 (predict, then measure): the cell path's factor per step with a forget bias of 3.
 FORGET_BIAS = 3.0
-_GATE = 1 / (1 + math.exp(-FORGET_BIAS))  # sigmoid(3) = 0.953
+_GATE = float(sigmoid(FORGET_BIAS))  # sigmoid(3) = 0.953
 
 
 def measure_cell_factor(seed: int = 0, length: int = 60, batch: int = 128) -> Measurement:
@@ -175,7 +176,7 @@ register(
                 lambda factor: 0.01,
                 hints=[
                     (
-                        lambda p, m: abs(p - 1 / (1 + math.exp(-1))) < 0.02,
+                        lambda p, m: abs(p - float(sigmoid(1.0))) < 0.02,
                         "0.73 is sigmoid(1), Keras' default bias; the bias is now 3.",
                     ),
                     (

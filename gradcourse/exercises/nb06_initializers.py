@@ -15,6 +15,7 @@ from gradcourse.exercises.core import (
     prediction_grader,
     register,
 )
+from gradcourse.rnn import gradient_norm_vs_lag
 
 # 06.1: the Gaussian scale that puts the largest singular value at 1.
 _N = 256
@@ -106,8 +107,6 @@ _BY_GAIN = SHRUNK_GAIN**_LAG  # 0.0059
 def measure_shrunk_identity(seed: int = 0) -> Measurement:
     """Exercise 06.3's experiment, as notebook 06 runs it: ||dh_100/dh_0|| of a ReLU RNN
     with W_hh = 0.95 I, driven by N(0, 1) inputs."""
-    from gradcourse.rnn import gradient_norm_vs_lag
-
     norms = gradient_norm_vs_lag(SHRUNK_GAIN * np.eye(_WIDTH), _LAG, "relu", seed=seed)
     return Measurement(float(norms[_LAG]), gain=SHRUNK_GAIN)
 
