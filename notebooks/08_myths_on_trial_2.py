@@ -54,7 +54,7 @@ from gradcourse.training import epochs_on_baseline, fit_logged, side_by_side
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 5, trained: "Batch normalisation is the remedy for RNNs"
 #
-# Notebook 08 showed that one set of batch statistics for all steps standardises no step,
+# Notebook 08 showed that one set of batch statistics for all steps standardised no step of an IRNN,
 # and that layer normalisation reshaped a tanh `SimpleRNN`'s gradient without making it
 # learn. Cooijmans et al. (2016) report that batch normalisation *with statistics per
 # time step* makes LSTMs converge faster. So we train four LSTMs that differ **only in
