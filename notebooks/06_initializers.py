@@ -359,14 +359,16 @@ assert results[grid["ReLU", "orthogonal"]]["ratio_at_init"] < 1e-6  # ... vanish
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Both tanh RNNs failed, with either matrix, and ReLU with the orthogonal matrix learned
-# (asserted for seeds 0, 1, 2). The IRNN ended below the baseline, but how far below
-# varies a lot: its final MSE changes between seeds, and even between machines (their
-# floating-point rounding differs); in some runs it misses the criterion. (Its loss can
-# rise again late in training, as in the log above; why, we have not measured.) In this
-# $2 \times 2$, changing the activation changed the outcome: with tanh neither matrix
-# learned, with ReLU the orthogonal one did. The identity did not help: with ReLU it did
-# no better than the orthogonal matrix (worse in some runs). At this lag and budget the
-# activation mattered, not the identity.
+# (asserted for seeds 0, 1, 2 and under the rounding check). For the IRNN the most we
+# could assert is weaker: its final MSE is below 90% of the baseline. Its final MSE
+# changed between seeds and between machines in our runs, and it did not always meet
+# the criterion, so we assert no more. (Its loss can rise again late in training, as
+# in the log above; why, we have not measured.) In this $2 \times 2$, changing the
+# activation changed the outcome: with tanh neither matrix learned, with ReLU the
+# orthogonal one did. Changing the matrix did not: with tanh the identity failed as the
+# orthogonal matrix did, and with ReLU the identity's asserted result (below 90% of the
+# baseline) is weaker than the orthogonal matrix's (learned). At this lag and budget the
+# activation mattered; the identity was not needed.
 # $R = \lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{59}\rVert$
 # at initialisation tells the matrices apart, though: with ReLU only the identity
 # carried the gradient to step 0 ($R > 0.5$); with the orthogonal matrix it vanished
