@@ -276,9 +276,10 @@ assert ratio(clipped["at_init"]) < 1  # less gradient reaches the first step tha
 # `optimizer.apply`, after backpropagation: the gradient over time it receives is the same
 # with or without it (the two runs start from identical curves, $R < 1$), and one factor
 # for the whole gradient cannot change how it is shared between early and late steps.
-# In its strongest precise reading, "clipping helps a model whose gradient vanishes learn
-# a long lag" (judged on training), it failed too: clipped or not, the `SimpleRNN` ended
-# above half the baseline, while the `LSTM`, trained with the same budget, reached an MSE
+# In its strongest precise reading, "clipping helps a model whose early steps get less
+# gradient than its late ones ($R < 1$ here, asserted) learn a long lag" (judged on
+# training), it is contradicted too: clipped or not, the `SimpleRNN` ended above half
+# the baseline, while the `LSTM`, trained with the same budget, reached an MSE
 # below 0.01 (one lag, $T = 30$, and one recipe). **Explained in:**
 # [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb), section 5.
 
