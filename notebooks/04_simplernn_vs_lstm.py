@@ -11,8 +11,8 @@
 # needs a memory of 30 to 60 steps, and we watch the gradient that reaches every time
 # step, before and after training. The finding: **at initialisation the LSTM's gradient
 # vanishes just like the SimpleRNN's**; training teaches its gates to keep an additive
-# path open, and only then does the gradient reaching the first input come within a
-# factor of ten of the one reaching the last.
+# path open, and only then does the gradient reaching the first input exceed a tenth
+# of the one reaching the last.
 #
 # **You will learn to**
 # - set up a long-lag task with a baseline computed in code, and judge success against it;
