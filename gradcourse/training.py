@@ -44,9 +44,9 @@ def fit_compiled(
 
     The same computation as ``model.compile(loss="mse"); model.fit(...)``, written out:
     forward pass, loss, ``GradientTape``, ``optimizer.apply`` (which clips, if the
-    optimizer was built with clipping). On a CPU, XLA runs small recurrent models two to
-    three times faster than ``model.fit`` (Keras disables XLA for its RNN layers because
-    of the cuDNN path, which a GPU uses instead; there this loop runs without XLA).
+    optimizer was built with clipping). XLA is used for speed on a CPU (the course does
+    not assert the gain; Keras disables XLA for its RNN layers because of the cuDNN path,
+    which a GPU uses instead; there this loop runs without XLA).
     Batches are reshuffled every epoch with ``seed``; a non-finite loss stops training.
     """
 
@@ -162,7 +162,8 @@ def fit_logged(
     The loop of ``fit_compiled``; the norm is taken before ``transform`` (a function of the
     list of gradients, in TensorFlow) and before the optimizer's own clipping. Batches are
     taken in order unless ``shuffle``. Training stops at the first non-finite loss or
-    gradient. XLA pays off for long runs only (``jit_compile``): it compiles for seconds.
+    gradient. ``jit_compile`` compiles with XLA, which itself takes seconds: worth it for
+    long runs only (a rule of thumb, not measured by the course).
     """
     _check_training_arguments(model, train, batch_size)
     epochs = require_int("epochs", epochs, minimum=1)

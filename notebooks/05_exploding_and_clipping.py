@@ -174,16 +174,17 @@ assert control[1.0]["jacobians"].max() <= 1 + 1e-9  # at g = 1 nothing amplifies
 assert control[0.9]["|h_T|"] < control[1.0]["|h_T|"] < control[1.05]["|h_T|"]
 backward_growth = control[1.05]["jacobians"].max() / control[0.9]["jacobians"].max()
 gradient_growth = control[1.05]["gradient norm"] / control[0.9]["gradient norm"]
-assert gradient_growth > 2 * backward_growth  # most of the growth is not backward amplification
+assert gradient_growth > 2 * backward_growth  # a factor beyond what the backward pass allows
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # From $g = 0.9$ to $1.05$ the backward pass can amplify at most $1.05^{29} \approx 4.1$
-# times more, yet the gradient norm grows more than twice that (see the table). The rest comes from the
-# **forward** pass: a ReLU unit whose input drive is positive adds it up over 30 steps,
-# so the last state grows with $g$ (asserted), and the
-# gradient of $W_{hh}$ sums 30 terms $\delta_t h_{t-1}^\top$ that carry the states'
-# size. $\lambda_1 > 1$ allows growth backwards, but here it is not what makes the
-# gradient huge. Whatever its source, one SGD step of $\eta = 0.01$ times such a
+# times more, yet the gradient norm grows more than twice as much as the backward factor
+# did (asserted; see the table). So a factor remains that backward amplification does
+# not explain. The gain also acts on the **forward** pass: the last state's size
+# $\lVert h_T\rVert$ grows with $g$ (asserted), and the gradient of $W_{hh}$ sums 30
+# terms $\delta_t h_{t-1}^\top$ that carry the states' size. That the forward states
+# account for the rest is our hypothesis: this control changes $g$ in both passes at
+# once and does not separate them. Whatever its source, one SGD step of $\eta = 0.01$ times such a
 # gradient moves the weights by a lot. Watch, at $g = 1.05$:
 
 # %% slideshow={"slide_type": "-"}
@@ -263,9 +264,8 @@ assert n_parameters == 1153
 # In this notebook "got below the baseline" means a final loss below 90% of it, a weaker
 # test than the course's "learned" (below half of it, notebooks 04, 06 and 08):
 # - `global_clipnorm` got below the baseline, with the lowest loss of the three;
-# - `clipvalue` did not: it ended at the baseline (predicting the mean) or above it;
-# - `clipnorm` we do not rank: across seeds its final loss ranges from below the
-#   baseline to several times above it.
+# - `clipvalue` did not: its final loss stayed above 90% of the baseline;
+# - `clipnorm` we do not rank: no assert is made on its final loss.
 #
 # Why would rules that all bound the step behave so differently? They differ in two
 # ways at once. The **size** of the step: `clipvalue=1` bounds each of the 1153
@@ -330,14 +330,14 @@ for seed in CONTROL_SEEDS:
     assert final["global_clipnorm"] < min(final["clipvalue"], final["clipnorm"])  # global: lowest
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# With steps of the same length, the direction of `clipvalue` still ended **at or above**
-# the baseline in every seed, and the global norm's direction ended lowest in every seed
+# With steps of the same length, the direction of `clipvalue` still ended **above 90%**
+# of the baseline in every seed, and the global norm's direction ended lowest in every seed
 # (the asserts above). Shorter steps did not rescue value clipping here: on this task,
 # with SGD and momentum, its direction was the problem. That is one task and one
 # optimizer: element-wise clipping has been used with success elsewhere (Mikolov 2012
 # clipped gradients element-wise; Graves 2013 clipped the derivatives inside the LSTM,
-# not the parameter gradients). `clipnorm`'s direction we again do not rank: across seeds and machines it
-# ended anywhere from below the baseline to a few times above it. The next section
+# not the parameter gradients). `clipnorm`'s direction we again do not rank (its ratios
+# are printed above for this machine; no assert is made on them). The next section
 # shows what value and per-variable clipping do to a direction.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -499,17 +499,18 @@ plt.show()
 print("SGD:", {t: round(loss, 3) for t, loss in final_sgd.items()})
 print("Adam:", {t: round(loss, 3) for t, loss in final_adam.items()})
 assert all(np.isfinite(loss) for loss in final_sgd.values())  # every threshold kept it finite
-assert final_sgd[0.01] > 0.9 * baseline > final_sgd[1.0]  # far too small: training crawls
-assert final_sgd[thresholds[-1]] > 0.9 * baseline  # 10 m: steps too long to learn
+assert final_sgd[0.01] > 0.9 * baseline > final_sgd[1.0]  # far too small: not below 0.9 b
+assert final_sgd[thresholds[-1]] > 0.9 * baseline  # 10 m: not below 0.9 b either
 assert all(loss < 0.9 * baseline for loss in final_adam.values())  # Adam: with or without
 assert final_adam[0.01] < 0.9 * baseline < final_sgd[0.01]  # tau = 0.01 stalls SGD, not Adam
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Every threshold kept SGD finite, but they did not train alike (asserted for seeds 0,
 # 1, 2):
-# - **far too small** ($\tau = 0.01$): every step is tiny, and after 600 steps the loss
-#   is still at the baseline;
-# - at the top of the range, $10\,m$, the loss also ended at the baseline. Why, we did
+# - **far too small** ($\tau = 0.01$): every step is at most $\eta\tau$ long (times the
+#   momentum's amplification), and after 600 steps the loss is still above 90% of the
+#   baseline;
+# - at the top of the range, $10\,m$, the loss also ended above 90% of the baseline. Why, we did
 #   not measure; one hypothesis is that with momentum 0.9 and $\eta = 0.01$ steps that
 #   long overshoot whatever the model starts to learn;
 # - $\tau = 1$ got below the baseline. The run at $0.5\,m$ is printed above; we did not check its rank
@@ -519,8 +520,8 @@ assert final_adam[0.01] < 0.9 * baseline < final_sgd[0.01]  # tau = 0.01 stalls 
 #   together with the learning rate: what it bounds is the step.
 #
 # Under **Adam**, no threshold was needed and none stalled training: all three runs
-# ended below the baseline, the unclipped one included, and $\tau = 0.01$, which left
-# SGD at the baseline, did not keep Adam there. Adam's steps do not grow with the gradient, so the
+# ended below 90% of the baseline, the unclipped one included, and $\tau = 0.01$, which
+# left SGD above 90% of it, did not keep Adam there. Adam's steps do not grow with the gradient, so the
 # SGD failure of section 1 (one step of $\eta$ times a huge gradient) cannot happen;
 # clipping under Adam only changes how much a step with a huge gradient counts in its
 # running averages.
@@ -574,20 +575,22 @@ assert mse > long_baseline / 2 and grads_over_time[0] / grads_over_time[-1] < VA
 # - A ReLU RNN with recurrent gain 1.05 on the adding problem started with a gradient norm
 #   in the hundreds or more; unclipped SGD produced NaN within a few steps (detected, not
 #   crashed). A control over the gain (0.9, 1.0, 1.05) showed that the backward pass
-#   amplifies by at most $g^k$ (1 at $g = 1$); most of the gradient's size came from the
-#   forward pass, whose ReLU states add up their inputs.
+#   amplifies by at most $g^k$ (1 at $g = 1$), while the gradient norm grew more than
+#   twice as much as that factor from $g = 0.9$ to $1.05$; the last state grew with $g$
+#   too (that the forward pass makes the rest is a hypothesis this control does not
+#   separate).
 # - With the same seed and data, `clipvalue`, `clipnorm` and `global_clipnorm` (all 1.0)
 #   prevented the NaN; `global_clipnorm` got below 90% of the baseline, and
-#   `clipvalue` stayed at the baseline or above it.
-# - At equal step lengths (seeds 0, 1, 2), the direction of `clipvalue` still ended at or
-#   above the baseline and global clipping's lowest: on this task and optimizer, the
+#   `clipvalue` stayed above 90% of it.
+# - At equal step lengths (seeds 0, 1, 2), the direction of `clipvalue` still ended above
+#   90% of the baseline and global clipping's lowest: on this task and optimizer, the
 #   direction mattered.
 #   Value clipping and Keras' per-variable `clipnorm` change the gradient's direction
 #   (cosine below 0.99); `global_clipnorm` keeps it (cosine 1). Pascanu's Algorithm 1 in
 #   five lines of NumPy matches `tf.clip_by_global_norm`, and Keras' optimizers do
 #   exactly what sections 2-3 say (asserted).
 # - Every threshold from 0.01 to ten times the typical (median) norm kept SGD finite;
-#   0.01 and $10\,m$ stayed at the baseline, $\tau = 1$ got below it. Under Adam,
+#   0.01 and $10\,m$ stayed above 90% of the baseline, $\tau = 1$ got below it. Under Adam,
 #   clipped or not, all three runs ended below the baseline, $\tau = 0.01$ included:
 #   Adam's steps do not grow with the gradient.
 # - Clipping never scales up: a SimpleRNN with `global_clipnorm` still failed at $T = 60$

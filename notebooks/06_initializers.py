@@ -38,7 +38,7 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from gradcourse.activations import mean_field_chi, predicted_regime
+from gradcourse.activations import derivative, mean_field_chi, predicted_regime
 from gradcourse.initializers import recurrent_matrix, spectrum_summary
 from gradcourse.matrices import gaussian_radius, gaussian_sigma_max, singular_values
 from gradcourse.models import build_recurrent_model
@@ -181,6 +181,18 @@ print(f"glorot_uniform: lambda_1 = {spectra['glorot_uniform']['sigma_max']:.2f},
       f"||W||_F^2/n = {glorot_scale:.2f}, chi = {glorot_chi:.2f}, "
       f"tanh gradient after 100 steps {flow['glorot_uniform', 'tanh'][100]:.0e}")
 assert 0.9 < glorot_scale < 1.1 and glorot_chi < 0.6  # the size is neutral; tanh' makes chi < 1
+# tanh with the identity: dh_100/dh_0 = prod_t diag(tanh'(a_t)), a diagonal matrix whose
+# norm is the largest unit's product of 100 factors, each below 1
+identity_slopes = derivative("tanh")(driven_pre_activations(matrices["identity"], 100, "tanh",
+                                                             seed=SEED))
+identity_product = float(np.prod(identity_slopes, axis=0).max())
+print(f"identity, tanh: every factor tanh'(a) below 1 "
+      f"(largest 1 - {1 - identity_slopes.max():.0e}); "
+      f"after 100 steps {flow['identity', 'tanh'][100]:.0e} = the largest unit's product "
+      f"{identity_product:.0e}")
+assert np.all(identity_slopes < 1)
+assert abs(flow["identity", "tanh"][100] / identity_product - 1) < 1e-6
+assert flow["identity", "tanh"][100] < 1e-20  # 20 draws of the inputs: 4e-35 to 7e-27
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # - Every matrix with $\lambda_1 < 1$ vanishes at least as fast as $\lambda_1^T$, with
@@ -191,9 +203,12 @@ assert 0.9 < glorot_scale < 1.1 and glorot_chi < 0.6  # the size is neutral; tan
 #   multiplied by $\chi = (\lVert W\rVert_F^2/n)\,\mathbb E[\tanh'(a)^2]$ per step: glorot's
 #   $\lVert W\rVert_F^2/n$ is about 1, so $\tanh' < 1$ alone puts $\chi$ below 0.6 here,
 #   and the product shrinks.
-# - The **identity with ReLU** keeps the gradient at about 1 for 100 steps: the idea of
-#   the IRNN (Le et al. 2015). With tanh the identity still vanishes, because
-#   $\tanh' < 1$ wherever the state is not zero.
+# - The **identity with ReLU** keeps $\lVert\partial h_{100}/\partial h_0\rVert$ above 0.5: the idea of
+#   the IRNN (Le et al. 2015). With tanh the identity still vanishes: below $10^{-20}$
+#   after 100 steps (asserted; $4 \times 10^{-35}$ to $7 \times 10^{-27}$ over 20 draws
+#   of the inputs). With $W_{hh} = I$ the product of Jacobians is
+#   $\prod_t \mathrm{diag}(\tanh'(a_t))$, diagonal, and every factor was below 1; its
+#   norm equals the largest unit's product of its 100 factors (both asserted).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Does it train?
@@ -344,14 +359,16 @@ assert results[grid["ReLU", "orthogonal"]]["ratio_at_init"] < 1e-6  # ... vanish
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Both tanh RNNs failed, with either matrix, and ReLU with the orthogonal matrix learned
-# (asserted for seeds 0, 1, 2). The IRNN ended below the baseline, but how far below
-# varies a lot: its final MSE changes between seeds, and even between machines (their
-# floating-point rounding differs); in some runs it misses the criterion. (Its loss can
-# rise again late in training, as in the log above; why, we have not measured.) In this
-# $2 \times 2$, changing the activation changed the outcome: with tanh neither matrix
-# learned, with ReLU the orthogonal one did. The identity did not help: with ReLU it did
-# no better than the orthogonal matrix (worse in some runs). At this lag and budget the
-# activation mattered, not the identity.
+# (asserted for seeds 0, 1, 2 and under the rounding check). For the IRNN the most we
+# could assert is weaker: its final MSE is below 90% of the baseline. Its final MSE
+# changed between seeds and between machines in our runs, and it did not always meet
+# the criterion, so we assert no more. (Its loss can rise again late in training, as
+# in the log above; why, we have not measured.) In this $2 \times 2$, changing the
+# activation changed the outcome: with tanh neither matrix learned, with ReLU the
+# orthogonal one did. Changing the matrix did not: with tanh the identity failed as the
+# orthogonal matrix did, and with ReLU the identity's asserted result (below 90% of the
+# baseline) is weaker than the orthogonal matrix's (learned). At this lag and budget the
+# activation mattered; the identity was not needed.
 # $R = \lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{59}\rVert$
 # at initialisation tells the matrices apart, though: with ReLU only the identity
 # carried the gradient to step 0 ($R > 0.5$); with the orthogonal matrix it vanished

@@ -54,7 +54,7 @@ from gradcourse.training import epochs_on_baseline, fit_logged, side_by_side
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 5, trained: "Batch normalisation is the remedy for RNNs"
 #
-# Notebook 08 showed that one set of batch statistics for all steps standardises no step,
+# Notebook 08 showed that one set of batch statistics for all steps standardised no step of an IRNN,
 # and that layer normalisation reshaped a tanh `SimpleRNN`'s gradient without making it
 # learn. Cooijmans et al. (2016) report that batch normalisation *with statistics per
 # time step* makes LSTMs converge faster. So we train four LSTMs that differ **only in
@@ -267,14 +267,16 @@ assert dropped.max() < 1e-6  # ... and it still vanished
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Dropout made the gradient at lag 100 *larger* in every draw (the surviving units are
-# multiplied by $1/(1-p) = 1.25$, which raises the mean-field gain $\chi$ by the same
-# factor), and it still **vanished**, below $10^{-6}$. Early stopping does not enter the
-# gradient at all: it picks which epoch's weights to keep, and each of those epochs
-# computed its gradients without it.
+# multiplied by $1/(1-p) = 1.25$), and it still **vanished**, below $10^{-6}$ (both
+# asserted). Early stopping we did not run: by its definition it only chooses when
+# training ends (and which epoch's weights to keep), so it is not part of any gradient
+# computed before then.
 #
-# **Verdict: false.** Dropout is a regulariser against overfitting; here it made the
-# gradient larger and did not stop it from vanishing. Early stopping cannot change a
-# gradient. **Explained in:** this notebook; $\chi$ in notebook 03.
+# **Verdict: false.** As written, and in its strongest precise reading for dropout
+# ("recurrent dropout's $1/(1-p)$ scaling keeps the gradient over 100 steps from
+# vanishing"): here it made the gradient larger and it still fell below $10^{-6}$ in
+# every draw. Early stopping is judged by its definition, not by an experiment: it
+# changes no gradient. **Explained in:** this notebook.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 11: "A smaller learning rate prevents exploding gradients"
@@ -315,13 +317,18 @@ assert tiny.first_nan_step is None and np.median(tiny.global_norms) > 1e6  # fin
 # does not see $\eta$. The step is $\eta\lVert\nabla L\rVert$, and even at
 # $\eta = 10^{-6}$ it was long enough to make the loss or the gradient non-finite within
 # two steps. At $\eta = 0.01/\lVert\nabla L\rVert$ (printed above), the 20 steps stayed
-# finite, and the gradient stayed above $10^6$ (median): the run survived, the explosion
-# did not go away, and the weights barely moved.
+# finite, and the gradient's median norm stayed above $10^6$: the run survived, and
+# the gradient still exploded.
 #
-# **Verdict: false as written, true in its precise form.** A smaller learning rate does
-# not change the gradient; it shortens the step, and a short enough step keeps training
-# finite, as at $\eta = 0.01/\lVert\nabla L\rVert$. But such an $\eta$ makes every ordinary step crawl:
-# clipping (notebook 05) shortens only the long steps. **Explained in:** [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb).
+# **Verdict: false as written, true in its precise form.** As written ("prevents
+# exploding gradients"), false: a smaller learning rate did not change the first
+# gradient, above $10^6$ at every $\eta$, and at the $\eta$ that kept SGD finite the
+# median norm over the 20 steps stayed above $10^6$ (asserted). In its precise form, "a small enough
+# learning rate keeps SGD finite on an exploding gradient", it held here for 20 steps at
+# $\eta = 0.01/\lVert\nabla L\rVert$, while $10^{-2}$ to $10^{-6}$ diverged within two
+# steps. What such an $\eta$ costs in learning we did not measure; clipping shortens a
+# step only when the gradient's norm is above the threshold (Pascanu's rule; notebook 05,
+# section 2, trained with it). **Explained in:** [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 12: "Vanishing and exploding gradients are caused by floating-point precision"
@@ -348,14 +355,18 @@ assert precision[400, np.float64].max() < 1e-38 and np.all(precision[400, np.flo
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # After 100 steps float32 and float64 agreed to better than $10^{-4}$ (relative) on a
-# gradient that had already vanished below $10^{-6}$: the product shrinks in exact
-# arithmetic, and rounding changes only its last digits. Precision decides one thing:
-# when a negligible number becomes exactly 0. After 400 steps float64 still held a
+# gradient that had already vanished below $10^{-6}$: the product shrinks in both
+# formats, and rounding changed only its last digits. What precision decided here is
+# when a negligible number became exactly 0. After 400 steps float64 still held a
 # number below $10^{-38}$, and float32 held 0.
 #
-# **Verdict: false.** Vanishing and exploding are properties of the product of
-# Jacobians, not of the number format; more bits postpone underflow (and overflow),
-# they do not change what the gradient is. **Explained in:** this notebook; the product
+# **Verdict: false.** As written, and in its strongest precise reading ("float32's
+# rounding makes a gradient vanish that float64 would keep"): over 100 steps the two
+# formats agreed within $10^{-4}$ on a gradient below $10^{-6}$, and at 400 steps, where
+# float32 held exactly 0, float64 held less than $10^{-38}$ (asserted, 20 draws). We ran
+# the vanishing case; the exploding one was not run. Vanishing is a property of the
+# product of Jacobians, not of the number format; more bits postpone underflow, they do
+# not change what the gradient is. **Explained in:** this notebook; the product
 # in [03 · Backpropagation through time](03_backprop_through_time.ipynb).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -408,7 +419,7 @@ assert len(verdicts) == 6
 #   **smaller weights** ($g = 0.5$, $\lambda_1 < 1/\gamma$) kept it from exploding and
 #   made it vanish at least as $0.5^{100}$. L2 does not enter the product of Jacobians.
 # - **Recurrent dropout** raised the gradient in every draw, and it still vanished below
-#   $10^{-6}$; early stopping cannot change a gradient.
+#   $10^{-6}$; early stopping, not run here, changes no gradient by its definition.
 # - **The learning rate** did not change the first gradient (above $10^6$ at every
 #   $\eta$); SGD diverged at $\eta$ from $10^{-2}$ to $10^{-6}$ and stayed finite at
 #   $\eta = 0.01/\lVert\nabla L\rVert$, with the gradient still above $10^6$.
