@@ -36,7 +36,7 @@ import numpy as np
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_float, require_int
 
-__all__ = ["LRUCell", "build_lru_model", "ring_eigenvalues", "lru_eigenvalues"]
+__all__ = ["LRU", "LRUCell", "build_lru_model", "ring_eigenvalues", "lru_eigenvalues"]
 
 
 def ring_eigenvalues(
@@ -60,6 +60,54 @@ def lru_eigenvalues(nu_log, theta_log) -> np.ndarray:
     nu_log = np.asarray(nu_log, dtype=np.float64)
     theta_log = np.asarray(theta_log, dtype=np.float64)
     return np.exp(-np.exp(nu_log) + 1j * np.exp(theta_log))
+
+
+def _configure(layer, state_size, units, r_min, r_max, max_phase, normalization, kwargs):
+    """Check the arguments shared by ``LRUCell`` and ``LRU`` and store them on ``layer``."""
+    state_size = require_int("state_size", state_size, minimum=1)
+    units = require_int("units", units, minimum=1)
+    r_min = require_float("r_min", r_min, minimum=0.0)
+    r_max = require_float("r_max", r_max, minimum=0.0)
+    if not r_min < r_max < 1.0:
+        raise ValueError(f"need 0 <= r_min < r_max < 1, got r_min={r_min}, r_max={r_max}")
+    max_phase = require_float(
+        "max_phase", max_phase, minimum=0.0, maximum=2 * math.pi, strict_minimum=True
+    )
+    if not isinstance(normalization, bool):
+        raise TypeError(f"normalization must be True or False, got {type(normalization).__name__}")
+    keras.layers.Layer.__init__(layer, **kwargs)
+    layer.n = state_size
+    layer.units = units
+    layer.r_min, layer.r_max, layer.max_phase = r_min, r_max, max_phase
+    layer.normalization = normalization
+
+
+def _add_lru_weights(layer, features: int) -> None:
+    """The LRU's weights on ``layer`` (an ``LRUCell`` or ``LRU``), initialised as in the paper."""
+    self, n = layer, layer.n
+    draw = keras.initializers.RandomUniform(0.0, 1.0)  # reproducible under set_random_seed
+    u = np.asarray(draw((n,)), dtype=np.float64)
+    v = np.asarray(draw((n,)), dtype=np.float64)
+    nu_log, theta_log = ring_eigenvalues(u, v, self.r_min, self.r_max, self.max_phase)
+
+    def weight(name, shape, initializer="zeros"):
+        return self.add_weight(shape=shape, name=name, initializer=initializer)
+
+    self.nu_log = weight("nu_log", (n,))
+    self.theta_log = weight("theta_log", (n,))
+    self.nu_log.assign(nu_log.astype(self.nu_log.dtype))
+    self.theta_log.assign(theta_log.astype(self.theta_log.dtype))
+    if self.normalization:
+        modulus = np.exp(-np.exp(nu_log))
+        self.gamma_log = weight("gamma_log", (n,))
+        self.gamma_log.assign(np.log(np.sqrt(1 - modulus**2)).astype(self.gamma_log.dtype))
+    b_scale = 1.0 / math.sqrt(2 * features)
+    self.B_re = weight("B_re", (features, n), keras.initializers.RandomNormal(0.0, b_scale))
+    self.B_im = weight("B_im", (features, n), keras.initializers.RandomNormal(0.0, b_scale))
+    c_scale = 1.0 / math.sqrt(n)
+    self.C_re = weight("C_re", (n, self.units), keras.initializers.RandomNormal(0.0, c_scale))
+    self.C_im = weight("C_im", (n, self.units), keras.initializers.RandomNormal(0.0, c_scale))
+    self.D = weight("D", (features, self.units), keras.initializers.RandomNormal(0.0, 1.0))
 
 
 @keras.saving.register_keras_serializable(package="gradcourse")
@@ -90,24 +138,7 @@ class LRUCell(keras.layers.Layer):
         normalization: bool = True,
         **kwargs,
     ):
-        state_size = require_int("state_size", state_size, minimum=1)
-        units = require_int("units", units, minimum=1)
-        r_min = require_float("r_min", r_min, minimum=0.0)
-        r_max = require_float("r_max", r_max, minimum=0.0)
-        if not r_min < r_max < 1.0:
-            raise ValueError(f"need 0 <= r_min < r_max < 1, got r_min={r_min}, r_max={r_max}")
-        max_phase = require_float(
-            "max_phase", max_phase, minimum=0.0, maximum=2 * math.pi, strict_minimum=True
-        )
-        if not isinstance(normalization, bool):
-            raise TypeError(
-                f"normalization must be True or False, got {type(normalization).__name__}"
-            )
-        super().__init__(**kwargs)
-        self.n = state_size
-        self.units = units
-        self.r_min, self.r_max, self.max_phase = r_min, r_max, max_phase
-        self.normalization = normalization
+        _configure(self, state_size, units, r_min, r_max, max_phase, normalization, kwargs)
         self.state_size = 2 * state_size
         self.output_size = units
 
@@ -117,30 +148,7 @@ class LRUCell(keras.layers.Layer):
                 "a cell reads one step, (batch, features) with known features; "
                 f"got {tuple(input_shape)}"
             )
-        features, n = int(input_shape[-1]), self.n
-        draw = keras.initializers.RandomUniform(0.0, 1.0)  # reproducible under set_random_seed
-        u = np.asarray(draw((n,)), dtype=np.float64)
-        v = np.asarray(draw((n,)), dtype=np.float64)
-        nu_log, theta_log = ring_eigenvalues(u, v, self.r_min, self.r_max, self.max_phase)
-
-        def weight(name, shape, initializer="zeros"):
-            return self.add_weight(shape=shape, name=name, initializer=initializer)
-
-        self.nu_log = weight("nu_log", (n,))
-        self.theta_log = weight("theta_log", (n,))
-        self.nu_log.assign(nu_log.astype(self.nu_log.dtype))
-        self.theta_log.assign(theta_log.astype(self.theta_log.dtype))
-        if self.normalization:
-            modulus = np.exp(-np.exp(nu_log))
-            self.gamma_log = weight("gamma_log", (n,))
-            self.gamma_log.assign(np.log(np.sqrt(1 - modulus**2)).astype(self.gamma_log.dtype))
-        b_scale = 1.0 / math.sqrt(2 * features)
-        self.B_re = weight("B_re", (features, n), keras.initializers.RandomNormal(0.0, b_scale))
-        self.B_im = weight("B_im", (features, n), keras.initializers.RandomNormal(0.0, b_scale))
-        c_scale = 1.0 / math.sqrt(n)
-        self.C_re = weight("C_re", (n, self.units), keras.initializers.RandomNormal(0.0, c_scale))
-        self.C_im = weight("C_im", (n, self.units), keras.initializers.RandomNormal(0.0, c_scale))
-        self.D = weight("D", (features, self.units), keras.initializers.RandomNormal(0.0, 1.0))
+        _add_lru_weights(self, int(input_shape[-1]))
         super().build(input_shape)
 
     def eigenvalues(self) -> np.ndarray:
@@ -186,6 +194,84 @@ class LRUCell(keras.layers.Layer):
         return config
 
 
+@keras.saving.register_keras_serializable(package="gradcourse")
+class LRU(keras.layers.Layer):
+    """The whole linear recurrent unit over a sequence, returning its last output y_(T-1).
+
+    The same weights and numbers as ``keras.layers.RNN(LRUCell(...))`` (tested), computed
+    without a loop: a linear diagonal recurrence started at s = 0 has the closed form
+
+        s_(T-1) = sum_t lambda^(T-1-t) * gamma * (B u_t),
+        lambda^k = exp(-k exp(nu_log)) * (cos(k exp(theta_log)) + i sin(k exp(theta_log)))
+
+    so one weighted sum over the steps replaces T sequential steps (XLA compiles it in a
+    moment, where a loop with its gradient takes much longer). Reads (batch, T, features)
+    with T and features known; arguments as ``LRUCell``.
+    """
+
+    def __init__(
+        self,
+        state_size: int,
+        units: int,
+        r_min: float = 0.0,
+        r_max: float = 1.0 - 1e-3,
+        max_phase: float = 2 * math.pi,
+        normalization: bool = True,
+        **kwargs,
+    ):
+        _configure(self, state_size, units, r_min, r_max, max_phase, normalization, kwargs)
+
+    def build(self, input_shape):
+        if len(input_shape) != 3 or input_shape[1] is None or input_shape[2] is None:
+            raise ValueError(
+                "LRU reads whole sequences, (batch, time, features) with known time and "
+                f"features; got {tuple(input_shape)}"
+            )
+        self.length = int(input_shape[1])
+        _add_lru_weights(self, int(input_shape[2]))
+        super().build(input_shape)
+
+    def eigenvalues(self) -> np.ndarray:
+        """The current complex eigenvalues lambda_j (NumPy, float64)."""
+        return lru_eigenvalues(self.nu_log.numpy(), self.theta_log.numpy())
+
+    def call(self, inputs):
+        ops = keras.ops
+        lags = ops.cast(ops.arange(self.length - 1, -1, -1), inputs.dtype)[:, None]  # T-1-t
+        modulus = ops.exp(-lags * ops.exp(self.nu_log))  # (T, N): |lambda|^k
+        angle = lags * ops.exp(self.theta_log)
+        p_re, p_im = modulus * ops.cos(angle), modulus * ops.sin(angle)
+        b_re = ops.einsum("btf,fn->btn", inputs, self.B_re)
+        b_im = ops.einsum("btf,fn->btn", inputs, self.B_im)
+        if self.normalization:
+            gamma = ops.exp(self.gamma_log)
+            b_re, b_im = gamma * b_re, gamma * b_im
+        s_re = ops.sum(p_re * b_re - p_im * b_im, axis=1)
+        s_im = ops.sum(p_re * b_im + p_im * b_re, axis=1)
+        return (
+            ops.matmul(s_re, self.C_re)
+            - ops.matmul(s_im, self.C_im)
+            + ops.matmul(inputs[:, -1], self.D)
+        )
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "state_size": self.n,
+                "units": self.units,
+                "r_min": self.r_min,
+                "r_max": self.r_max,
+                "max_phase": self.max_phase,
+                "normalization": self.normalization,
+            }
+        )
+        return config
+
+
 def build_lru_model(
     length: int,
     features: int,
@@ -197,11 +283,11 @@ def build_lru_model(
 ) -> keras.Model:
     """A one-block LRU model for sequence -> value tasks (not compiled):
 
-    ``keras.Input`` -> ``Dense(units, relu)`` at every step (the encoder) -> ``RNN(LRUCell)``
-    (the last output y_(T-1)) -> ``Dense(units, relu)`` -> ``Dense(outputs)``.
+    ``keras.Input`` -> ``Dense(units, relu)`` at every step (the encoder) -> ``LRU``
+    (the last output y_(T-1), computed by ``LRU``) -> ``Dense(units, relu)`` -> ``Dense(outputs)``.
 
     The layers are named ``encoder``, ``lru``, ``mlp`` and ``readout``; extra keyword
-    arguments go to ``LRUCell`` (``r_min``, ``r_max``, ``max_phase``, ``normalization``).
+    arguments go to ``LRU`` (``r_min``, ``r_max``, ``max_phase``, ``normalization``).
     """
     length = require_int("length", length, minimum=1)
     features = require_int("features", features, minimum=1)
@@ -211,7 +297,7 @@ def build_lru_model(
         raise TypeError(f"name must be a string, got {type(name).__name__}")
     inputs = keras.Input(shape=(length, features))
     encoded = keras.layers.Dense(units, activation="relu", name="encoder")(inputs)
-    last = keras.layers.RNN(LRUCell(state_size, units, **cell_kwargs), name="lru")(encoded)
+    last = LRU(state_size, units, name="lru", **cell_kwargs)(encoded)
     hidden = keras.layers.Dense(units, activation="relu", name="mlp")(last)
     prediction = keras.layers.Dense(outputs, name="readout")(hidden)
     return keras.Model(inputs, prediction, name=name)

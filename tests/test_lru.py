@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gradcourse._tensorflow import keras, tf
-from gradcourse.lru import LRUCell, build_lru_model, lru_eigenvalues, ring_eigenvalues
+from gradcourse.lru import LRU, LRUCell, build_lru_model, lru_eigenvalues, ring_eigenvalues
 
 RNG = np.random.default_rng(9)
 
@@ -100,11 +100,15 @@ def test_the_state_after_an_impulse_decays_as_lambda_to_the_k():
     assert np.allclose(y, expected, atol=1e-5)
 
 
-def test_gradient_matches_central_finite_differences_in_float64():
+@pytest.mark.parametrize("kind", ["cell in RNN", "LRU layer"])
+def test_gradient_matches_central_finite_differences_in_float64(kind):
     keras.config.set_floatx("float64")
     try:
-        cell = LRUCell(3, 2, r_min=0.6, r_max=0.9, dtype="float64")
-        layer = keras.layers.RNN(cell, dtype="float64")
+        if kind == "cell in RNN":
+            cell = LRUCell(3, 2, r_min=0.6, r_max=0.9, dtype="float64")
+            layer = keras.layers.RNN(cell, dtype="float64")
+        else:
+            cell = layer = LRU(3, 2, r_min=0.6, r_max=0.9, dtype="float64")
         u = RNG.normal(size=(2, 6, 2))
         layer(u)
         weights = random_weights(cell)
@@ -144,11 +148,38 @@ def test_gradient_matches_central_finite_differences_in_float64():
         keras.config.set_floatx("float32")
 
 
+@pytest.mark.parametrize("normalization", [True, False])
+def test_the_lru_layer_equals_the_cell_in_an_rnn(normalization):
+    cell = LRUCell(5, 3, r_min=0.8, r_max=0.999, normalization=normalization)
+    looped = keras.layers.RNN(cell)
+    closed = LRU(5, 3, r_min=0.8, r_max=0.999, normalization=normalization)
+    u = RNG.normal(size=(4, 40, 2)).astype(np.float32)
+    looped(u)
+    closed(u)
+    weights = random_weights(cell)
+    closed.set_weights(weights)
+    assert [w.name for w in closed.weights] == [w.name for w in cell.weights]
+    assert np.allclose(closed(u).numpy(), looped(u).numpy(), atol=1e-4)
+    assert np.allclose(closed(u).numpy(), numpy_sequence(u, weights, normalization), atol=1e-4)
+    assert tuple(closed.compute_output_shape((None, 40, 2))) == (None, 3)
+
+
+def test_the_lru_layer_refuses_a_step_or_an_unknown_length():
+    with pytest.raises(ValueError, match=r"\(batch, time, features\)"):
+        LRU(2, 2).build((None, 3))
+    with pytest.raises(ValueError, match="known time"):
+        LRU(2, 2).build((None, None, 3))
+    with pytest.raises(ValueError, match="r_min < r_max"):
+        LRU(2, 2, r_min=0.5, r_max=0.5)
+
+
 def test_config_round_trip():
     cell = LRUCell(4, 2, r_min=0.3, r_max=0.7, max_phase=1.0, normalization=False)
     clone = LRUCell.from_config(cell.get_config())
     assert (clone.n, clone.units, clone.r_min, clone.r_max) == (4, 2, 0.3, 0.7)
     assert clone.max_phase == 1.0 and clone.normalization is False
+    layer = LRU.from_config(LRU(4, 2, r_max=0.9, normalization=False).get_config())
+    assert (layer.n, layer.units, layer.r_max, layer.normalization) == (4, 2, 0.9, False)
 
 
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside Keras
@@ -160,6 +191,7 @@ def test_saved_and_loaded_model_gives_the_same_output(tmp_path):
     loaded = keras.saving.load_model(path)
     assert np.allclose(loaded(x).numpy(), model(x).numpy(), atol=1e-6)
     assert [layer.name for layer in model.layers[1:]] == ["encoder", "lru", "mlp", "readout"]
+    assert isinstance(loaded.get_layer("lru"), LRU)
 
 
 @pytest.mark.parametrize(
