@@ -62,26 +62,6 @@ def lru_eigenvalues(nu_log, theta_log) -> np.ndarray:
     return np.exp(-np.exp(nu_log) + 1j * np.exp(theta_log))
 
 
-def _configure(layer, state_size, units, r_min, r_max, max_phase, normalization, kwargs):
-    """Check the arguments shared by ``LRUCell`` and ``LRU`` and store them on ``layer``."""
-    state_size = require_int("state_size", state_size, minimum=1)
-    units = require_int("units", units, minimum=1)
-    r_min = require_float("r_min", r_min, minimum=0.0)
-    r_max = require_float("r_max", r_max, minimum=0.0)
-    if not r_min < r_max < 1.0:
-        raise ValueError(f"need 0 <= r_min < r_max < 1, got r_min={r_min}, r_max={r_max}")
-    max_phase = require_float(
-        "max_phase", max_phase, minimum=0.0, maximum=2 * math.pi, strict_minimum=True
-    )
-    if not isinstance(normalization, bool):
-        raise TypeError(f"normalization must be True or False, got {type(normalization).__name__}")
-    keras.layers.Layer.__init__(layer, **kwargs)
-    layer.n = state_size
-    layer.units = units
-    layer.r_min, layer.r_max, layer.max_phase = r_min, r_max, max_phase
-    layer.normalization = normalization
-
-
 def _add_lru_weights(layer, features: int) -> None:
     """The LRU's weights on ``layer`` (an ``LRUCell`` or ``LRU``), initialised as in the paper."""
     self, n = layer, layer.n
@@ -110,8 +90,58 @@ def _add_lru_weights(layer, features: int) -> None:
     self.D = weight("D", (features, self.units), keras.initializers.RandomNormal(0.0, 1.0))
 
 
+class _LinearRecurrentUnit(keras.layers.Layer):
+    """What ``LRUCell`` and ``LRU`` share: the checked arguments, the eigenvalues, the config."""
+
+    def __init__(
+        self,
+        state_size: int,
+        units: int,
+        r_min: float = 0.0,
+        r_max: float = 1.0 - 1e-3,
+        max_phase: float = 2 * math.pi,
+        normalization: bool = True,
+        **kwargs,
+    ):
+        state_size = require_int("state_size", state_size, minimum=1)
+        units = require_int("units", units, minimum=1)
+        r_min = require_float("r_min", r_min, minimum=0.0)
+        r_max = require_float("r_max", r_max, minimum=0.0)
+        if not r_min < r_max < 1.0:
+            raise ValueError(f"need 0 <= r_min < r_max < 1, got r_min={r_min}, r_max={r_max}")
+        max_phase = require_float(
+            "max_phase", max_phase, minimum=0.0, maximum=2 * math.pi, strict_minimum=True
+        )
+        if not isinstance(normalization, bool):
+            raise TypeError(
+                f"normalization must be True or False, got {type(normalization).__name__}"
+            )
+        super().__init__(**kwargs)
+        self.n, self.units = state_size, units
+        self.r_min, self.r_max, self.max_phase = r_min, r_max, max_phase
+        self.normalization = normalization
+
+    def eigenvalues(self) -> np.ndarray:
+        """The current complex eigenvalues lambda_j (NumPy, float64)."""
+        return lru_eigenvalues(self.nu_log.numpy(), self.theta_log.numpy())
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "state_size": self.n,
+                "units": self.units,
+                "r_min": self.r_min,
+                "r_max": self.r_max,
+                "max_phase": self.max_phase,
+                "normalization": self.normalization,
+            }
+        )
+        return config
+
+
 @keras.saving.register_keras_serializable(package="gradcourse")
-class LRUCell(keras.layers.Layer):
+class LRUCell(_LinearRecurrentUnit):
     """One step of the linear recurrent unit; wrap it in ``keras.layers.RNN``.
 
     Args:
@@ -128,19 +158,10 @@ class LRUCell(keras.layers.Layer):
         y_last = layer(np.zeros((4, 100, 3), "float32"))   # (4, 8)
     """
 
-    def __init__(
-        self,
-        state_size: int,
-        units: int,
-        r_min: float = 0.0,
-        r_max: float = 1.0 - 1e-3,
-        max_phase: float = 2 * math.pi,
-        normalization: bool = True,
-        **kwargs,
-    ):
-        _configure(self, state_size, units, r_min, r_max, max_phase, normalization, kwargs)
-        self.state_size = 2 * state_size
-        self.output_size = units
+    def __init__(self, state_size: int, units: int, **kwargs):
+        super().__init__(state_size, units, **kwargs)
+        self.state_size = 2 * self.n
+        self.output_size = self.units
 
     def build(self, input_shape):
         if len(input_shape) != 2 or input_shape[-1] is None:
@@ -150,10 +171,6 @@ class LRUCell(keras.layers.Layer):
             )
         _add_lru_weights(self, int(input_shape[-1]))
         super().build(input_shape)
-
-    def eigenvalues(self) -> np.ndarray:
-        """The current complex eigenvalues lambda_j (NumPy, float64)."""
-        return lru_eigenvalues(self.nu_log.numpy(), self.theta_log.numpy())
 
     def call(self, inputs, states, training=False):
         ops = keras.ops
@@ -179,23 +196,9 @@ class LRUCell(keras.layers.Layer):
     def get_initial_state(self, batch_size=None):
         return [keras.ops.zeros((batch_size, 2 * self.n), dtype=self.compute_dtype)]
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "state_size": self.n,
-                "units": self.units,
-                "r_min": self.r_min,
-                "r_max": self.r_max,
-                "max_phase": self.max_phase,
-                "normalization": self.normalization,
-            }
-        )
-        return config
-
 
 @keras.saving.register_keras_serializable(package="gradcourse")
-class LRU(keras.layers.Layer):
+class LRU(_LinearRecurrentUnit):
     """The whole linear recurrent unit over a sequence, returning its last output y_(T-1).
 
     The same weights and numbers as ``keras.layers.RNN(LRUCell(...))`` (tested), computed
@@ -209,18 +212,6 @@ class LRU(keras.layers.Layer):
     with T and features known; arguments as ``LRUCell``.
     """
 
-    def __init__(
-        self,
-        state_size: int,
-        units: int,
-        r_min: float = 0.0,
-        r_max: float = 1.0 - 1e-3,
-        max_phase: float = 2 * math.pi,
-        normalization: bool = True,
-        **kwargs,
-    ):
-        _configure(self, state_size, units, r_min, r_max, max_phase, normalization, kwargs)
-
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[1] is None or input_shape[2] is None:
             raise ValueError(
@@ -230,10 +221,6 @@ class LRU(keras.layers.Layer):
         self.length = int(input_shape[1])
         _add_lru_weights(self, int(input_shape[2]))
         super().build(input_shape)
-
-    def eigenvalues(self) -> np.ndarray:
-        """The current complex eigenvalues lambda_j (NumPy, float64)."""
-        return lru_eigenvalues(self.nu_log.numpy(), self.theta_log.numpy())
 
     def call(self, inputs):
         ops = keras.ops
@@ -257,20 +244,6 @@ class LRU(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.units)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "state_size": self.n,
-                "units": self.units,
-                "r_min": self.r_min,
-                "r_max": self.r_max,
-                "max_phase": self.max_phase,
-                "normalization": self.normalization,
-            }
-        )
-        return config
-
 
 def build_lru_model(
     length: int,
@@ -284,7 +257,7 @@ def build_lru_model(
     """A one-block LRU model for sequence -> value tasks (not compiled):
 
     ``keras.Input`` -> ``Dense(units, relu)`` at every step (the encoder) -> ``LRU``
-    (the last output y_(T-1), computed by ``LRU``) -> ``Dense(units, relu)`` -> ``Dense(outputs)``.
+    (its last output y_(T-1)) -> ``Dense(units, relu)`` -> ``Dense(outputs)``.
 
     The layers are named ``encoder``, ``lru``, ``mlp`` and ``readout``; extra keyword
     arguments go to ``LRU`` (``r_min``, ``r_max``, ``max_phase``, ``normalization``).
