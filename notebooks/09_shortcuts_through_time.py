@@ -8,16 +8,16 @@
 #
 # Gates, clipping and initialisation were the remedies of 1997-2016. What came after
 # changed the *path* the gradient travels: skip connections in time shorten it, echo
-# state networks send no gradient through time at all, and the linear recurrences behind
-# today's long-sequence models (LRU, S4, Mamba) make every factor on the path a number
-# we choose. One picture covers them all: **how many factors the gradient multiplies on
+# state networks send no gradient through time at all, attention makes it one step
+# long, and the linear recurrences behind today's long-sequence models (LRU, S4, Mamba)
+# make every factor on the path a number we choose. One picture covers them all: **how many factors the gradient multiplies on
 # its way back, and how large each one is.** And one recent result says that fixing
 # those factors is not the end of the story (Zucchet & Orvieto 2024): the *curse of
 # memory*.
 #
 # **You will learn to**
 # - count the factors on a gradient's path through time, and read what a delay, a
-#   reservoir or a linear recurrence does to them;
+#   reservoir, attention or a linear recurrence does to them;
 # - tell a memory limit (echo state networks) from a gradient limit;
 # - derive and check by simulation why long memories make the state ever more sensitive
 #   to the recurrence's parameters, and what the LRU's normalisation does about it.
@@ -39,6 +39,7 @@ SEED = 0
 gc.setup_notebook(seed=SEED)
 
 import math
+import time
 from functools import partial
 
 import keras
@@ -226,7 +227,147 @@ assert learned(esn_mse[SHORT], baseline) and not learned(esn_mse[LONG], baseline
 # and exploding gradients.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. The linear recurrent unit: each factor is a number we choose
+# ## 3. Attention: a path of length one
+#
+# Attention (Bahdanau et al. 2015; Vaswani et al. 2017) lets the output read every step
+# directly: a weighted sum $\sum_t w_t v_t$ of values $v_t$ computed from the inputs, with
+# weights $w_t$ (a softmax over the steps) computed from them too. Each input is **one
+# step** from the output, whatever $T$: no product of factors over time. The simplest
+# form, *attention pooling*, has one learned query: scores $q^\top \tanh(W_k x_t)$, a
+# softmax over the $T$ steps, values $W_v x_t$, then a `Dense` readout
+# (built below from Keras layers). At initialisation the softmax spreads its weight over
+# all $T$ steps, about $1/T$ each, so the gradient reaching $x_0$ should fall like $1/T$:
+# polynomially, not exponentially. We measure $\lVert\partial L/\partial x_0\rVert$ with
+# the course's `input_gradient_norms` (64 sequences of the adding problem, $L$ the sum of
+# the outputs) at $T$ from 50 to 800.
+
+# %% slideshow={"slide_type": "-"}
+def build_attention_pooling(length, width=16):
+    """x -> softmax over steps of q . tanh(W_k x_t) -> weighted sum of W_v x_t -> Dense(1)."""
+    inputs = keras.Input((length, 2))
+    keys = keras.layers.Dense(width, activation="tanh", name="keys")(inputs)
+    scores = keras.layers.Dense(1, use_bias=False, name="query")(keys)  # (batch, T, 1)
+    weights = keras.layers.Softmax(axis=1, name="attention")(scores)  # over the steps
+    values = keras.layers.Dense(width, name="values")(inputs)
+    pooled = keras.layers.Flatten()(keras.layers.Dot(axes=1)([weights, values]))
+    return keras.Model(inputs, keras.layers.Dense(1, name="readout")(pooled))
+
+
+def sum_loss(y, prediction):
+    return tf.reduce_sum(prediction)
+
+
+# %% slideshow={"slide_type": "-"}
+# NBVAL_IGNORE_OUTPUT
+# (random initial weights: the digits vary, the asserts hold)
+LENGTHS = np.array([50, 100, 200, 400, 800])
+first_step = []
+for T in LENGTHS:
+    keras.utils.set_random_seed(SEED)
+    probe = adding_problem(64, int(T), seed=10 * SEED + 3)
+    norms = input_gradient_norms(build_attention_pooling(int(T)), probe.x, probe.y, loss=sum_loss)
+    first_step.append(norms[0])
+attention_slope = np.polyfit(np.log(LENGTHS), np.log(first_step), 1)[0]
+print("T:            " + " ".join(f"{T:>8}" for T in LENGTHS))
+print("||dL/dx_0||:  " + " ".join(f"{g:8.1e}" for g in first_step))
+print(f"log-log slope against T: {attention_slope:.2f}")
+assert abs(attention_slope + 1) < 0.1  # like 1/T: polynomial, not exponential
+assert first_step[-1] > 1e-4  # at T = 800, nowhere near the SimpleRNN's loss
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The gradient reaching the first step fell like $1/T$ (log-log slope $-1$ within 0.1),
+# and at $T = 800$ it was still above $10^{-4}$: a path of length one. Does it learn? The
+# same model on the adding problem at $T = 200$, more than three times notebook 04's long
+# lag, with the recipe of section 4 below (1,500 sequences, 6 epochs of the course's Adam,
+# batches of 32). The softmax can put its weight on the two marked steps: half of their
+# values' sum, which the readout doubles.
+
+# %% slideshow={"slide_type": "-"}
+# NBVAL_IGNORE_OUTPUT
+# (training: the digits vary between machines, the asserts hold)
+ATTENTION_T = 200
+keras.utils.set_random_seed(SEED)
+attention_model = build_attention_pooling(ATTENTION_T)
+fit_compiled(attention_model, adding_problem(1_500, ATTENTION_T, seed=10 * SEED + 1), 6, 32,
+             default_optimizer(), seed=SEED)
+attention_mse = evaluate_mse(attention_model, adding_problem(1_000, ATTENTION_T,
+                                                             seed=10 * SEED + 2))
+print(f"attention pooling, T = {ATTENTION_T}: test MSE {attention_mse:.4f}")
+assert learned(attention_mse, baseline)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# It **learned** at $T = 200$. The price is elsewhere. Pooling with one query costs one
+# score per step, $O(T)$. Full self-attention (`keras.layers.MultiHeadAttention`, every
+# step attending to every step) computes $T \times T$ scores per head and example: we
+# time one forward and backward pass of both (batch 16, width 16, the best of 3 runs) at
+# $T = 200$ and $T = 800$, and count the scores.
+
+# %% slideshow={"slide_type": "-"}
+# NBVAL_IGNORE_OUTPUT
+# (timings vary between machines and runs; the asserts hold)
+
+
+class SelfAttention(keras.layers.Layer):
+    """Full self-attention of a sequence with itself (one head)."""
+
+    def __init__(self, width=16):
+        super().__init__()
+        self.attention = keras.layers.MultiHeadAttention(num_heads=1, key_dim=width)
+
+    def call(self, x):
+        return self.attention(x, x)
+
+
+def pass_seconds(model, T, repeats=3):
+    """Best time of one compiled forward and backward pass on a batch of 16."""
+    x = tf.random.uniform((16, T, 16), seed=SEED)
+
+    @tf.function
+    def forward_backward(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            total = tf.reduce_sum(model(x))
+        return tape.gradient(total, x)
+
+    forward_backward(x)  # compile first
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        forward_backward(x).numpy()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+pooling_layer = keras.Sequential([keras.layers.Dense(16, activation="tanh"),
+                                  keras.layers.Dense(1, use_bias=False),
+                                  keras.layers.Softmax(axis=1)])
+cost = {}
+for T in (200, 800):
+    keras.utils.set_random_seed(SEED)
+    cost["self-attention", T] = pass_seconds(SelfAttention(), T)
+    cost["pooling", T] = pass_seconds(pooling_layer, T)
+_, scores = keras.layers.MultiHeadAttention(num_heads=1, key_dim=16)(
+    tf.zeros((16, 800, 16)), tf.zeros((16, 800, 16)), return_attention_scores=True)
+for name in ("pooling", "self-attention"):
+    print(f"{name:>14}: {cost[name, 200] * 1e3:6.1f} ms at T = 200, "
+          f"{cost[name, 800] * 1e3:6.1f} ms at T = 800 (x{cost[name, 800] / cost[name, 200]:.1f})")
+print(f"self-attention scores at T = 800: shape {tuple(scores.shape)}, "
+      f"{np.prod(scores.shape) * 4 / 2**20:.0f} MiB in float32")
+assert tuple(scores.shape) == (16, 1, 800, 800)  # T^2 per head and example
+assert cost["self-attention", 800] > 4 * cost["self-attention", 200]  # faster than T
+assert cost["self-attention", 800] / cost["self-attention", 200] > (
+    cost["pooling", 800] / cost["pooling", 200])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# For four times the length, self-attention took more than four times as long (the ratio
+# is printed: with a $T \times T$ score matrix per head, quadratic growth predicts 16,
+# plus what the machine's caches add), and its ratio was larger than pooling's. Its
+# scores alone, at $T = 800$ for a batch of 16 and one head, are $16 \times 800^2$ numbers,
+# 39 MiB in float32, stored for the backward pass. Attention removes the product over
+# time from the gradient's path; it pays in time and memory per step of the sequence.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 4. The linear recurrent unit: each factor is a number we choose
 #
 # The LRU (Orvieto et al. 2023) removes the nonlinearity from the recurrence and makes it
 # diagonal and complex:
@@ -251,12 +392,6 @@ assert learned(esn_mse[SHORT], baseline) and not learned(esn_mse[LONG], baseline
 # (the last digits of a float32 gradient vary between machines; the assert holds)
 T_PROBE, MODES, R_MIN, R_MAX, MAX_PHASE = 200, 32, 0.9, 0.999, math.pi / 10
 x_probe = np.random.default_rng(SEED).uniform(size=(1, T_PROBE, 1)).astype(np.float32)
-
-
-def sum_loss(y, prediction):
-    return tf.reduce_sum(prediction)
-
-
 probes = {}
 keras.utils.set_random_seed(SEED)
 lru_probe = keras.Sequential([keras.Input((T_PROBE, 1)),
@@ -335,7 +470,7 @@ assert lru_ratios.min() > 1e-3 and rnn_ratio < 1e-4
 # encoder and an MLP readout (`build_lru_model`; a linear recurrence of the raw pairs
 # could not form the products value $\times$ marker), 1,500 training sequences, 6 epochs
 # of the course's Adam ($\eta = 10^{-2}$, `global_clipnorm=1.0`), batches of 32. And, the
-# control of section 4, the same model and weights **without** the normalisation
+# control of section 5, the same model and weights **without** the normalisation
 # $\beta$.
 
 # %% slideshow={"slide_type": "-"}
@@ -372,7 +507,7 @@ assert learned(lru_mse[True], baseline) and learned(lru_mse[False], baseline)
 # normalisation was not needed to learn. Section 4 shows what it is for.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. The curse of memory
+# ## 5. The curse of memory
 #
 # Take the simplest linear recurrence, $h_t = \alpha h_{t-1} + x_t$ with i.i.d. inputs of
 # mean 0 and variance 1, and $0 < \alpha < 1$. Its gradient over a lag $k$ is
@@ -472,7 +607,7 @@ plt.show()
 # linear recurrence with $|\alpha| < 1$ never lets explode, but the gradient with
 # respect to the recurrence's own parameters.
 #
-# **In training**, section 3's control changed only $\beta$: both LRUs learned the adding
+# **In training**, section 4's control changed only $\beta$: both LRUs learned the adding
 # problem at $T = 60$ with Adam. The curse did not stop learning at this lag; Zucchet &
 # Orvieto (2024) note that element-wise recurrences trained with adaptive optimisers such
 # as Adam are partly protected (Adam rescales each parameter's step). Where it bites
@@ -509,6 +644,10 @@ assert len(verdicts) == 2
 # - **An echo state network** has no gradient through time; its memory capacity stayed
 #   below $N$ (25, 50, 100 units), and its readout learned the adding problem at
 #   $T = 10$ and failed at $T = 60$.
+# - **Attention pooling**'s gradient at $x_0$ fell like $1/T$ (slope $-1$ within 0.1, still
+#   above $10^{-4}$ at $T = 800$); it learned the adding problem at $T = 200$. Full
+#   self-attention's time grew more than fourfold from $T = 200$ to $800$, more than
+#   pooling's, with $T^2$ scores per head and example.
 # - **The LRU's** gradient over a lag is the mixture of its modes' $\alpha_m^k$ (Keras
 #   matched the formula); over 199 steps it lost less than a factor 1000 in 20 draws
 #   (mean square over $B$, $C$), where a tanh `SimpleRNN` lost more than $10^4$ (one
@@ -518,9 +657,8 @@ assert len(verdicts) == 2
 #   LRU's normalisation and parameterisation kept the sensitivity to the trained
 #   parameter below 1.
 #
-# **Not covered here** (see the course's issue list): attention (every input one step
-# from the output, at a cost in $T^2$) and a side-by-side table with training at a lag
-# where notebook 04's LSTM fails.
+# **Not covered here**: a side-by-side table of every model trained at a lag where
+# notebook 04's LSTM recipe fails (the cell budget of this notebook).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
@@ -552,6 +690,7 @@ gc.check("09.2", answer_09_2)
 # - Chang et al. (2017): dilated recurrent networks.
 # - Jaeger (2001): echo state networks; Jaeger (2002): short-term memory capacity.
 # - Arjovsky, Shah & Bengio (2016): unitary recurrent networks.
+# - Bahdanau, Cho & Bengio (2015); Vaswani et al. (2017): attention, self-attention.
 # - Orvieto et al. (2023): the linear recurrent unit.
 # - Gu, Goel & Ré (2022), S4; Gu & Dao (2023), Mamba: linear recurrences at scale.
 # - Zucchet & Orvieto (2024): the curse of memory.
