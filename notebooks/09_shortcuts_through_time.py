@@ -211,14 +211,16 @@ assert learned(esn_mse[SHORT], baseline) and not learned(esn_mse[LONG], baseline
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # At $T = 10$ the readout learned the adding problem (below half the baseline); at
-# $T = 60$ it failed, with no gradient anywhere to blame: the first marked value had
-# faded from the state. The limit moved from the gradient to the memory.
+# $T = 60$ it failed, with no gradient anywhere to blame. One explanation, consistent
+# with the memory capacities above but not measured for this reservoir: the first
+# marked value had faded from the state by the last step. The limit is no longer the
+# gradient.
 #
 # **Verdict on "echo state networks and orthogonal random matrices overcome vanishing
 # gradients": true in part.** An echo state network has no gradient through time, so
-# nothing vanishes; here it learned at $T = 10$ and failed at $T = 60$, where its
-# fading memory, not a gradient, was the limit (memory capacity below $N$, asserted
-# above). An orthogonal random matrix does not stop a tanh RNN's gradient from
+# nothing vanishes; here it learned at $T = 10$ and failed at $T = 60$, where no
+# gradient could be the limit (its memory, bounded by $N$ as asserted above, is the
+# likely one). An orthogonal random matrix does not stop a tanh RNN's gradient from
 # vanishing (notebook 08b: below $10^{-6}$ at lag 100 at gain 1, 20 draws). Whether either
 # was *designed* for vanishing gradients is history, not something an experiment
 # settles: Jaeger (2001) presents the reservoir as a way to avoid training the
@@ -565,8 +567,8 @@ assert 15 < growth[0] < 25 and 6_000 < growth[1] < 10_000
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Both laws held (every simulated value within 15% of its formula), with log-log slopes
 # close to $-1$ and $-3$ (printed above). From $\alpha = 0.9$ to $0.995$ the state's
-# variance grew 15- to 25-fold and its sensitivity to $\alpha$ 6,000- to 10,000-fold (printed), though the
-# gradient over time, $\alpha^k$, never exceeded 1.
+# variance grew 15- to 25-fold and its sensitivity to $\alpha$ 6,000- to 10,000-fold
+# (printed), though the gradient over time, $\alpha^k$, never exceeded 1.
 #
 # **What the LRU does about it.** Two things, both in the paper. The normalisation
 # multiplies the input by $\beta = \sqrt{1-\alpha^2}$, so the state's variance is 1 at
@@ -677,7 +679,7 @@ assert len(verdicts) == 2
 #   vanished again below $10^{-30}$.
 # - **An echo state network** has no gradient through time; its memory capacity stayed
 #   below $N$ (25, 50, 100 units), and its readout learned the adding problem at
-#   $T = 10$ and failed at $T = 60$.
+#   $T = 10$ and failed at $T = 60$ (200 units).
 # - **Attention pooling**'s gradient at $x_0$ fell like $1/T$ (slope $-1$ within 0.1, still
 #   above $10^{-4}$ at $T = 800$); it learned the adding problem at $T = 200$. Full
 #   self-attention's time grew more than fourfold from $T = 200$ to $800$, more than
