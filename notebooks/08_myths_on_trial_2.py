@@ -464,5 +464,5 @@ gc.check("08b.2", answer_08b_2)
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # ---
-# **That's the course.** Back to the start: [the course overview](https://github.com/gradcourse/gradcourse#readme)
-# and [01 · The chain rule](01_chain_rule.ipynb).
+# **Next:** [09 · Shortcuts through time](09_shortcuts_through_time.ipynb): what replaced
+# the SimpleRNN, and why fixing the gradient is not the whole story.

@@ -15,6 +15,7 @@ from gradcourse.exercises import (  # noqa: F401
     nb07_diagnose,
     nb08_myths,
     nb08b_more_myths,
+    nb09_shortcuts,
 )
 from gradcourse.exercises.core import (
     Exercise,
