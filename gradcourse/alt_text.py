@@ -80,7 +80,7 @@ def _what_is_drawn(ax: Axes) -> str:
         things.append("an image" if len(ax.images) == 1 else f"{len(ax.images)} images")
     bars = [p for p in ax.patches if type(p).__name__ == "Rectangle"]
     if bars:
-        things.append(f"{len(bars)} bars")
+        things.append(f"{len(bars)} bar" + ("s" if len(bars) > 1 else ""))
     if ax.collections:
         things.append("points or shaded areas")
     return ", ".join(things)
@@ -108,6 +108,8 @@ def _is_colorbar(ax: Axes) -> bool:
 _TEX_WORDS = {
     "partial": "∂",
     "|": "‖",
+    "nabla": "∇",
+    "sqrt": "√",
     "lambda": "λ",
     "eta": "η",
     "tau": "τ",
@@ -116,24 +118,34 @@ _TEX_WORDS = {
     "gamma": "γ",
     "rho": "ρ",
     "mu": "μ",
-    "sqrt": "square root of",
+    "alpha": "α",
+    "beta": "β",
+    "nu": "ν",
+    "theta": "θ",
+    "xi": "ξ",
+    "ell": "ℓ",
     "times": "×",
     "cdot": "·",
-    "ell": "ℓ",
     "le": "≤",
     "ge": "≥",
+    "approx": "≈",
     "to": "→",
 }
+_TEX_DROPPED = r"mathrm|mathbf|mathit|rm|bf|text|operatorname|left|right|bar|hat|tilde|displaystyle"
 
 
 def _text(value: Any) -> str:
-    """Plain words from a label: TeX commands spelled out, braces and dollars dropped."""
-    text = re.sub(r"\\(mathrm|mathbf|text|operatorname|left|right)\b", "", str(value or ""))
-    text = re.sub(r"\\([A-Za-z]+|\|)", lambda m: _TEX_WORDS.get(m.group(1), m.group(1)), text)
+    """Plain words from a label: TeX commands spelled out, fractions written a/b."""
+    text = re.sub(rf"\\({_TEX_DROPPED})\b", "", str(value or ""))
+    text = re.sub(r"\\[dt]?frac\s*(\{[^{}]*\}|\w)\s*(\{[^{}]*\}|\w)", r"\1/\2", text)
+    text = re.sub(
+        r"\\([A-Za-z]+|\|)", lambda m: _TEX_WORDS.get(m.group(1), f" {m.group(1)} "), text
+    )
     text = re.sub(r"\\[,;:!]", " ", text)  # TeX's spaces
     text = re.sub(r"([_^])\{([^{}]*)\}", r"\1(\2)", text)  # h_{t-1} -> h_(t-1)
     text = re.sub(r"[${}]", "", text)
-    return " ".join(text.split())
+    text = re.sub(r"([_^(])\s+", r"\1", text)  # "log _(10)" -> "log_(10)"
+    return " ".join(text.split()).replace(" _", "_").replace(" ^", "^")
 
 
 def install_alt_text() -> bool:

@@ -140,3 +140,18 @@ def test_a_figure_without_stored_alt_text_is_left_for_the_browser_test_to_flag()
     )
     staged = offline_assets.offline_notebook(notebook, "badge.svg", {})
     assert list(staged.cells[0].outputs[0]["data"]) == ["image/png"]
+
+
+@pytest.mark.parametrize(
+    "label, spoken",
+    [
+        (r"predicted: $\frac{1}{2}\log_{10}\chi$", "predicted: 1/2 log_(10)χ"),
+        (r"$s_W\sqrt{n}$", "s_W√n"),
+        (r"$\max_{\rm batch}\|\nabla L\|$", "max_(batch)‖∇ L‖"),
+        (r"estimate $\bar f^{\,T-1-t}$", "estimate f^(T-1-t)"),
+    ],
+)
+def test_tex_in_a_label_is_spelled_as_a_reader_would_say_it(label, spoken):
+    figure, ax = plt.subplots()
+    ax.set_xlabel(label)
+    assert f'x axis "{spoken}"' in describe_figure(figure)
