@@ -262,14 +262,17 @@ assert not any(learned(mse, baseline) for mse in penalty_mse.values())
 # $T = 60$, where the `SimpleRNN` failed too; a tanh RNN with an orthogonal recurrent
 # matrix did not learn at $T = 60$ either (Keras' default recurrent initializer is
 # orthogonal: notebooks 04 and 06), and its gradient vanished (notebook 08b: below
-# $10^{-6}$ at lag 100 at gain 1, 20 draws). In its precise form, "an echo state network
-# trains no recurrent weights, so no gradient through time exists that could vanish",
-# it holds by construction; it did not make the ESN learn the lag at which the
-# `SimpleRNN` failed (there, the controls above point to its memory). Whether either
-# was *designed* for vanishing gradients is history, not something an experiment
-# settles: Jaeger (2001) presents the reservoir as a way to avoid training the
-# recurrent weights; Arjovsky et al. (2016) designed unitary matrices against vanishing
-# and exploding gradients.
+# $10^{-6}$ at lag 100 at gain 1, 20 draws). One run goes the other way: in notebook 06
+# a *ReLU* RNN with the orthogonal matrix learned at $T = 60$, although its gradient at
+# initialisation had vanished too ($R < 0.1$); so the orthogonal matrix did not overcome
+# vanishing with tanh, and with ReLU the course did not separate what made it learn. In
+# its precise form, "an echo state network trains no recurrent weights, so no gradient
+# through time exists that could vanish", it holds by construction; it did not make the
+# ESN learn the lag at which the `SimpleRNN` failed (there, the controls above point to
+# its memory). Whether either was *designed* for vanishing gradients is history, not
+# something an experiment settles: Jaeger (2001) presents the reservoir as a way to
+# avoid training the recurrent weights; Arjovsky et al. (2016) designed unitary matrices
+# against vanishing and exploding gradients.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Attention: a path of length one
