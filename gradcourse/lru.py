@@ -13,8 +13,12 @@ with the eigenvalues in the exponential parameterisation of the paper,
 initialised uniformly on a ring of the complex plane, r_min <= |lambda_j| <= r_max, phases
 in [0, max_phase], and the normalisation gamma_j = sqrt(1 - |lambda_j|^2) (a trainable
 vector, stored as its log ``gamma_log``, started at that value), which keeps the state's
-variance near that of the input whatever |lambda_j| is. B and C are complex (stored as
-real and imaginary parts), B ~ N(0, 1/(2 features)), C ~ N(0, 1/N); D ~ N(0, 1).
+variance near that of the input whatever |lambda_j| is, for zero-mean white (i.i.d.)
+input (correlated input is not normalised by it). B and C are complex (stored as real
+and imaginary parts), B ~ N(0, 1/(2 features)), C ~ N(0, 1/N); D ~ N(0, 1) is a full
+(features, units) matrix. Deviation from the paper: there D is element-wise (a vector,
+the input and output of one size); the full matrix lets them differ, and it does not
+touch the recurrence or its gradient over time.
 
 Because the recurrence is linear and diagonal, ``ds_t/ds_(t-k) = Lambda^k`` exactly: the
 gradient through mode j over a lag k is |lambda_j|^k, whatever the inputs. The paper

@@ -53,7 +53,8 @@ register(
             hints={
                 "about 1e-44": "that is what a factor of about 0.36 per step would give (a "
                 "vanishing SimpleRNN); here the factor per step is alpha itself.",
-                "exactly 1": "|alpha| < 1: each step multiplies by 0.99, and 100 of them add up.",
+                "exactly 1": "|alpha| < 1: each step multiplies by 0.99, and 100 such factors "
+                "make 0.99^100, not 1.",
             },
         ),
         solution="about 0.37",
