@@ -440,7 +440,7 @@ assert chi[large] > 1 and results[large]["ratio_at_init"] > 1  # chi > 1: grew, 
 assert all(value < 1 for setting, value in chi.items() if setting != large)  # the rest: < 1
 for setting in ("SimpleRNN, normal 0.01", "tanh, orthogonal (1e-3)", "ReLU, orthogonal (1e-3)"):
     assert results[setting]["ratio_at_init"] < 0.1, setting  # ... and vanished, as predicted
-assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.2  # ... but not the IRNN's (20 draws: >= 0.47)
+assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.2  # ... but not the IRNN's
 for setting, f in forget_gate_start.items():  # f^T describes the cell path, not the gradient
     assert results[setting]["ratio_at_init"] > 100 * f**T, setting
 for setting in ("tanh, identity (1e-3)", "IRNN (ReLU, identity)"):  # the identity beats chi
@@ -508,7 +508,8 @@ gc.check("06.1", answer_06_1)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 06.2.** glorot_uniform gives a recurrent matrix with $\lambda_1 \approx 2$,
 # above one, yet the tanh gradient vanished over 100 steps. Why?
-# - `"A"`: $\lambda_1 > 1/\gamma$ only allows growth; on average a step multiplies the
+# - `"A"`: $\lambda_1 > 1/\gamma$ only allows growth (along the directions whose singular
+#   values exceed $1/\gamma$); on average a step multiplies the
 #   squared norm by $\chi = (\lVert W\rVert_F^2/n)\,\mathbb E[\tanh'(a)^2]$, and
 #   $\tanh' < 1$ puts $\chi$ below 1;
 # - `"B"`: Glorot's weights are all below one, so the gradient must vanish;
