@@ -142,8 +142,7 @@ assert all(on_baseline[name] < on_baseline["none"] for name in normalised)  # ..
 assert learned(bn_runs["layer norm"]["mse"], baseline)
 per_step = bn_runs["per-step statistics"]
 assert learned(per_step["mse_batch_stats"], baseline)  # per-step BN learned, in training mode
-assert per_step["mse"] > 3 * per_step["mse_batch_stats"]  # its moving statistics cost a lot ...
-assert not learned(per_step["mse"], baseline)  # ... with them it did not learn
+assert per_step["mse"] > 3 * per_step["mse_batch_stats"]  # its moving statistics cost a lot
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # (An epoch counts as on the baseline while its training loss is above half of it.)
@@ -151,18 +150,20 @@ assert not learned(per_step["mse"], baseline)  # ... with them it did not learn
 # one's, as Cooijmans et al. report for per-step statistics (here layer norm and the
 # shared statistics of the input term did too). But the plain LSTM also learned within
 # the budget: normalisation was not needed. And the per-step batch normalisation paid at
-# test time: with the statistics it had collected during training it **did not learn**
-# (test MSE above half the baseline, asserted), and its test MSE was more than three
-# times what it reached with the test batch's own statistics (the diagnostic). Why, we
-# did not measure; one hypothesis is that moving averages with momentum 0.99 lag behind statistics that
+# test time: with the statistics it had collected during training its test MSE was more
+# than three times what it reached with the test batch's own statistics (the diagnostic;
+# asserted), and whether it learned at all with them depended on the seed: in the stored
+# run (seed 0) its test MSE stayed above half the baseline (the table above), while the
+# seed check found it below half for seeds 1 and 2, so we assert neither. Why, we did
+# not measure; one hypothesis is that moving averages with momentum 0.99 lag behind statistics that
 # change as the model learns, and a smaller momentum might do better.
 #
 # **Verdict: false as written, true in its precise form.** As written ("*the* remedy"),
 # false: the plain LSTM learned
 # without it, layer normalisation did not rescue a tanh `SimpleRNN` (08), and
 # normalisation needs its own care at test time: per-step batch normalisation, tested as
-# it predicts (with its moving statistics), did not learn. In its strongest precise
-# reading ("per-step batch normalisation makes an LSTM's training loss leave the plateau
+# it predicts (with its moving statistics), did not learn in every seed. In its strongest
+# precise reading ("per-step batch normalisation makes an LSTM's training loss leave the plateau
 # sooner"), it held here, at one lag, one task and seeds 0-2 (a claim about the training
 # loss, not about the test MSE), and so did layer normalisation, which needs no
 # statistics at test time and learned. **Explained in:** this notebook and notebook 08, myth 5.
@@ -402,8 +403,8 @@ verdicts = [
      "false as written, true in its precise form",
      f"epochs on the baseline: none {on_baseline['none']}, per-step BN "
      f"{on_baseline['per-step statistics']}, layer norm {on_baseline['layer norm']}; "
-     f"plain LSTM learned too (MSE {bn_runs['none']['mse']:.3f}); per-step BN with its moving "
-     f"statistics did not (MSE {per_step['mse']:.3f}, baseline {baseline:.3f})"),
+     f"plain LSTM learned too (MSE {bn_runs['none']['mse']:.3f}); per-step BN's test MSE with "
+     "its moving statistics over 3x that with the batch's own, and learned in some seeds only"),
     ("8. Larger initial weights prevent vanishing", "true in part",
      f"tanh g = 2: grew {by_gain['tanh', 2.0][0]:.0e} or more; turns into exploding; "
      "large init did not learn (06)"),
@@ -438,7 +439,7 @@ assert len(verdicts) == 9  # six myths; 9, 10 and 12 split in two
 #   training loss left the baseline sooner than the plain one, which still learned within the budget;
 #   per-step batch normalisation's test MSE with its moving statistics was more than
 #   three times its MSE with the test batch's own statistics, and with them it did not
-#   learn (test MSE above half the baseline).
+#   learn in every seed (not for seed 0; it did for seeds 1 and 2).
 # - **Larger weights** ($g = 2, 3$) made the gradient at lag 100 grow instead of vanish;
 #   **smaller weights** ($g = 0.5$, $\lambda_1 < 1/\gamma$) kept it from exploding and
 #   made it vanish at least as $0.5^{100}$. L2 does not enter the product of Jacobians;
