@@ -292,7 +292,7 @@ equal_length = {("global_clipnorm", SEED): runs["global_clipnorm"]}  # its own c
 
 
 def control(seed):
-    """clipvalue's and clipnorm's directions at global clipping's step length, one seed."""
+    """clipvalue's and clipnorm's directions at global clipping's gradient length, one seed."""
     return side_by_side({
         (rule, seed): train_with(transform=with_global_clipping_step_norm(rule, 1.0), seed=seed)
         for rule in ("clipvalue", "clipnorm")})
@@ -322,11 +322,11 @@ equal_length.update(side_by_side({
 # NBVAL_IGNORE_OUTPUT
 # (the asserts below hold on every machine; the digits vary)
 baselines = {seed: data_for(seed).baseline_mse for seed in CONTROL_SEEDS}
-print("final loss / baseline, at equal step lengths | "
-      + "  ".join(f"seed {seed}" for seed in CONTROL_SEEDS))
+header = "final loss / baseline, clipped gradients of equal length"
+print(f"{header} | " + "  ".join(f"seed {seed}" for seed in CONTROL_SEEDS))
 for rule in RULES:
     ratios = [equal_length[rule, seed].final_loss() / baselines[seed] for seed in CONTROL_SEEDS]
-    print(f"{rule + ' direction':>44} | {'  '.join(f'{r:>6.2f}' for r in ratios)}")
+    print(f"{rule + ' direction':>{len(header)}} | {'  '.join(f'{r:>6.2f}' for r in ratios)}")
 for seed in CONTROL_SEEDS:
     final = {rule: equal_length[rule, seed].final_loss() for rule in RULES}
     assert final["clipvalue"] > 0.9 * baselines[seed]  # not below the baseline ...
