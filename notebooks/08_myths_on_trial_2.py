@@ -267,20 +267,24 @@ P = 0.2
 dropout_pairs = []
 for s in DRAWS:
     W = scaled_orthogonal(n, 1.0, seed=s)
-    mask = (np.random.default_rng(s + 1).uniform(size=n) > P) / (1 - P)
+    keep = np.random.default_rng(s + 1).uniform(size=n) > P
     dropout_pairs.append((jacobian_norm(W, "tanh", seed=s),
-                          jacobian_norm(W, "tanh", seed=s, mask=mask)))
-plain, dropped = np.array(dropout_pairs).T
+                          jacobian_norm(W, "tanh", seed=s, mask=keep / (1 - P)),
+                          jacobian_norm(W, "tanh", seed=s, mask=keep.astype(float))))
+plain, dropped, unscaled = np.array(dropout_pairs).T
 print(f"without dropout: {plain.min():.0e} to {plain.max():.0e}; "
-      f"with p = {P}: {dropped.min():.0e} to {dropped.max():.0e}")
+      f"with p = {P}: {dropped.min():.0e} to {dropped.max():.0e}; "
+      f"the same masks without 1/(1 - p): {unscaled.min():.0e} to {unscaled.max():.0e}")
 assert np.all(dropped > plain)  # dropout raised the gradient ...
 assert dropped.max() < 1e-6  # ... and it still vanished
+assert np.all(unscaled < plain)  # control: the same mask without 1/(1 - p) lowered it
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Dropout made the gradient at lag 100 *larger* in every draw, and it still
-# **vanished**, below $10^{-6}$ (both asserted). Why it grew we did not test: one
-# hypothesis is the $1/(1-p) = 1.25$ by which the surviving units are multiplied (a
-# control would apply the same mask without that factor). Early stopping we did not run: by its definition it only chooses when
+# **vanished**, below $10^{-6}$ (both asserted). The control applies the same masks
+# without the factor $1/(1-p) = 1.25$ by which Keras multiplies the surviving units:
+# then the gradient was *smaller* than without dropout in every draw (asserted). So the
+# factor, not the mask, made it grow. Early stopping we did not run: by its definition it only chooses when
 # training ends (and which epoch's weights to keep), so it is not part of any gradient
 # computed before then.
 #
@@ -444,7 +448,8 @@ assert len(verdicts) == 9  # six myths; 9, 10 and 12 split in two
 #   **smaller weights** ($g = 0.5$, $\lambda_1 < 1/\gamma$) kept it from exploding and
 #   made it vanish at least as $0.5^{100}$. L2 does not enter the product of Jacobians;
 #   its effect through training is not settled here.
-# - **Recurrent dropout** raised the gradient in every draw, and it still vanished below
+# - **Recurrent dropout** raised the gradient in every draw (its $1/(1-p)$ factor did: the
+#   same masks without it lowered it), and it still vanished below
 #   $10^{-6}$; early stopping was not run (not settled here; by its definition it
 #   changes no gradient).
 # - **The learning rate** did not change the first gradient (above $10^6$ at every
