@@ -206,7 +206,8 @@ def with_global_clipping_step_norm(rule: str, threshold: float) -> GradientTrans
     then rescale to the norm that ``global_clipnorm=threshold`` gives, min(threshold, ||g||).
 
     The result has the *direction* of ``rule`` and the *length* of global norm clipping:
-    a control that compares clipping rules at equal step sizes.
+    a control that compares clipping rules at equal clipped-gradient lengths (with an
+    optimizer that has momentum the steps themselves still differ in length).
     """
     rule = require_choice("rule", rule, CLIPPING_RULES)
     threshold = require_float("threshold", threshold, minimum=0.0, strict_minimum=True)

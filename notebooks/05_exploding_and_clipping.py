@@ -279,8 +279,11 @@ assert n_parameters == 1153
 # (`with_global_clipping_step_norm(rule, 1.0)`, a gradient transform applied before an
 # unclipped SGD). Global clipping needs no transform: its own run already takes its
 # direction at that length (a unit test checks that the two give the same run), so its
-# control is the `global_clipnorm` run itself. Now the three runs take steps of the same
-# length and differ in direction only. One run can hinge on small details, so we repeat
+# control is the `global_clipnorm` run itself. Now the three runs' clipped gradients have
+# the same length and differ in direction only. Their steps are not of equal length: SGD
+# with momentum 0.9 adds up past gradients, and how they add up depends on their
+# directions. So the control fixes the length of what the optimizer receives, not of
+# the step it takes. One run can hinge on small details, so we repeat
 # it for seeds 0, 1 and 2 (each seed draws its own data and initial weights).
 
 # %% slideshow={"slide_type": "-"}
@@ -289,7 +292,7 @@ equal_length = {("global_clipnorm", SEED): runs["global_clipnorm"]}  # its own c
 
 
 def control(seed):
-    """clipvalue's and clipnorm's directions at global clipping's step length, one seed."""
+    """clipvalue's and clipnorm's directions at global clipping's gradient length, one seed."""
     return side_by_side({
         (rule, seed): train_with(transform=with_global_clipping_step_norm(rule, 1.0), seed=seed)
         for rule in ("clipvalue", "clipnorm")})
@@ -319,20 +322,20 @@ equal_length.update(side_by_side({
 # NBVAL_IGNORE_OUTPUT
 # (the asserts below hold on every machine; the digits vary)
 baselines = {seed: data_for(seed).baseline_mse for seed in CONTROL_SEEDS}
-print("final loss / baseline, at equal step lengths | "
-      + "  ".join(f"seed {seed}" for seed in CONTROL_SEEDS))
+header = "final loss / baseline, clipped gradients of equal length"
+print(f"{header} | " + "  ".join(f"seed {seed}" for seed in CONTROL_SEEDS))
 for rule in RULES:
     ratios = [equal_length[rule, seed].final_loss() / baselines[seed] for seed in CONTROL_SEEDS]
-    print(f"{rule + ' direction':>44} | {'  '.join(f'{r:>6.2f}' for r in ratios)}")
+    print(f"{rule + ' direction':>{len(header)}} | {'  '.join(f'{r:>6.2f}' for r in ratios)}")
 for seed in CONTROL_SEEDS:
     final = {rule: equal_length[rule, seed].final_loss() for rule in RULES}
     assert final["clipvalue"] > 0.9 * baselines[seed]  # not below the baseline ...
     assert final["global_clipnorm"] < min(final["clipvalue"], final["clipnorm"])  # global: lowest
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# With steps of the same length, the direction of `clipvalue` still ended **above 90%**
+# With clipped gradients of the same length, the direction of `clipvalue` still ended **above 90%**
 # of the baseline in every seed, and the global norm's direction ended lowest in every seed
-# (the asserts above). Shorter steps did not rescue value clipping here: on this task,
+# (the asserts above). Shorter clipped gradients did not rescue value clipping here: on this task,
 # with SGD and momentum, its direction was the problem. That is one task and one
 # optimizer: element-wise clipping has been used with success elsewhere (Mikolov 2012
 # clipped gradients element-wise; Graves 2013 clipped the derivatives inside the LSTM,
@@ -582,7 +585,8 @@ assert mse > long_baseline / 2 and grads_over_time[0] / grads_over_time[-1] < VA
 # - With the same seed and data, `clipvalue`, `clipnorm` and `global_clipnorm` (all 1.0)
 #   prevented the NaN; `global_clipnorm` got below 90% of the baseline, and
 #   `clipvalue` stayed above 90% of it.
-# - At equal step lengths (seeds 0, 1, 2), the direction of `clipvalue` still ended above
+# - At equal clipped-gradient lengths (seeds 0, 1, 2; with momentum the steps still
+#   differ in length), the direction of `clipvalue` still ended above
 #   90% of the baseline and global clipping's lowest: on this task and optimizer, the
 #   direction mattered.
 #   Value clipping and Keras' per-variable `clipnorm` change the gradient's direction

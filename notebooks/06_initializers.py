@@ -199,7 +199,7 @@ assert flow["identity", "tanh"][100] < 1e-20  # 20 draws of the inputs: 4e-35 to
 #   either activation, as the sufficient condition says.
 # - Above 1, anything can happen. A large Gaussian with ReLU explodes; **glorot** has
 #   $\lambda_1 \approx 2$ yet its tanh gradient vanishes. $\lambda_1 > 1$ only *allows*
-#   growth, along one direction. On average (notebook 03) a direction's squared norm is
+#   growth, along the directions whose singular values exceed 1. On average (notebook 03) a direction's squared norm is
 #   multiplied by $\chi = (\lVert W\rVert_F^2/n)\,\mathbb E[\tanh'(a)^2]$ per step: glorot's
 #   $\lVert W\rVert_F^2/n$ is about 1, so $\tanh' < 1$ alone puts $\chi$ below 0.6 here,
 #   and the product shrinks.
@@ -354,8 +354,10 @@ for matrix in ("orthogonal", "identity"):
     assert not learned(results[grid["tanh", matrix]]["mse"], baseline), matrix  # tanh failed
 assert learned(results[grid["ReLU", "orthogonal"]]["mse"], baseline)  # ReLU learned without I
 assert results[grid["ReLU", "identity"]]["mse"] < 0.9 * baseline  # the IRNN: below the baseline
-assert results[grid["ReLU", "identity"]]["ratio_at_init"] > 0.5  # carried at init ...
-assert results[grid["ReLU", "orthogonal"]]["ratio_at_init"] < 1e-6  # ... vanished at init
+# R of these two models over 20 draws (notebook 08, myth 3; tools/myth3_spread.py): identity
+# 0.47 to 1.9, orthogonal at most 3.9e-5; the bounds follow with a margin, as 08's do
+assert results[grid["ReLU", "identity"]]["ratio_at_init"] > 0.2  # carried at init ...
+assert results[grid["ReLU", "orthogonal"]]["ratio_at_init"] < 1e-4  # ... vanished at init
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Both tanh RNNs failed, with either matrix, and ReLU with the orthogonal matrix learned
@@ -365,15 +367,18 @@ assert results[grid["ReLU", "orthogonal"]]["ratio_at_init"] < 1e-6  # ... vanish
 # the criterion, so we assert no more. (Its loss can rise again late in training, as
 # in the log above; why, we have not measured.) In this $2 \times 2$, changing the
 # activation changed the outcome: with tanh neither matrix learned, with ReLU the
-# orthogonal one did. Changing the matrix did not: with tanh the identity failed as the
-# orthogonal matrix did, and with ReLU the identity's asserted result (below 90% of the
-# baseline) is weaker than the orthogonal matrix's (learned). At this lag and budget the
-# activation mattered; the identity was not needed.
+# orthogonal one did. Changing the matrix did not help: with tanh both matrices failed,
+# and with ReLU the identity did worse than the orthogonal matrix (the IRNN learned in
+# some runs only, and we assert no more than below 90% of the baseline; ReLU with the
+# orthogonal matrix learned in every run). At this lag and budget the activation
+# mattered; the identity was not needed.
 # $R = \lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{59}\rVert$
 # at initialisation tells the matrices apart, though: with ReLU only the identity
-# carried the gradient to step 0 ($R > 0.5$); with the orthogonal matrix it vanished
-# ($R < 10^{-6}$), and the model learned anyway: training opened a path, as it did for
-# the LSTM in notebook 04.
+# carried the gradient to step 0 ($R > 0.2$; 0.47 to 1.9 over 20 draws in notebook 08,
+# myth 3); with the orthogonal matrix it vanished ($R < 10^{-4}$; at most
+# $3.9 \times 10^{-5}$ over those 20 draws), and the model learned anyway. One
+# explanation, not tested here (we did not measure $R$ after training), is that training
+# opened a path for the gradient, as it did for the LSTM in notebook 04.
 #
 # Why the identity carries it. A ReLU step multiplies by
 # $\partial h_t/\partial h_{t-1} = D_t W_{hh}$ with $D_t = \mathrm{diag}(\mathbb 1[a_t > 0])$,
@@ -435,7 +440,7 @@ assert chi[large] > 1 and results[large]["ratio_at_init"] > 1  # chi > 1: grew, 
 assert all(value < 1 for setting, value in chi.items() if setting != large)  # the rest: < 1
 for setting in ("SimpleRNN, normal 0.01", "tanh, orthogonal (1e-3)", "ReLU, orthogonal (1e-3)"):
     assert results[setting]["ratio_at_init"] < 0.1, setting  # ... and vanished, as predicted
-assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.5  # ... but not the IRNN's
+assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.2  # ... but not the IRNN's
 for setting, f in forget_gate_start.items():  # f^T describes the cell path, not the gradient
     assert results[setting]["ratio_at_init"] > 100 * f**T, setting
 for setting in ("tanh, identity (1e-3)", "IRNN (ReLU, identity)"):  # the identity beats chi
@@ -449,7 +454,7 @@ for setting in ("tanh, identity (1e-3)", "IRNN (ReLU, identity)"):  # the identi
 # for the large Gaussian, whose gradient grew ($R > 1$), and below 1 for every other
 # `SimpleRNN`: right for the small Gaussian, the orthogonal tanh and the orthogonal ReLU
 # RNNs ($R < 0.1$), and wrong for the identity **with either activation**: with ReLU
-# $R > 0.5$, and with tanh $R$ was more than $10^6$ times the $\chi^{59/2}$ the average
+# $R > 0.2$, and with tanh $R$ was more than $10^6$ times the $\chi^{59/2}$ the average
 # case predicts. $\chi$ averages over directions; the identity's structure (diagonal
 # factors that commute with it) keeps some directions intact. The large Gaussian did not
 # learn either (section 3). For the LSTMs, $f^{60}$ describes only the cell path: $R$ is
@@ -478,7 +483,8 @@ for setting in ("tanh, identity (1e-3)", "IRNN (ReLU, identity)"):  # the identi
 #   matrix or the identity; ReLU learned with the orthogonal matrix, and the IRNN got
 #   below the baseline. The identity is what carries the gradient at initialisation with
 #   ReLU (its masks are diagonal and commute with $I$); with the orthogonal matrix the
-#   gradient vanished at init and training opened a path anyway.
+#   gradient vanished at init and the model learned anyway (that training opened a path
+#   is a hypothesis: $R$ after training was not measured).
 # - $\chi$ at each model's operating point predicted growth for the large Gaussian and
 #   vanishing for the others: right for the random and orthogonal matrices, wrong by
 #   orders of magnitude for the identity, with tanh and with ReLU: structure beats the
@@ -502,7 +508,8 @@ gc.check("06.1", answer_06_1)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 06.2.** glorot_uniform gives a recurrent matrix with $\lambda_1 \approx 2$,
 # above one, yet the tanh gradient vanished over 100 steps. Why?
-# - `"A"`: $\lambda_1 > 1/\gamma$ only allows growth; on average a step multiplies the
+# - `"A"`: $\lambda_1 > 1/\gamma$ only allows growth (along the directions whose singular
+#   values exceed $1/\gamma$); on average a step multiplies the
 #   squared norm by $\chi = (\lVert W\rVert_F^2/n)\,\mathbb E[\tanh'(a)^2]$, and
 #   $\tanh' < 1$ puts $\chi$ below 1;
 # - `"B"`: Glorot's weights are all below one, so the gradient must vanish;

@@ -75,7 +75,9 @@ def adding_model(cell):
 # is $\operatorname{Var}(y) + \mathbb{E}[y]^2 = 1/6 + 1 \approx 1.17$ in expectation (a
 # batch of 128 estimates it within about 0.25: asserted below), above the baseline of
 # $1/6$ (always predicting the mean). A loss far above $\mathbb{E}[y^2]$ means a broken
-# model or pipeline (unscaled inputs, a wrong loss), not a hard task.
+# model or pipeline (unscaled inputs, a wrong loss) or an initialisation whose forward
+# pass amplifies (notebook 05, section 1: the IRNN at gain 1.05, whose last state grows
+# with the gain), not a hard task.
 #
 # **The gradient over time** at initialisation, $\lVert \partial L / \partial x_t \rVert$
 # for every step $t$ (notebook 04): how much of the loss's gradient reaches the first
@@ -279,7 +281,8 @@ print(report(digits_runs["IRNN"]["history"]))
 # ranking, and we claim nothing about it. (The report's learning check compares the
 # probe loss with the best constant prediction's; a model early in training, whose
 # cross-entropy has barely moved, can trip it too, which is why its remedy says to check
-# the data first and then the training budget.)
+# the data first; a longer training budget is not in the remedy, because the course has
+# not measured it as one.)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. A zoo of failures: does the report name the right one?
@@ -354,8 +357,10 @@ assert zoo_share["saturation", False] < LEARNED_FRACTION  # saturated, and it le
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Each planted fault is named as the primary cause and each twin gets nothing, and both
-# healthy twins learned: probe loss below half the constant prediction's, the course's
-# criterion (asserted). So the remedies the report prints for these faults are measured
+# healthy twins learned: probe loss below half the constant prediction's, the toolkit's
+# criterion ([docs/evidence.md](https://github.com/gradcourse/gradcourse/blob/main/docs/evidence.md),
+# section 3; the course's own criterion, test MSE below half the baseline, needs a test
+# set and a task's baseline, which a monitored model need not have) (asserted). So the remedies the report prints for these faults are measured
 # here: Glorot input weights instead of standard deviation 20 (saturation), `Adam(1e-2)`
 # instead of `Adam(1.0)` or `Adam(1e-6)`, zero biases instead of $-3$ (dead units), aligned
 # targets (data). Each is one small GRU or IRNN at a lag of 10, one seed per run. One
