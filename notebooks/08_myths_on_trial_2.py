@@ -36,8 +36,6 @@ import gradcourse as gc  # first: it quiets TensorFlow's start-up logs
 SEED = 0
 gc.setup_notebook(seed=SEED)
 
-from functools import partial
-
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -49,7 +47,7 @@ from gradcourse.models import build_recurrent_model
 from gradcourse.normalized_lstm import build_normalized_lstm_model
 from gradcourse.plotting import color_for
 from gradcourse.tasks import adding_problem, learned
-from gradcourse.training import epochs_on_baseline, fit_logged, side_by_side
+from gradcourse.training import epochs_on_baseline, fit_logged
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 5, trained: "Batch normalisation is the remedy for RNNs"
@@ -105,14 +103,21 @@ def train_and_test(name):
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
-# (training logs vary between machines; two models train at a time, one per core)
-bn_runs = side_by_side({name: partial(train_and_test, name)
-                        for name in ("none", "per-step statistics")})
+# (one model a cell, each under 10 s; training logs vary between machines)
+bn_runs = {}
+bn_runs["none"] = train_and_test("none")
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
-bn_runs.update(side_by_side({name: partial(train_and_test, name)
-                             for name in ("shared statistics", "layer norm")}))
+bn_runs["per-step statistics"] = train_and_test("per-step statistics")
+
+# %% slideshow={"slide_type": "-"}
+# NBVAL_IGNORE_OUTPUT
+bn_runs["shared statistics"] = train_and_test("shared statistics")
+
+# %% slideshow={"slide_type": "-"}
+# NBVAL_IGNORE_OUTPUT
+bn_runs["layer norm"] = train_and_test("layer norm")
 
 # %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(9, 4.5))
