@@ -928,9 +928,11 @@ print(
         for (scale, clip), size in first_step.items()
     )
 )
+clipped_spike = spike_runs["global_clipnorm"][50]
 print(
     f"no clipping: a normal step {before:.4f}, "
-    f"the spike's step {spike:.4f} ({spike / before:.1f} x)"
+    f"the spike's step {spike:.4f} ({spike / before:.1f} x); "
+    f"clipped, the spike's step {clipped_spike:.4f}"
 )
 print(
     f"steps 50-150 after the spike: clipped {later['global_clipnorm']:.4f}, "
@@ -942,6 +944,7 @@ assert np.allclose(
     sizes_first, 1e-3 * np.sqrt(1000), rtol=1e-3
 )  # the same step, whatever the scale and clipping
 assert spike / before < 5  # Adam bounded the spike's step by itself
+assert clipped_spike < spike / 2  # clipping shrank the spike's own step too
 assert (
     later["global_clipnorm"] > 10 * later["none"]
 )  # unclipped, the steps 50-150 after the spike were over 10 times smaller
@@ -950,16 +953,19 @@ assert (
 # Adam's first step had the same length, $\eta\sqrt{1000} \approx 0.032$, for a gradient
 # of norm 1 and of norm $10^4$, with or without clipping: the threshold does not bound
 # Adam's step. Unclipped, the spike's own step was less than five normal steps: Adam
-# bounds it by itself. What clipping changes under Adam is what the spike leaves behind:
-# unclipped, it enters Adam's running average of the squared gradient, which forgets only
-# 0.1% per step (Keras' default), and the steps 50 to 150 after the spike were more than
-# ten times smaller than with clipping.
+# bounds it by itself. Clipping changed two things under Adam: the spike's own step was
+# less than half as long (asserted), and, more, what the spike leaves behind: unclipped,
+# it enters Adam's running average of the squared gradient, which forgets only 0.1% per
+# step (Keras' default), and the steps 50 to 150 after the spike were more than ten times
+# smaller than with clipping.
 #
 # **Verdict: false.** As written, and in its strongest precise reading ("under Adam, a
 # clipping threshold bounds the step as it does under SGD"): Adam's first step had the
 # same length with and without clipping, for a gradient of norm 1 and of norm $10^4$, and
-# Adam bounded the spike's step itself (both asserted). What clipping did change: it kept
-# one spike from making the steps 50 to 150 after it more than ten times smaller. With SGD it is
+# Adam bounded the spike's step itself (both asserted). What clipping did change: it
+# cut the spike's own step to less than half (already under five normal steps without
+# it) and kept one
+# spike from making the steps 50 to 150 after it more than ten times smaller. With SGD it is
 # the other way round: the step is $\eta$ times the gradient, and clipping bounds it.
 # **Explained in:** this notebook; for SGD,
 # [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb).
@@ -1026,7 +1032,8 @@ verdicts = [
     (
         "With Adam, clipping keeps the update small",
         "false",
-        f"first step {sizes_first.mean():.3f} whatever the scale and clipping; "
+        f"first step {sizes_first.mean():.3f} whatever the scale and clipping; spike's step "
+        f"{spike / before:.1f} normal steps unclipped, {clipped_spike / before:.1f} clipped; "
         f"x{later['global_clipnorm'] / later['none']:.0f} smaller steps after an unclipped spike",
         "05, 08",
     ),

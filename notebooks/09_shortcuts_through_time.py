@@ -655,7 +655,7 @@ assert 15 < growth[0] < 25 and 6_000 < growth[1] < 10_000
 # this setting, it stays bounded. Below, the same simulated $\mathbb E[\xi_T^2]$ times
 # these exact factors ($\beta$ held fixed, as a separate parameter): a simulation of the
 # scalar recurrence times analytic factors, not a measurement on the LRU. The phase is
-# not covered: $\partial\alpha/\partial\theta = i\alpha$ does not shrink as
+# not covered: $\partial\alpha/\partial\theta = i e^{\theta}\alpha$ does not shrink as
 # $|\alpha| \to 1$, so by the same computation (not simulated here) the sensitivity to
 # the phase still grows like $(1-|\alpha|)^{-2}$ after normalisation; Zucchet & Orvieto
 # treat the complex case separately.
