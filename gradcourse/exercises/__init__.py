@@ -25,7 +25,9 @@ from gradcourse.exercises.core import (
     check,
     get_exercise,
     grade,
+    show_question,
     show_solution,
+    variant_for,
 )
 
 __all__ = [
@@ -36,5 +38,7 @@ __all__ = [
     "check",
     "get_exercise",
     "grade",
+    "show_question",
     "show_solution",
+    "variant_for",
 ]
