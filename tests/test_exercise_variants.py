@@ -26,7 +26,20 @@ from gradcourse.exercises import (
 from gradcourse.exercises.core import _VARIANTS, MAX_VARIANT, _drawn
 
 VARIANTS = range(1, 51)
-VARYING = ["01.1", "01.2", "02.1", "02.2", "03.1", "03.2", "04.1", "04.2", "05.3", "06.1", "09.1"]
+VARYING = [
+    "01.1",
+    "01.2",
+    "02.1",
+    "02.2",
+    "03.1",
+    "03.2",
+    "04.1",
+    "04.2",
+    "05.3",
+    "06.1",
+    "08.1",
+    "09.1",
+]
 
 
 def sigmoid(z):
@@ -129,6 +142,20 @@ def expected_06_1(n):
     return 1 / float(np.linalg.norm(matrix @ vector))
 
 
+@functools.cache
+def expected_08_1(active):
+    # chi measured at g = 1 in a simulated ReLU step: the mask keeps a share `active` of the
+    # units, Q is orthogonal; chi grows with g^2, so the edge is 1 / sqrt(chi at g = 1)
+    rng = np.random.default_rng(8)
+    n = 400
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    mask = np.zeros(n)
+    mask[: round(active * n)] = 1.0
+    vectors = rng.standard_normal((n, 2000))
+    chi = np.mean(np.sum((mask[:, None] * (q @ vectors)) ** 2, axis=0) / np.sum(vectors**2, axis=0))
+    return 1 / math.sqrt(chi)
+
+
 def expected_09_1(alpha):
     # the variance of h_t after a long run: the sum over the past of alpha^(2k) (2000 terms)
     weights = alpha ** np.arange(2000)
@@ -146,10 +173,11 @@ EXPECTED = {
     "04.2": expected_04_2,
     "05.3": expected_05_3,
     "06.1": expected_06_1,
+    "08.1": expected_08_1,
     "09.1": expected_09_1,
 }
 # How close the independent computation must come (06.1 measures one drawn matrix).
-AGREEMENT = {"06.1": 0.06, "02.2": 1e-4, "04.1": 1e-5, "09.1": 5e-3}
+AGREEMENT = {"06.1": 0.06, "08.1": 0.02, "02.2": 1e-4, "04.1": 1e-5, "09.1": 5e-3}
 # (09.1's reference is the variance to 2 decimals, 3 significant digits at the least)
 
 
@@ -233,6 +261,14 @@ def mistakes(key, p):
     if key == "06.1":
         n = p["n"]
         return [(n**-0.5, "spectral radius"), (1 / n, "sqrt(n), not n"), (0.05, "Keras' default")]
+    if key == "08.1":
+        share = p["active"]
+        return [
+            (1.0, "mask costs a factor"),
+            (1 / share, "g squared"),
+            (share**0.5, "that puts chi at"),
+            (share, "the mask's share"),
+        ]
     if key == "09.1":
         return [(1 / (1 - p["alpha"]), "alpha^(2k)"), (1.0, "larger than one input's")]
     raise KeyError(key)
@@ -258,7 +294,7 @@ def test_variant_answers_agree_with_an_independent_computation(key):
             variant,
             exercise.params,
         )
-        if key != "06.1":  # (one drawn matrix is not the Marchenko-Pastur edge)
+        if key not in ("06.1", "08.1"):  # (a simulation is not the exact value)
             assert grade(key, computed, variant=variant).status == "correct", variant
 
 
@@ -267,7 +303,8 @@ def test_variant_reference_and_its_rounding_are_correct(key):
     for variant in VARIANTS:
         exercise = get_exercise(key, variant)
         assert grade(key, exercise.solution, variant=variant).status == "correct"
-        exact = exercise.solution if key == "06.1" else EXPECTED[key](**exercise.params)
+        simulated = key in ("06.1", "08.1")
+        exact = exercise.solution if simulated else EXPECTED[key](**exercise.params)
         assert grade(key, rounded(float(exact), digits(key)), variant=variant).status == (
             "correct"
         ), (variant, exercise.params)
