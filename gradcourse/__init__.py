@@ -14,7 +14,9 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
 - ``models``: Keras model builders
 - ``probes``: gradient and activation probes for Keras models
 - ``training``: the course's optimizer, training loops (compiled; logging every step),
-  ``train_and_probe``, running several trainings side by side
+  evaluation
+- ``experiments``: ``train_and_probe`` (build, probe, train, evaluate a model), several
+  trainings side by side
 - ``clipping``: the clipping rules of Keras, written out in NumPy
 - ``monitoring``: ``GradientMonitor`` for any ``model.fit`` (gradient norms, update ratios,
   saturation, the gradient over time, a NaN guard)
