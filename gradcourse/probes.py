@@ -9,7 +9,9 @@ import numpy as np
 
 from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_array
-from gradcourse.activations import saturation_stats, sigmoid
+from gradcourse.activations import saturation_stats
+from gradcourse.lstm_paths import lstm_states
+from gradcourse.recurrent_states import gates_from_states
 
 
 @dataclass
@@ -104,36 +106,14 @@ def input_gradient_norms(model: keras.Model, x, y, loss=_mse) -> np.ndarray:
 
 
 def lstm_gate_activations(layer, x) -> dict[str, np.ndarray]:
-    """Re-run a Keras ``LSTM`` layer step by step and return its gates and states.
+    """A Keras ``LSTM`` layer's gates and states at every step, in float64.
 
     Returns arrays of shape (batch, time, units) for the input gate ``i``, forget gate
-    ``f``, candidate ``g``, output gate ``o``, cell state ``c`` and hidden state ``h``,
-    following Keras' equations (gate order i, f, c, o in the weights):
+    ``f``, output gate ``o``, cell state ``c`` and hidden state ``h``, following Keras'
+    equations (written once each: the states by ``lstm_paths.lstm_states``, the gates from
+    the previous states by ``recurrent_states.gates_from_states``):
 
-        c_t = f_t * c_(t-1) + i_t * g_t,   h_t = o_t * tanh(c_t)
+        c_t = f_t * c_(t-1) + i_t * tanh(z_c),   h_t = o_t * tanh(c_t)
     """
-    if not isinstance(layer, keras.layers.LSTM):
-        raise TypeError(f"layer must be a keras.layers.LSTM, got {type(layer).__name__}")
-    if (
-        layer.activation is not keras.activations.tanh
-        or layer.recurrent_activation is not keras.activations.sigmoid
-    ):
-        raise ValueError("only the default activations (tanh, recurrent sigmoid) are supported")
-    x = require_array("x", x, ndim=3)
-    kernel, recurrent, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
-    if x.shape[2] != kernel.shape[0]:
-        raise ValueError(f"x must have {kernel.shape[0]} features, got shape {x.shape}")
-    units = layer.units
-    batch, steps, _ = x.shape
-    h, c = np.zeros((batch, units)), np.zeros((batch, units))
-    out = {name: np.zeros((batch, steps, units)) for name in ("i", "f", "g", "o", "c", "h")}
-    for t in range(steps):
-        z = x[:, t] @ kernel + h @ recurrent + bias
-        i, f, g, o = (z[:, k * units : (k + 1) * units] for k in range(4))
-        i, f, o = (sigmoid(v) for v in (i, f, o))
-        g = np.tanh(g)
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        for name, value in zip(("i", "f", "g", "o", "c", "h"), (i, f, g, o, c, h), strict=True):
-            out[name][:, t] = value
-    return out
+    h, c = lstm_states(layer, x)  # validates the layer and x
+    return {**gates_from_states(layer.cell, x, h), "c": c, "h": h}

@@ -123,6 +123,19 @@ def _gates(cell, x: np.ndarray, h_previous: np.ndarray) -> dict[str, np.ndarray]
     return {"z": z, "r": r}
 
 
+def gates_from_states(cell, x, h) -> dict[str, np.ndarray]:
+    """The gates of an LSTM or GRU ``cell`` at every step, from its weights, its inputs ``x``
+    (batch, time, features) and its states ``h`` (batch, time, units), starting from zeros:
+    ``i``, ``f``, ``o`` for an LSTM, ``z``, ``r`` for a GRU (Keras' equations, float64)."""
+    if not isinstance(cell, (keras.layers.LSTMCell, keras.layers.GRUCell)):
+        raise TypeError(f"cell must be a Keras LSTMCell or GRUCell, got {type(cell).__name__}")
+    x = require_array("x", x, ndim=3).astype(np.float64)
+    h = require_array("h", h, ndim=3).astype(np.float64)
+    if h.shape[:2] != x.shape[:2]:
+        raise ValueError(f"x and h need the same (batch, time); got {x.shape} and {h.shape}")
+    return _gates(cell, x, _previous(h, None))
+
+
 def recurrent_states(layer, x, mask=None, initial_state=None) -> dict[str, np.ndarray]:
     """The states (and gates) of ``layer`` at every step for inputs ``x`` (batch, time, features).
 
