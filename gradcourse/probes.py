@@ -3,9 +3,11 @@ and time step by time step."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_array
@@ -24,7 +26,7 @@ class LayerProbe:
     kernel_gradient_norms: np.ndarray
 
 
-def _require_model(model) -> keras.Model:
+def _require_model(model: object) -> keras.Model:
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     if not model.built or not model.inputs:
@@ -32,11 +34,16 @@ def _require_model(model) -> keras.Model:
     return model
 
 
-def _mse(y_true, y_pred):
+def _mse(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.square(tf.cast(y_true, y_pred.dtype) - y_pred))
 
 
-def probe_layers(model: keras.Model, x, y, loss=_mse) -> LayerProbe:
+def probe_layers(
+    model: keras.Model,
+    x: ArrayLike,
+    y: ArrayLike,
+    loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor] = _mse,
+) -> LayerProbe:
     """One forward and backward pass of ``model`` on the batch ``(x, y)``.
 
     Probes every layer that has a ``kernel`` (Dense, Conv, ...): its output, the
@@ -79,12 +86,17 @@ def layer_table(probe: LayerProbe, activation: str) -> list[dict[str, float]]:
     return [saturation_stats(outputs, activation) for outputs in probe.activations]
 
 
-def _as_float32_batch(name: str, x) -> tf.Tensor:
+def _as_float32_batch(name: str, x: ArrayLike) -> tf.Tensor:
     array = require_array(name, x, ndim=3)
     return tf.convert_to_tensor(array.astype(np.float32))
 
 
-def input_gradient_norms(model: keras.Model, x, y, loss=_mse) -> np.ndarray:
+def input_gradient_norms(
+    model: keras.Model,
+    x: ArrayLike,
+    y: ArrayLike,
+    loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor] = _mse,
+) -> np.ndarray:
     """``||dL/dx_t||`` for every time step t of a sequence model, in one backward pass.
 
     ``x`` has shape (batch, time, features); the norm at step t is taken over the batch
@@ -105,7 +117,7 @@ def input_gradient_norms(model: keras.Model, x, y, loss=_mse) -> np.ndarray:
     return np.sqrt(np.sum(grad**2, axis=(0, 2)))
 
 
-def lstm_gate_activations(layer, x) -> dict[str, np.ndarray]:
+def lstm_gate_activations(layer: keras.layers.LSTM, x: ArrayLike) -> dict[str, np.ndarray]:
     """A Keras ``LSTM`` layer's gates and states at every step, in float64.
 
     Returns arrays of shape (batch, time, units) for the input gate ``i``, forget gate

@@ -5,10 +5,11 @@ several runs side by side) are in ``gradcourse.experiments``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._environment import gpu_in_use
 from gradcourse._tensorflow import keras, tf
@@ -63,7 +64,7 @@ def _train_step(
     function of the list of gradients, in TensorFlow) and before the optimizer's clipping."""
     optimizer.build(model.trainable_variables)
 
-    def train_step(x, y):
+    def train_step(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, ...]:
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
         gradients = tape.gradient(loss, model.trainable_variables)
@@ -114,7 +115,7 @@ def _epoch_loop(train_step: Callable, outputs: int) -> Callable:
     One call an epoch instead of one a step saves about a millisecond a step on a small
     model, and two models training side by side no longer wait on Python between steps."""
 
-    def run_epoch(xs, ys):
+    def run_epoch(xs: tf.Tensor, ys: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor]:
         count = tf.shape(xs)[0]
         logs = [tf.TensorArray(tf.float32, size=count) for _ in range(outputs)]
         steps, finite = tf.constant(0), tf.constant(True)
@@ -130,7 +131,7 @@ def _epoch_loop(train_step: Callable, outputs: int) -> Callable:
     return run_epoch
 
 
-def _all_finite(tensors) -> tf.Tensor:
+def _all_finite(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
     return tf.reduce_all([tf.reduce_all(tf.math.is_finite(t)) for t in tensors])
 
 
@@ -238,7 +239,7 @@ def with_global_clipping_step_norm(rule: str, threshold: float) -> GradientTrans
     return transform
 
 
-def _check_training_arguments(model, train, batch_size) -> None:
+def _check_training_arguments(model: object, train: object, batch_size: object) -> None:
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     if not isinstance(train, SequenceData):
@@ -258,7 +259,7 @@ def evaluate_mse(model: keras.Model, test: SequenceData) -> float:
     return float(np.mean((prediction - test.y) ** 2))
 
 
-def evaluate_accuracy(model: keras.Model, test) -> float:
+def evaluate_accuracy(model: keras.Model, test: LabelledSequences) -> float:
     """Fraction of ``test`` (``gradcourse.datasets.LabelledSequences``) whose largest output is
     the right label. Like ``evaluate_mse`` it uses ``predict``: under op determinism,
     ``model.evaluate`` makes TensorFlow 2.21 log a harmless tf.data error line."""
@@ -272,7 +273,7 @@ def evaluate_accuracy(model: keras.Model, test) -> float:
     return float(np.mean(np.argmax(prediction, axis=1) == test.labels))
 
 
-def epochs_on_baseline(losses, baseline_mse: float) -> int:
+def epochs_on_baseline(losses: ArrayLike, baseline_mse: float) -> int:
     """Epochs before the per-epoch training loss first drops below ``LEARNED_BELOW`` (half)
     of ``baseline_mse`` (all epochs if it never does): how long a model sat on the trivial
     solution."""
