@@ -158,7 +158,10 @@ def gates_from_states(cell, x, h) -> dict[str, np.ndarray]:
     h = require_array("h", h, ndim=3).astype(np.float64)
     if h.shape[:2] != x.shape[:2]:
         raise ValueError(f"x and h need the same (batch, time); got {x.shape} and {h.shape}")
-    return _gates(cell, x, _previous(h, None))
+    _check_gates(cell)
+    h_previous = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
+    gates = _gates(cell, tf.constant(x), tf.constant(h_previous))
+    return {name: np.asarray(value, dtype=np.float64) for name, value in gates.items()}
 
 
 def recurrent_states(layer, x, mask=None, initial_state=None) -> dict[str, np.ndarray]:
