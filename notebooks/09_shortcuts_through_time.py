@@ -190,15 +190,16 @@ assert not learned(trained["tanh RNN"]["mse/baseline"], 1.0)
 # (training: the digits vary between machines, the asserts hold)
 trained["delay"] = train_at_60(lambda: build_delay_rnn_model(TRAIN_T, 2, 16, delay=DELAY))
 show(f"tanh RNN, delay {DELAY}", trained["delay"])
-assert trained["delay"]["R"] > 10 * trained["tanh RNN"]["R"]  # the shorter path, at init
+assert trained["delay"]["R"] > max(0.5, 10 * trained["tanh RNN"]["R"])  # the shorter path
 assert not learned(trained["delay"]["mse/baseline"], 1.0)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Neither learned**: both stayed at the baseline (test MSE over baseline printed;
 # asserted not below half of it, for seeds 0-2). At initialisation the delay did what
-# section 1 measured: with it the first input reached the loss about as strongly as the
-# last ($R$ of order 1, printed), at least ten times more strongly than without it
-# (asserted; $R$ about $10^{-2}$ there). Yet with this budget the delayed RNN learned no
+# section 1 measured: with it the first input reached the loss at least half as strongly
+# as the last ($R = 7$ in the stored run, printed; asserted above 0.5), and $R$ was at
+# least ten times what it was without the delay (asserted; $3 \times 10^{-3}$ there in the
+# stored run). Yet with this budget the delayed RNN learned no
 # more than the plain one: a gradient that reaches $x_0$ at initialisation was not enough
 # here. What else was missing (a larger budget, another initialisation of $V$, another
 # delay) we did not measure. The price of the delay: a state of $d = 10$ hidden vectors
@@ -912,7 +913,8 @@ assert len(verdicts) == 2
 #   vanished again below $10^{-30}$: it goes around the skipped steps, it does not
 #   prevent vanishing. Trained at $T = 60$ (NARX-style, the delay added to the ordinary
 #   connection) it did not learn the adding problem, no more than the tanh RNN without it,
-#   although its first input's gradient at initialisation was ten times larger or more.
+#   although at initialisation its $R$ (the first input's gradient over the last's) was
+#   above 0.5, ten times the plain RNN's or more.
 # - **An echo state network** has no gradient through time; its memory capacity stayed
 #   below $N$ (25, 50, 100 units), and its readout learned the adding problem at
 #   $T = 10$ and failed at $T = 60$ (200 units): its linear recall of the inputs 30-59
