@@ -123,7 +123,7 @@ assert skip[2000, DELAY][1] < 1e-30  # ten times the lag: vanished again
 # below $10^{-30}$ in every draw, as the product of $T/d$ factors predicts. Measured on
 # the gradient, at initialisation; the training outcome follows.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "-"}
 # **Does the shorter path make it learn?** With a delay alone, step $t$ never meets steps
 # $t-1, \dots, t-d+1$; to train, we add the delayed connection to the ordinary one,
 # NARX-style (Lin et al. 1996): $h_t = \tanh(W x_t + U h_{t-1} + V h_{t-d} + b)$
