@@ -14,7 +14,9 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
 - ``models``: Keras model builders
 - ``probes``: gradient and activation probes for Keras models
 - ``training``: the course's optimizer, training loops (compiled; logging every step),
-  ``train_and_probe``, running several trainings side by side
+  evaluation
+- ``experiments``: ``train_and_probe`` (build, probe, train, evaluate a model), several
+  trainings side by side
 - ``clipping``: the clipping rules of Keras, written out in NumPy
 - ``monitoring``: ``GradientMonitor`` for any ``model.fit`` (gradient norms, update ratios,
   saturation, the gradient over time, a NaN guard)
@@ -27,6 +29,7 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
 - ``zoo``: the failure zoo: small models with one planted fault each, and healthy twins
 - ``layer_norm_rnn``: a layer-normalised recurrent cell (Keras 3 has none)
 - ``lru``: the linear recurrent unit of Orvieto et al. (2023), a Keras cell, and its model
+- ``delay_rnn``: a tanh RNN with a skip connection in time (NARX-style delay), a Keras cell
 - ``lstm_paths``: the LSTM's gradient split into its cell path and the rest
 - ``live``: the live demos of notebooks 01 and 03 (ipywidgets sliders and their figures)
 - ``plotting``: the course style and colours

@@ -1,7 +1,7 @@
-"""TensorFlow's environment variables, set when gradcourse is imported.
+"""TensorFlow's (and NumPy's BLAS) environment variables, set when gradcourse is imported.
 
-They take effect only if set before TensorFlow's first import, so ``import gradcourse``
-sets them (without importing TensorFlow); a value the user set already wins.
+They take effect only if set before TensorFlow's (NumPy's) first import, so ``import
+gradcourse`` sets them (without importing either); a value the user set already wins.
 """
 
 import os
@@ -14,6 +14,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # "empty op name" / "remapper failed" errors and skips optimising that graph. Off, the
 # same computation runs without them, and results no longer depend on the CPU's features.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+# NumPy's OpenBLAS: one thread (read when NumPy loads, so only if gradcourse comes first,
+# as in every notebook's setup cell). The course's matrices are small (at most 256 x 256):
+# a second thread gains little on an idle machine, and when the other core is busy (the
+# machine's other work, or TensorFlow's threads) its thread hand-offs made a loop of
+# 256 x 256 products 20-35 times slower (2.8-3.6 s against 0.10-0.13 s, 2 cores, load 6).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # The notebooks are sized for a CPU and their asserts were derived on CPUs: any GPU is
 # hidden from TensorFlow unless the learner opts in with GRADCOURSE_GPU=1 (set before

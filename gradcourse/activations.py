@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._validate import require_array, require_choice, require_float, require_int
 
@@ -41,17 +42,17 @@ def derivative(name: str) -> Callable[[np.ndarray], np.ndarray]:
     """Return ``f'`` as a function of the pre-activation ``a`` for activation ``name``."""
     name = require_choice("activation", name, ACTIVATIONS)
 
-    def tanh_prime(a):
+    def tanh_prime(a: ArrayLike) -> np.ndarray:
         return 1.0 - np.tanh(a) ** 2
 
-    def sigmoid_prime(a):
+    def sigmoid_prime(a: ArrayLike) -> np.ndarray:
         s = sigmoid(a)
         return s * (1.0 - s)
 
-    def relu_prime(a):
+    def relu_prime(a: ArrayLike) -> np.ndarray:
         return (require_array("a", a) > 0).astype(np.float64)
 
-    def linear_prime(a):
+    def linear_prime(a: ArrayLike) -> np.ndarray:
         return np.ones_like(require_array("a", a))
 
     return {
@@ -62,7 +63,7 @@ def derivative(name: str) -> Callable[[np.ndarray], np.ndarray]:
     }[name]
 
 
-def saturated_mask(outputs, name: str) -> np.ndarray:
+def saturated_mask(outputs: ArrayLike, name: str) -> np.ndarray:
     """Boolean mask of saturated units, given the *outputs* of activation ``name``."""
     name = require_choice("activation", name, ("tanh", "sigmoid", "relu"))
     outputs = require_array("outputs", outputs)
@@ -73,7 +74,7 @@ def saturated_mask(outputs, name: str) -> np.ndarray:
     return outputs <= 0.0  # dead ReLU units pass no gradient
 
 
-def saturation_stats(outputs, name: str) -> dict[str, float]:
+def saturation_stats(outputs: ArrayLike, name: str) -> dict[str, float]:
     """Mean, standard deviation and fraction saturated of a layer's outputs."""
     outputs = require_array("outputs", outputs)
     if outputs.size == 0:
@@ -136,7 +137,7 @@ def gaussian_expectation(
     return float(np.sum(weights * values))
 
 
-def mean_field_chi(W, pre, activation: str = "tanh") -> float:
+def mean_field_chi(W: ArrayLike, pre: ArrayLike, activation: str = "tanh") -> float:
     """The mean-field gain per step, ``chi = (||W||_F^2 / n) * E[f'(a)^2]``.
 
     ``W`` is the n x n matrix a step multiplies by (``W_hh``, or a square layer's kernel)

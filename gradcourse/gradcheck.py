@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._validate import require_array, require_float
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x, eps: float = 1e-6) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: ArrayLike, eps: float = 1e-6
+) -> np.ndarray:
     """Gradient of a scalar function ``f`` at ``x`` by central differences.
 
     Each entry is ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)``, whose error is
@@ -33,7 +36,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, eps: float = 1e-6) -
     return grad
 
 
-def relative_error(a, b, floor: float = 1e-12) -> float:
+def relative_error(a: ArrayLike, b: ArrayLike, floor: float = 1e-12) -> float:
     """``max|a - b| / max(max|a|, max|b|, floor)``: one number for 'how close'."""
     a, b = require_array("a", a), require_array("b", b)
     if a.shape != b.shape:
@@ -43,7 +46,7 @@ def relative_error(a, b, floor: float = 1e-12) -> float:
     return float(np.max(np.abs(a - b), initial=0.0) / scale)
 
 
-def _scalar(value) -> float:
+def _scalar(value: object) -> float:
     array = np.asarray(value, dtype=np.float64)
     if array.size != 1:
         raise ValueError(f"f must return a scalar, got an array of shape {array.shape}")

@@ -7,13 +7,14 @@ The predictions these spectra are compared with live elsewhere: random-matrix th
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_int
 from gradcourse.matrices import singular_values, spectral_radius
 
 
-def recurrent_matrix(initializer, n: int) -> np.ndarray:
+def recurrent_matrix(initializer: str | keras.initializers.Initializer, n: int) -> np.ndarray:
     """Draw an n x n matrix from a Keras initializer (an object or a name like "orthogonal")."""
     n = require_int("n", n, minimum=1)
     try:
@@ -23,7 +24,7 @@ def recurrent_matrix(initializer, n: int) -> np.ndarray:
     return np.asarray(initializer((n, n)), dtype=np.float64)
 
 
-def spectrum_summary(matrix) -> dict[str, float]:
+def spectrum_summary(matrix: ArrayLike) -> dict[str, float]:
     """Largest and smallest singular value and spectral radius of a square matrix."""
     values = singular_values(matrix)
     return {

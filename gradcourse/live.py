@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Image, display
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -415,8 +416,6 @@ def enable_colab_widgets() -> bool:
 
 def _live(widgets, draw, controls: dict, figsize: tuple[float, float]) -> ipywidgets.interactive:
     """``interactive`` over ``controls`` that redraws ``draw(**values, figure=...)`` in place."""
-    from IPython.display import Image, display
-
     # Not a pyplot figure: the inline backend would show a pyplot one a second time, below
     # the widget, at the end of the cell. One figure and one canvas for every redraw: no
     # figure piles up, and the renderer (with its cache of parsed labels) is reused.

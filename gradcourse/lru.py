@@ -20,6 +20,13 @@ and imaginary parts), B ~ N(0, 1/(2 features)), C ~ N(0, 1/N); D ~ N(0, 1) is a 
 the input and output of one size); the full matrix lets them differ, and it does not
 touch the recurrence or its gradient over time.
 
+``parameterization="direct"`` trains the real and imaginary parts of each lambda_j
+themselves (weights ``lambda_re``, ``lambda_im``, started on the same ring): the diagonal
+complex recurrence of the paper's section 3 before its exponential parameterisation, with
+nothing keeping |lambda_j| below 1 during training. It is the control of the curse of
+memory (Zucchet & Orvieto 2024), where the sensitivity to the trained parameter is that to
+lambda itself.
+
 Because the recurrence is linear and diagonal, ``ds_t/ds_(t-k) = Lambda^k`` exactly: the
 gradient through mode j over a lag k is |lambda_j|^k, whatever the inputs. The paper
 follows the LRU with a nonlinear block (MLP or GLU); ``build_lru_model`` adds a per-step
@@ -27,8 +34,9 @@ ReLU encoder before it (a linear recurrence of the raw inputs cannot form produc
 as value * marker) and an MLP readout after it.
 
 Weight layout (Keras' convention, features first): ``B_re``, ``B_im`` (features, N);
-``C_re``, ``C_im`` (N, units); ``D`` (features, units); ``nu_log``, ``theta_log``,
-``gamma_log`` (N,). The state is ``[Re s, Im s]`` side by side, 2N numbers.
+``C_re``, ``C_im`` (N, units); ``D`` (features, units); ``nu_log``, ``theta_log``
+(or ``lambda_re``, ``lambda_im``), ``gamma_log`` (N,). The state is ``[Re s, Im s]``
+side by side, 2N numbers.
 """
 
 from __future__ import annotations
@@ -38,9 +46,11 @@ import math
 import numpy as np
 
 from gradcourse._tensorflow import keras
-from gradcourse._validate import require_float, require_int
+from gradcourse._validate import require_choice, require_float, require_int
 
 __all__ = ["LRU", "LRUCell", "build_lru_model", "ring_eigenvalues", "lru_eigenvalues"]
+
+PARAMETERIZATIONS = ("exponential", "direct")
 
 
 def ring_eigenvalues(
@@ -77,10 +87,17 @@ def _add_lru_weights(layer, features: int) -> None:
     def weight(name, shape, initializer="zeros"):
         return self.add_weight(shape=shape, name=name, initializer=initializer)
 
-    self.nu_log = weight("nu_log", (n,))
-    self.theta_log = weight("theta_log", (n,))
-    self.nu_log.assign(nu_log.astype(self.nu_log.dtype))
-    self.theta_log.assign(theta_log.astype(self.theta_log.dtype))
+    if self.parameterization == "exponential":
+        self.nu_log = weight("nu_log", (n,))
+        self.theta_log = weight("theta_log", (n,))
+        self.nu_log.assign(nu_log.astype(self.nu_log.dtype))
+        self.theta_log.assign(theta_log.astype(self.theta_log.dtype))
+    else:  # "direct": the same initial eigenvalues, stored as real and imaginary parts
+        initial = lru_eigenvalues(nu_log, theta_log)
+        self.lambda_re = weight("lambda_re", (n,))
+        self.lambda_im = weight("lambda_im", (n,))
+        self.lambda_re.assign(np.real(initial).astype(self.lambda_re.dtype))
+        self.lambda_im.assign(np.imag(initial).astype(self.lambda_im.dtype))
     if self.normalization:
         modulus = np.exp(-np.exp(nu_log))
         self.gamma_log = weight("gamma_log", (n,))
@@ -105,6 +122,7 @@ class _LinearRecurrentUnit(keras.layers.Layer):
         r_max: float = 1.0 - 1e-3,
         max_phase: float = 2 * math.pi,
         normalization: bool = True,
+        parameterization: str = "exponential",
         **kwargs,
     ):
         state_size = require_int("state_size", state_size, minimum=1)
@@ -120,14 +138,36 @@ class _LinearRecurrentUnit(keras.layers.Layer):
             raise TypeError(
                 f"normalization must be True or False, got {type(normalization).__name__}"
             )
+        parameterization = require_choice("parameterization", parameterization, PARAMETERIZATIONS)
         super().__init__(**kwargs)
         self.n, self.units = state_size, units
+        self.parameterization = parameterization
         self.r_min, self.r_max, self.max_phase = r_min, r_max, max_phase
         self.normalization = normalization
 
     def eigenvalues(self) -> np.ndarray:
         """The current complex eigenvalues lambda_j (NumPy, float64)."""
+        if self.parameterization == "direct":
+            return self.lambda_re.numpy().astype(np.float64) + 1j * self.lambda_im.numpy().astype(
+                np.float64
+            )
         return lru_eigenvalues(self.nu_log.numpy(), self.theta_log.numpy())
+
+    def _eigenvalue_parts(self):
+        """(Re lambda, Im lambda) as tensors, from the trained weights."""
+        ops = keras.ops
+        if self.parameterization == "direct":
+            return self.lambda_re, self.lambda_im
+        modulus, phase = ops.exp(-ops.exp(self.nu_log)), ops.exp(self.theta_log)
+        return modulus * ops.cos(phase), modulus * ops.sin(phase)
+
+    def _log_modulus_and_phase(self):
+        """(log|lambda|, arg lambda) as tensors: lambda^k = exp(k log|lambda| + i k arg lambda)."""
+        ops = keras.ops
+        if self.parameterization == "direct":
+            squared = ops.square(self.lambda_re) + ops.square(self.lambda_im)
+            return 0.5 * ops.log(squared), ops.arctan2(self.lambda_im, self.lambda_re)
+        return -ops.exp(self.nu_log), ops.exp(self.theta_log)
 
     def get_config(self):
         config = super().get_config()
@@ -139,6 +179,7 @@ class _LinearRecurrentUnit(keras.layers.Layer):
                 "r_max": self.r_max,
                 "max_phase": self.max_phase,
                 "normalization": self.normalization,
+                "parameterization": self.parameterization,
             }
         )
         return config
@@ -155,6 +196,9 @@ class LRUCell(_LinearRecurrentUnit):
         max_phase: initial phases in [0, max_phase], 0 < max_phase <= 2 pi.
         normalization: True (the paper): gamma trainable, started at sqrt(1 - |lambda|^2);
             False: no gamma (gamma = 1), the control of the curse-of-memory section.
+        parameterization: "exponential" (the paper): lambda = exp(-exp(nu_log) +
+            i exp(theta_log)), so |lambda| < 1 always; "direct": Re and Im of lambda trained
+            themselves (``lambda_re``, ``lambda_im``), |lambda| free to pass 1.
 
     Example::
 
@@ -180,9 +224,7 @@ class LRUCell(_LinearRecurrentUnit):
         ops = keras.ops
         previous = states[0] if isinstance(states, (list, tuple)) else states
         s_re, s_im = previous[:, : self.n], previous[:, self.n :]
-        modulus = ops.exp(-ops.exp(self.nu_log))
-        phase = ops.exp(self.theta_log)
-        l_re, l_im = modulus * ops.cos(phase), modulus * ops.sin(phase)
+        l_re, l_im = self._eigenvalue_parts()
         b_re, b_im = ops.matmul(inputs, self.B_re), ops.matmul(inputs, self.B_im)
         if self.normalization:
             gamma = ops.exp(self.gamma_log)
@@ -209,7 +251,10 @@ class LRU(_LinearRecurrentUnit):
     without a loop: a linear diagonal recurrence started at s = 0 has the closed form
 
         s_(T-1) = sum_t lambda^(T-1-t) * gamma * (B u_t),
-        lambda^k = exp(-k exp(nu_log)) * (cos(k exp(theta_log)) + i sin(k exp(theta_log)))
+        lambda^k = exp(k log|lambda|) * (cos(k arg lambda) + i sin(k arg lambda))
+
+    (log|lambda| = -exp(nu_log) and arg lambda = exp(theta_log) in the exponential
+    parameterisation; from ``lambda_re``, ``lambda_im`` with log and atan2 in the direct one)
 
     so one weighted sum over the steps replaces T sequential steps (XLA compiles it in a
     moment, where a loop with its gradient takes much longer). Reads (batch, T, features)
@@ -229,8 +274,9 @@ class LRU(_LinearRecurrentUnit):
     def call(self, inputs):
         ops = keras.ops
         lags = ops.cast(ops.arange(self.length - 1, -1, -1), inputs.dtype)[:, None]  # T-1-t
-        modulus = ops.exp(-lags * ops.exp(self.nu_log))  # (T, N): |lambda|^k
-        angle = lags * ops.exp(self.theta_log)
+        log_modulus, phase = self._log_modulus_and_phase()
+        modulus = ops.exp(lags * log_modulus)  # (T, N): |lambda|^k
+        angle = lags * phase
         p_re, p_im = modulus * ops.cos(angle), modulus * ops.sin(angle)
         b_re = ops.einsum("btf,fn->btn", inputs, self.B_re)
         b_im = ops.einsum("btf,fn->btn", inputs, self.B_im)
@@ -264,7 +310,8 @@ def build_lru_model(
     (its last output y_(T-1)) -> ``Dense(units, relu)`` -> ``Dense(outputs)``.
 
     The layers are named ``encoder``, ``lru``, ``mlp`` and ``readout``; extra keyword
-    arguments go to ``LRU`` (``r_min``, ``r_max``, ``max_phase``, ``normalization``).
+    arguments go to ``LRU`` (``r_min``, ``r_max``, ``max_phase``, ``normalization``,
+    ``parameterization``).
     """
     length = require_int("length", length, minimum=1)
     features = require_int("features", features, minimum=1)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_array
@@ -40,7 +41,7 @@ class GradientPaths:
         return self.cell / self.total
 
 
-def _require_lstm_layer(layer) -> keras.layers.LSTM:
+def _require_lstm_layer(layer: object) -> keras.layers.LSTM:
     if not isinstance(layer, keras.layers.LSTM):
         raise TypeError(f"layer must be a keras.layers.LSTM, got {type(layer).__name__}")
     if not layer.built:
@@ -57,7 +58,9 @@ def _require_lstm_layer(layer) -> keras.layers.LSTM:
     return layer
 
 
-def _lstm_weights(layer: keras.layers.LSTM, dtype) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+def _lstm_weights(
+    layer: keras.layers.LSTM, dtype: tf.DType
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     kernel = tf.constant(np.asarray(layer.cell.kernel), dtype=dtype)
     recurrent = tf.constant(np.asarray(layer.cell.recurrent_kernel), dtype=dtype)
     if layer.cell.use_bias:
@@ -68,11 +71,11 @@ def _lstm_weights(layer: keras.layers.LSTM, dtype) -> tuple[tf.Tensor, tf.Tensor
 
 
 def _run_lstm(
-    kernel, recurrent, bias, x: tf.Tensor, cell_path_only: bool
+    kernel: tf.Tensor, recurrent: tf.Tensor, bias: tf.Tensor, x: tf.Tensor, cell_path_only: bool
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """h and c for every step, shape (batch, time, units); see the module docstring."""
 
-    def step(state, x_t):
+    def step(state: tuple[tf.Tensor, tf.Tensor], x_t: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         h, c = state
         h_in = tf.stop_gradient(h) if cell_path_only else h  # the only change: no gradient into h
         z_i, z_f, z_c, z_o = tf.split(x_t @ kernel + h_in @ recurrent + bias, 4, axis=1)
@@ -85,14 +88,23 @@ def _run_lstm(
 
 
 @tf.function(reduce_retracing=True)
-def _states(kernel, recurrent, bias, x):
+def _states(
+    kernel: tf.Tensor, recurrent: tf.Tensor, bias: tf.Tensor, x: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
     return _run_lstm(kernel, recurrent, bias, x, cell_path_only=False)
 
 
 @tf.function(reduce_retracing=True)
 def _input_gradient_of_loss(
-    kernel, recurrent, bias, readout_kernel, readout_bias, x, y, cell_path_only
-):
+    kernel: tf.Tensor,
+    recurrent: tf.Tensor,
+    bias: tf.Tensor,
+    readout_kernel: tf.Tensor,
+    readout_bias: tf.Tensor,
+    x: tf.Tensor,
+    y: tf.Tensor,
+    cell_path_only: bool,
+) -> tf.Tensor:
     with tf.GradientTape() as tape:
         tape.watch(x)
         h, _ = _run_lstm(kernel, recurrent, bias, x, cell_path_only)
@@ -100,7 +112,7 @@ def _input_gradient_of_loss(
     return tape.gradient(loss, x)
 
 
-def lstm_states(layer, x) -> tuple[np.ndarray, np.ndarray]:
+def lstm_states(layer: keras.layers.LSTM, x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Run a Keras ``LSTM`` layer's recurrence from its own weights, in float64: (h, c).
 
     Both arrays have shape (batch, time, units); ``h[:, -1]`` is what the layer returns.
@@ -116,7 +128,7 @@ def lstm_states(layer, x) -> tuple[np.ndarray, np.ndarray]:
     return h.numpy(), c.numpy()
 
 
-def _lstm_and_readout(model) -> tuple[keras.layers.LSTM, keras.layers.Dense]:
+def _lstm_and_readout(model: object) -> tuple[keras.layers.LSTM, keras.layers.Dense]:
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
@@ -135,7 +147,9 @@ def _lstm_and_readout(model) -> tuple[keras.layers.LSTM, keras.layers.Dense]:
     return _require_lstm_layer(layers[0]), readout
 
 
-def _input_gradient(model, x, y, cell_path_only: bool) -> np.ndarray:
+def _input_gradient(
+    model: keras.Model, x: ArrayLike, y: ArrayLike, cell_path_only: bool
+) -> np.ndarray:
     layer, readout = _lstm_and_readout(model)
     x = require_array("x", x, ndim=3)
     y = require_array("y", y, ndim=2)
@@ -164,7 +178,9 @@ def _input_gradient(model, x, y, cell_path_only: bool) -> np.ndarray:
     return gradient.numpy()
 
 
-def lstm_input_gradient(model, x, y, cell_path_only: bool = False) -> np.ndarray:
+def lstm_input_gradient(
+    model: keras.Model, x: ArrayLike, y: ArrayLike, cell_path_only: bool = False
+) -> np.ndarray:
     """``dL/dx`` (the shape of ``x``) of an ``Input -> LSTM -> Dense`` model, in float64.
 
     With ``cell_path_only=True`` only the paths along the cell carousel count: h_(t-1)
@@ -179,7 +195,7 @@ def _norm_per_step(gradient: np.ndarray) -> np.ndarray:
     return np.sqrt(np.sum(gradient**2, axis=(0, 2)))
 
 
-def lstm_gradient_paths(model, x, y) -> GradientPaths:
+def lstm_gradient_paths(model: keras.Model, x: ArrayLike, y: ArrayLike) -> GradientPaths:
     """``||dL/dx_t||`` for every step t of an ``Input -> LSTM -> Dense`` model, through
     all paths, through the cell path only, and through the rest (float64)."""
     total = lstm_input_gradient(model, x, y)
@@ -187,7 +203,7 @@ def lstm_gradient_paths(model, x, y) -> GradientPaths:
     return GradientPaths(_norm_per_step(total), _norm_per_step(cell), _norm_per_step(total - cell))
 
 
-def decay_per_step(norms, first: int | None = None, last: int | None = None) -> float:
+def decay_per_step(norms: ArrayLike, first: int | None = None, last: int | None = None) -> float:
     """How much a gradient norm shrinks per step back, from ``norms`` indexed by time step:
     ``exp(-slope)`` of the least-squares line through ``log(norms[first:last])``.
 

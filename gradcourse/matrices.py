@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._validate import require_array, require_float, require_int
 
@@ -43,12 +44,12 @@ def non_normal(n: int, radius: float, coupling: float, seed: int = 0) -> np.ndar
     return q @ core @ q.T
 
 
-def singular_values(matrix) -> np.ndarray:
+def singular_values(matrix: ArrayLike) -> np.ndarray:
     """Singular values of a 2-D matrix, largest first."""
     return np.linalg.svd(require_array("matrix", matrix, ndim=2), compute_uv=False)
 
 
-def spectral_radius(matrix) -> float:
+def spectral_radius(matrix: ArrayLike) -> float:
     """The largest |eigenvalue| of a square matrix."""
     matrix = require_array("matrix", matrix, ndim=2)
     if matrix.shape[0] != matrix.shape[1]:

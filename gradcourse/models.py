@@ -59,7 +59,7 @@ class ForgetGateBias(keras.initializers.Initializer):
     def __init__(self, value: float) -> None:
         self.value = require_float("value", value)
 
-    def __call__(self, shape, dtype=None):
+    def __call__(self, shape: tuple[int, ...], dtype: str | None = None) -> object:
         units = shape[0] // 4
         zeros = keras.ops.zeros((units,), dtype=dtype)
         forget = keras.ops.full((units,), self.value, dtype=dtype)

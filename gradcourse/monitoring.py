@@ -26,12 +26,13 @@ from gradcourse.recurrent_states import (
 )
 
 # ----------------------------------------------------------------------------- the monitor
-# Default sampling. A record costs about six training steps of a small recurrent model
-# (one forward and backward pass on the probe batch, which also captures every recurrent
-# layer's inputs, then one forward pass per recurrent layer for its states, copies of the
-# weights), so recording at most every 50 steps keeps the steady overhead near 12% of an
-# epoch; long epochs get RECORDS_PER_EPOCH records each. The first record compiles the
-# probe functions once (about 2 s): counted apart, as ``compile_seconds``.
+# Default sampling. A record costs two to three training steps of a small recurrent model
+# in CPU time (one forward and backward pass on the probe batch, which also captures every
+# recurrent layer's inputs, then one compiled call per recurrent layer for its states and
+# gates, copies of the weights), so recording at most every 50 steps keeps the steady
+# overhead at a few percent of an epoch (3-5% of its CPU time on 07's models and a stacked
+# LSTM, 2026-12-07); long epochs get RECORDS_PER_EPOCH records each. The first record
+# compiles the probe functions once (0.2-6 s, by load): counted apart, as ``compile_seconds``.
 # tools/monitor_overhead.py measures both.
 RECORDS_PER_EPOCH = 5
 MIN_STEPS_BETWEEN_RECORDS = 50

@@ -66,6 +66,7 @@ def setup_notebook(seed: int = 0, verbose: bool = True) -> None:
     gpu_note = _keep_to_the_cpu(tf)
     seed_everything(seed)
 
+    # here: Matplotlib loads when a notebook is set up, not on `import gradcourse`
     from gradcourse.alt_text import install_alt_text
     from gradcourse.plotting import apply_style
 

@@ -3,13 +3,17 @@ and time step by time step."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_array
-from gradcourse.activations import saturation_stats, sigmoid
+from gradcourse.activations import saturation_stats
+from gradcourse.lstm_paths import lstm_states
+from gradcourse.recurrent_states import gates_from_states
 
 
 @dataclass
@@ -22,7 +26,7 @@ class LayerProbe:
     kernel_gradient_norms: np.ndarray
 
 
-def _require_model(model) -> keras.Model:
+def _require_model(model: object) -> keras.Model:
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     if not model.built or not model.inputs:
@@ -30,11 +34,16 @@ def _require_model(model) -> keras.Model:
     return model
 
 
-def _mse(y_true, y_pred):
+def _mse(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.square(tf.cast(y_true, y_pred.dtype) - y_pred))
 
 
-def probe_layers(model: keras.Model, x, y, loss=_mse) -> LayerProbe:
+def probe_layers(
+    model: keras.Model,
+    x: ArrayLike,
+    y: ArrayLike,
+    loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor] = _mse,
+) -> LayerProbe:
     """One forward and backward pass of ``model`` on the batch ``(x, y)``.
 
     Probes every layer that has a ``kernel`` (Dense, Conv, ...): its output, the
@@ -77,12 +86,17 @@ def layer_table(probe: LayerProbe, activation: str) -> list[dict[str, float]]:
     return [saturation_stats(outputs, activation) for outputs in probe.activations]
 
 
-def _as_float32_batch(name: str, x) -> tf.Tensor:
+def _as_float32_batch(name: str, x: ArrayLike) -> tf.Tensor:
     array = require_array(name, x, ndim=3)
     return tf.convert_to_tensor(array.astype(np.float32))
 
 
-def input_gradient_norms(model: keras.Model, x, y, loss=_mse) -> np.ndarray:
+def input_gradient_norms(
+    model: keras.Model,
+    x: ArrayLike,
+    y: ArrayLike,
+    loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor] = _mse,
+) -> np.ndarray:
     """``||dL/dx_t||`` for every time step t of a sequence model, in one backward pass.
 
     ``x`` has shape (batch, time, features); the norm at step t is taken over the batch
@@ -103,37 +117,15 @@ def input_gradient_norms(model: keras.Model, x, y, loss=_mse) -> np.ndarray:
     return np.sqrt(np.sum(grad**2, axis=(0, 2)))
 
 
-def lstm_gate_activations(layer, x) -> dict[str, np.ndarray]:
-    """Re-run a Keras ``LSTM`` layer step by step and return its gates and states.
+def lstm_gate_activations(layer: keras.layers.LSTM, x: ArrayLike) -> dict[str, np.ndarray]:
+    """A Keras ``LSTM`` layer's gates and states at every step, in float64.
 
     Returns arrays of shape (batch, time, units) for the input gate ``i``, forget gate
-    ``f``, candidate ``g``, output gate ``o``, cell state ``c`` and hidden state ``h``,
-    following Keras' equations (gate order i, f, c, o in the weights):
+    ``f``, output gate ``o``, cell state ``c`` and hidden state ``h``, following Keras'
+    equations (written once each: the states by ``lstm_paths.lstm_states``, the gates from
+    the previous states by ``recurrent_states.gates_from_states``):
 
-        c_t = f_t * c_(t-1) + i_t * g_t,   h_t = o_t * tanh(c_t)
+        c_t = f_t * c_(t-1) + i_t * tanh(z_c),   h_t = o_t * tanh(c_t)
     """
-    if not isinstance(layer, keras.layers.LSTM):
-        raise TypeError(f"layer must be a keras.layers.LSTM, got {type(layer).__name__}")
-    if (
-        layer.activation is not keras.activations.tanh
-        or layer.recurrent_activation is not keras.activations.sigmoid
-    ):
-        raise ValueError("only the default activations (tanh, recurrent sigmoid) are supported")
-    x = require_array("x", x, ndim=3)
-    kernel, recurrent, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
-    if x.shape[2] != kernel.shape[0]:
-        raise ValueError(f"x must have {kernel.shape[0]} features, got shape {x.shape}")
-    units = layer.units
-    batch, steps, _ = x.shape
-    h, c = np.zeros((batch, units)), np.zeros((batch, units))
-    out = {name: np.zeros((batch, steps, units)) for name in ("i", "f", "g", "o", "c", "h")}
-    for t in range(steps):
-        z = x[:, t] @ kernel + h @ recurrent + bias
-        i, f, g, o = (z[:, k * units : (k + 1) * units] for k in range(4))
-        i, f, o = (sigmoid(v) for v in (i, f, o))
-        g = np.tanh(g)
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        for name, value in zip(("i", "f", "g", "o", "c", "h"), (i, f, g, o, c, h), strict=True):
-            out[name][:, t] = value
-    return out
+    h, c = lstm_states(layer, x)  # validates the layer and x
+    return {**gates_from_states(layer.cell, x, h), "c": c, "h": h}

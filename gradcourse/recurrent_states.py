@@ -13,7 +13,7 @@ import numpy as np
 
 from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_array
-from gradcourse.activations import ACTIVATIONS, sigmoid
+from gradcourse.activations import ACTIVATIONS
 from gradcourse.layer_norm_rnn import LayerNormSimpleRNNCell
 from gradcourse.rnn import jacobian_norms
 
@@ -63,64 +63,105 @@ def _mask(mask, x: np.ndarray) -> np.ndarray | None:
     return mask.astype(bool)
 
 
-# layer -> compiled twin returning every state. Weak keys: a deleted layer's entry goes
-# with it, and a new layer never finds an old layer's runner (an id() can be reused).
+# layer -> compiled twin returning every state (and every gate of an LSTM or GRU). Weak
+# keys: a deleted layer's entry goes with it, and a new layer never finds an old layer's
+# runner (an id() can be reused).
 _SEQUENCE_RUNNERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _check_gates(cell) -> None:
+    """ValueError for an LSTM or GRU cell whose gates ``_gates`` cannot recompute."""
+    if activation_name(cell.recurrent_activation) != "sigmoid":
+        raise ValueError("only the default recurrent activation (sigmoid) is supported")
+    if isinstance(cell, keras.layers.GRUCell) and (not cell.reset_after or not cell.use_bias):
+        raise ValueError("only Keras' default GRU (reset_after=True, use_bias=True) is supported")
+
+
+def _gates(cell, x, h_previous) -> dict:
+    """The gates of an LSTM or GRU cell at every step, from its current weights (Keras'
+    equations), in float64: traced inside the compiled runner, so the weights are read at
+    each call and nothing leaves TensorFlow until the results do."""
+    kernel = tf.cast(cell.kernel, tf.float64)
+    recurrent = tf.cast(cell.recurrent_kernel, tf.float64)
+    units = int(recurrent.shape[0])
+    if isinstance(cell, keras.layers.LSTMCell):  # gate order i, f, candidate, o
+        z = tf.matmul(x, kernel) + tf.matmul(h_previous, recurrent)
+        if cell.use_bias:
+            z = z + tf.cast(cell.bias, tf.float64)
+        i, f, o = (tf.sigmoid(z[..., k * units : (k + 1) * units]) for k in (0, 1, 3))
+        return {"i": i, "f": f, "o": o}
+    # GRU, Keras' default reset_after=True: gate order z, r, candidate; two bias rows
+    bias = tf.cast(cell.bias, tf.float64)
+    from_input = tf.matmul(x, kernel[:, : 2 * units]) + bias[0, : 2 * units]
+    from_state = tf.matmul(h_previous, recurrent[:, : 2 * units]) + bias[1, : 2 * units]
+    z = tf.sigmoid(from_input[..., :units] + from_state[..., :units])
+    r = tf.sigmoid(from_input[..., units:] + from_state[..., units:])
+    return {"z": z, "r": r}
 
 
 def _runner(layer):
     runner = _SEQUENCE_RUNNERS.get(layer)
     if runner is None:
-        twin = keras.layers.RNN(layer.cell, return_sequences=True)
+        cell = layer.cell
+        twin = keras.layers.RNN(cell, return_sequences=True)
+        gated = isinstance(cell, keras.layers.LSTMCell | keras.layers.GRUCell)
 
-        def run(inputs, mask=None, initial_state=None):
-            return twin(inputs, mask=mask, initial_state=initial_state)
+        def run(inputs, inputs64, mask=None, initial_state=None):
+            h = twin(inputs, mask=mask, initial_state=initial_state)
+            if not gated:
+                return {"h": h}
+            h = tf.cast(h, tf.float64)
+            first = (
+                tf.zeros_like(h[:, :1])
+                if initial_state is None
+                else tf.cast(initial_state[0], tf.float64)[:, None]
+            )
+            h_previous = tf.concat([first, h[:, :-1]], axis=1)
+            return {**_gates(cell, inputs64, h_previous), "h": h}
 
         runner = tf.function(run, reduce_retracing=True)
         _SEQUENCE_RUNNERS[layer] = runner
     return runner
 
 
-def _state_sequence(layer, x: np.ndarray, mask=None, initial_state=None) -> np.ndarray:
-    """h_1 ... h_T from Keras itself: the layer's own cell in an RNN that returns every state,
-    stepping forwards through ``x`` (a masked step keeps the previous state, as in Keras)."""
+def _run(layer, x: np.ndarray, mask=None, initial_state=None) -> dict[str, np.ndarray]:
+    """h_1 ... h_T from Keras itself (the layer's own cell in an RNN that returns every
+    state, stepping forwards through ``x``; a masked step keeps the previous state, as in
+    Keras) and, for an LSTM or GRU, its gates recomputed from the states and ``x``: one
+    compiled call, float64 arrays out."""
     mask = None if mask is None else tf.constant(np.asarray(mask, dtype=bool))
     if initial_state is not None:
         initial_state = [tf.constant(np.asarray(s, dtype=np.float32)) for s in initial_state]
-    h = _runner(layer)(x.astype(np.float32), mask=mask, initial_state=initial_state)
-    return np.asarray(h, dtype=np.float64)
-
-
-def _previous(h: np.ndarray, initial_state) -> np.ndarray:
-    first = (
-        np.zeros_like(h[:, :1])
-        if initial_state is None
-        else np.asarray(initial_state[0], dtype=np.float64)[:, None]
+    x = np.asarray(x, dtype=np.float64)
+    result = _runner(layer)(
+        tf.constant(x.astype(np.float32)),
+        tf.constant(x),
+        mask=mask,
+        initial_state=initial_state,
     )
-    return np.concatenate([first, h[:, :-1]], axis=1)
+    return {k: np.asarray(v, dtype=np.float64) for k, v in result.items()}
 
 
-def _gates(cell, x: np.ndarray, h_previous: np.ndarray) -> dict[str, np.ndarray]:
-    """The gates of an LSTM or GRU cell at every step, from its weights (Keras' equations)."""
-    kernel = np.asarray(cell.kernel, dtype=np.float64)
-    recurrent = np.asarray(cell.recurrent_kernel, dtype=np.float64)
-    units = recurrent.shape[0]
-    if activation_name(cell.recurrent_activation) != "sigmoid":
-        raise ValueError("only the default recurrent activation (sigmoid) is supported")
-    if isinstance(cell, keras.layers.LSTMCell):  # gate order i, f, candidate, o
-        bias = np.asarray(cell.bias, dtype=np.float64) if cell.use_bias else 0.0
-        z = x @ kernel + h_previous @ recurrent + bias
-        i, f, o = (sigmoid(z[..., k * units : (k + 1) * units]) for k in (0, 1, 3))
-        return {"i": i, "f": f, "o": o}
-    # GRU, Keras' default reset_after=True: gate order z, r, candidate; two bias rows
-    if not cell.reset_after or not cell.use_bias:
-        raise ValueError("only Keras' default GRU (reset_after=True, use_bias=True) is supported")
-    bias = np.asarray(cell.bias, dtype=np.float64)
-    from_input = x @ kernel + bias[0]
-    from_state = h_previous @ recurrent + bias[1]
-    z = sigmoid(from_input[..., :units] + from_state[..., :units])
-    r = sigmoid(from_input[..., units : 2 * units] + from_state[..., units : 2 * units])
-    return {"z": z, "r": r}
+def _state_sequence(layer, x: np.ndarray, mask=None, initial_state=None) -> np.ndarray:
+    """h_1 ... h_T from Keras itself: the layer's own cell in an RNN that returns every state,
+    stepping forwards through ``x`` (a masked step keeps the previous state, as in Keras)."""
+    return _run(layer, x, mask, initial_state)["h"]
+
+
+def gates_from_states(cell, x, h) -> dict[str, np.ndarray]:
+    """The gates of an LSTM or GRU ``cell`` at every step, from its weights, its inputs ``x``
+    (batch, time, features) and its states ``h`` (batch, time, units), starting from zeros:
+    ``i``, ``f``, ``o`` for an LSTM, ``z``, ``r`` for a GRU (Keras' equations, float64)."""
+    if not isinstance(cell, (keras.layers.LSTMCell, keras.layers.GRUCell)):
+        raise TypeError(f"cell must be a Keras LSTMCell or GRUCell, got {type(cell).__name__}")
+    x = require_array("x", x, ndim=3).astype(np.float64)
+    h = require_array("h", h, ndim=3).astype(np.float64)
+    if h.shape[:2] != x.shape[:2]:
+        raise ValueError(f"x and h need the same (batch, time); got {x.shape} and {h.shape}")
+    _check_gates(cell)
+    h_previous = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
+    gates = _gates(cell, tf.constant(x), tf.constant(h_previous))
+    return {name: np.asarray(value, dtype=np.float64) for name, value in gates.items()}
 
 
 def recurrent_states(layer, x, mask=None, initial_state=None) -> dict[str, np.ndarray]:
@@ -151,10 +192,9 @@ def recurrent_states(layer, x, mask=None, initial_state=None) -> dict[str, np.nd
     if backwards:  # step in the layer's own order, give the results back in x's order
         x = x[:, ::-1]
         mask = None if mask is None else mask[:, ::-1]
-    h = _state_sequence(layer, x, mask, initial_state)
-    states = {"h": h}
-    if isinstance(layer.cell, (keras.layers.LSTMCell, keras.layers.GRUCell)):
-        states = {**_gates(layer.cell, x, _previous(h, initial_state)), "h": h}
+    if isinstance(layer.cell, keras.layers.LSTMCell | keras.layers.GRUCell):
+        _check_gates(layer.cell)
+    states = _run(layer, x, mask, initial_state)
     return {k: v[:, ::-1] for k, v in states.items()} if backwards else states
 
 

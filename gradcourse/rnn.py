@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._validate import require_array, require_choice, require_float, require_int
 from gradcourse.activations import ACTIVATIONS, derivative
@@ -79,7 +80,7 @@ def init_rnn(
     )
 
 
-def _check_inputs(params: RNNParams, x) -> np.ndarray:
+def _check_inputs(params: RNNParams, x: ArrayLike) -> np.ndarray:
     if not isinstance(params, RNNParams):
         raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
     x = require_array("x", x, ndim=3)
@@ -90,7 +91,9 @@ def _check_inputs(params: RNNParams, x) -> np.ndarray:
     return x
 
 
-def rnn_forward(params: RNNParams, x, activation: str = "tanh"):
+def rnn_forward(
+    params: RNNParams, x: ArrayLike, activation: str = "tanh"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run the RNN on ``x`` of shape (batch, time, inputs) from h_0 = 0.
 
     Returns ``(pre, states, y_hat)``: pre-activations (B, T, H), states h_0..h_T
@@ -109,7 +112,11 @@ def rnn_forward(params: RNNParams, x, activation: str = "tanh"):
 
 
 def rnn_loss_and_grads(
-    params: RNNParams, x, y, activation: str = "tanh", truncate: int | None = None
+    params: RNNParams,
+    x: ArrayLike,
+    y: ArrayLike,
+    activation: str = "tanh",
+    truncate: int | None = None,
 ) -> tuple[float, RNNParams]:
     """Loss and its gradient for every weight, by backpropagation through time.
 
@@ -144,7 +151,7 @@ def rnn_loss_and_grads(
     return loss, RNNParams(**grads)
 
 
-def state_jacobians(W_hh, pre, activation: str = "tanh") -> np.ndarray:
+def state_jacobians(W_hh: ArrayLike, pre: ArrayLike, activation: str = "tanh") -> np.ndarray:
     """``J[k] = dh_T / dh_(T-k)`` for k = 0..T, for one sequence's pre-activations (T, H).
 
     Each step back multiplies by the local Jacobian ``diag(f'(a_t)) W_hh``.
@@ -165,13 +172,13 @@ def state_jacobians(W_hh, pre, activation: str = "tanh") -> np.ndarray:
     return jacobians
 
 
-def jacobian_norms(W_hh, pre, activation: str = "tanh") -> np.ndarray:
+def jacobian_norms(W_hh: ArrayLike, pre: ArrayLike, activation: str = "tanh") -> np.ndarray:
     """Spectral norms ``||dh_T / dh_(T-k)||_2`` for k = 0..T (index = lag)."""
     return np.linalg.norm(state_jacobians(W_hh, pre, activation), ord=2, axis=(1, 2))
 
 
 def driven_pre_activations(
-    W_hh, steps: int, activation: str = "tanh", input_scale: float = 1.0, seed: int = 0
+    W_hh: ArrayLike, steps: int, activation: str = "tanh", input_scale: float = 1.0, seed: int = 0
 ) -> np.ndarray:
     """Pre-activations (steps, H) of an RNN with recurrent matrix ``W_hh``, run from h_0 = 0
     on N(0, input_scale^2) inputs that enter directly as pre-activation noise (``W_xh = I``,
@@ -188,7 +195,7 @@ def driven_pre_activations(
 
 
 def gradient_norm_vs_lag(
-    W_hh, steps: int, activation: str = "tanh", input_scale: float = 1.0, seed: int = 0
+    W_hh: ArrayLike, steps: int, activation: str = "tanh", input_scale: float = 1.0, seed: int = 0
 ) -> np.ndarray:
     """``||dh_T/dh_(T-k)||_2`` for k = 0..steps, driving the RNN with N(0, input_scale^2) inputs.
 
@@ -200,7 +207,7 @@ def gradient_norm_vs_lag(
     return jacobian_norms(W_hh, pre, activation)
 
 
-def first_lag_below(norms, level: float) -> int | None:
+def first_lag_below(norms: ArrayLike, level: float) -> int | None:
     """The first lag k with ``norms[k] < level`` (``norms`` indexed by lag, as
     ``gradient_norm_vs_lag`` returns them), or None if the norm never falls below it."""
     norms = require_array("norms", norms, ndim=1)

@@ -46,13 +46,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
+from gradcourse.experiments import train_and_probe
 from gradcourse.lstm_paths import decay_per_step, lstm_gradient_paths, lstm_states
 from gradcourse.models import build_recurrent_model
 from gradcourse.plotting import color_for
 from gradcourse.probes import input_gradient_norms, lstm_gate_activations
 from gradcourse.recurrent_states import recurrent_states
 from gradcourse.tasks import adding_problem, constant_prediction_mse, learned
-from gradcourse.training import epochs_on_baseline, train_and_probe
+from gradcourse.training import epochs_on_baseline
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Data: the adding problem

@@ -50,6 +50,7 @@ from gradcourse.clipping import (
     global_norm,
 )
 from gradcourse.diagnosis import VANISHING_RATIO
+from gradcourse.experiments import side_by_side
 from gradcourse.models import build_recurrent_model
 from gradcourse.plotting import color_for
 from gradcourse.probes import input_gradient_norms
@@ -60,7 +61,6 @@ from gradcourse.training import (
     evaluate_mse,
     fit_compiled,
     fit_logged,
-    side_by_side,
     with_global_clipping_step_norm,
 )
 

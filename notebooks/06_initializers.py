@@ -39,6 +39,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from gradcourse.activations import derivative, mean_field_chi, predicted_regime
+from gradcourse.experiments import train_and_probe_side_by_side
 from gradcourse.initializers import recurrent_matrix, spectrum_summary
 from gradcourse.matrices import gaussian_radius, gaussian_sigma_max, singular_values
 from gradcourse.models import build_recurrent_model
@@ -46,7 +47,7 @@ from gradcourse.plotting import sequential_colors
 from gradcourse.recurrent_states import simple_rnn_pre_activations
 from gradcourse.rnn import driven_pre_activations, gradient_norm_vs_lag
 from gradcourse.tasks import adding_problem, learned
-from gradcourse.training import epochs_on_baseline, train_and_probe_side_by_side
+from gradcourse.training import epochs_on_baseline
 
 K = keras.initializers
 

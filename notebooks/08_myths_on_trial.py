@@ -51,6 +51,7 @@ import tensorflow as tf
 
 from gradcourse.activations import activation as activation_function
 from gradcourse.activations import derivative, mean_field_chi, saturated_mask
+from gradcourse.experiments import side_by_side
 from gradcourse.layer_norm_rnn import build_layer_norm_rnn_model
 from gradcourse.matrices import non_normal, scaled_orthogonal, singular_values, spectral_radius
 from gradcourse.models import build_recurrent_model
@@ -58,7 +59,7 @@ from gradcourse.plotting import color_for
 from gradcourse.probes import input_gradient_norms
 from gradcourse.rnn import RNNParams, driven_pre_activations, gradient_norm_vs_lag, rnn_forward
 from gradcourse.tasks import adding_problem
-from gradcourse.training import epochs_on_baseline, fit_logged, side_by_side
+from gradcourse.training import epochs_on_baseline, fit_logged
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The training runs
@@ -88,7 +89,7 @@ from gradcourse.training import epochs_on_baseline, fit_logged, side_by_side
 # speed, which this notebook does not time) that also returns
 # every step's global gradient norm $\lVert\nabla L\rVert$, measured before clipping. Each
 # of these small models keeps one core busy, so `runs_side_by_side` trains two at a time,
-# one per core (`gradcourse.training.side_by_side`).
+# one per core (`gradcourse.experiments.side_by_side`).
 # The models are built one after the other with the seed set, and two runs share no
 # variable: the results do not depend on which finishes first.
 

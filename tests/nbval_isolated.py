@@ -77,6 +77,7 @@ def main(notebooks: list[str]) -> int:
             "-p",
             "no:cacheprovider",
             "-ra",
+            "--durations=10",  # the slowest cells, for the time budgets
             *copies,
         ]
         return int(pytest.main(args, plugins=[NbvalSettings()]))

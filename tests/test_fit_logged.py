@@ -5,14 +5,10 @@ import pytest
 
 from gradcourse._tensorflow import keras, tf
 from gradcourse.clipping import clip_by_value, cosine_similarity
+from gradcourse.experiments import side_by_side
 from gradcourse.models import build_recurrent_model
 from gradcourse.tasks import adding_problem
-from gradcourse.training import (
-    StepLog,
-    fit_logged,
-    side_by_side,
-    with_global_clipping_step_norm,
-)
+from gradcourse.training import StepLog, fit_logged, with_global_clipping_step_norm
 
 DATA = adding_problem(200, 5, seed=1)
 

@@ -14,18 +14,22 @@ from gradcourse.lru import LRU, LRUCell, build_lru_model, lru_eigenvalues, ring_
 RNG = np.random.default_rng(9)
 
 
-def numpy_sequence(u, weights, normalization=True):
+def numpy_sequence(u, weights, normalization=True, parameterization="exponential"):
     """Orvieto et al. (2023), eq. (LRU), in complex arithmetic: s_t = L s_(t-1) + g B u_t,
-    y_t = Re(C s_t) + D u_t; returns the last y."""
+    y_t = Re(C s_t) + D u_t; returns the last y. The first two weights are (nu_log,
+    theta_log), or (Re lambda, Im lambda) in the direct parameterisation."""
     if normalization:
-        nu_log, theta_log, gamma_log, B_re, B_im, C_re, C_im, D = weights
+        first, second, gamma_log, B_re, B_im, C_re, C_im, D = weights
         gamma = np.exp(gamma_log)
     else:
-        nu_log, theta_log, B_re, B_im, C_re, C_im, D = weights
+        first, second, B_re, B_im, C_re, C_im, D = weights
         gamma = 1.0
-    lam = np.exp(-np.exp(nu_log) + 1j * np.exp(theta_log))
+    if parameterization == "exponential":
+        lam = np.exp(-np.exp(first) + 1j * np.exp(second))
+    else:
+        lam = first + 1j * second
     B, C = (B_re + 1j * B_im), (C_re + 1j * C_im)  # (features, N), (N, units)
-    s = np.zeros((u.shape[0], len(nu_log)), complex)
+    s = np.zeros((u.shape[0], len(first)), complex)
     for t in range(u.shape[1]):
         s = lam * s + gamma * (u[:, t] @ B)
         y = np.real(s @ C) + u[:, t] @ D
@@ -72,14 +76,17 @@ def test_ring_eigenvalues_by_hand():
     assert np.allclose(np.abs(lam), [0.5, 0.9]) and np.allclose(np.angle(lam), [1.0, 2.0])
 
 
+@pytest.mark.parametrize("parameterization", ["exponential", "direct"])
 @pytest.mark.parametrize("normalization", [True, False])
-def test_a_sequence_equals_the_complex_numpy_loop(normalization):
-    cell = LRUCell(4, 3, r_min=0.5, r_max=0.95, normalization=normalization)
+def test_a_sequence_equals_the_complex_numpy_loop(normalization, parameterization):
+    cell = LRUCell(
+        4, 3, r_min=0.5, r_max=0.95, normalization=normalization, parameterization=parameterization
+    )
     layer = keras.layers.RNN(cell)
     u = RNG.normal(size=(3, 9, 2))
     layer(u.astype(np.float32))
     weights = random_weights(cell)
-    expected = numpy_sequence(u, weights, normalization)
+    expected = numpy_sequence(u, weights, normalization, parameterization)
     assert np.allclose(layer(u.astype(np.float32)).numpy(), expected, atol=1e-4)
 
 
@@ -101,22 +108,24 @@ def test_the_state_after_an_impulse_decays_as_lambda_to_the_k():
     assert np.allclose(y, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("parameterization", ["exponential", "direct"])
 @pytest.mark.parametrize("kind", ["cell in RNN", "LRU layer"])
-def test_gradient_matches_central_finite_differences_in_float64(kind):
+def test_gradient_matches_central_finite_differences_in_float64(kind, parameterization):
     keras.config.set_floatx("float64")
+    options = {"r_min": 0.6, "r_max": 0.9, "parameterization": parameterization}
     try:
         if kind == "cell in RNN":
-            cell = LRUCell(3, 2, r_min=0.6, r_max=0.9, dtype="float64")
+            cell = LRUCell(3, 2, dtype="float64", **options)
             layer = keras.layers.RNN(cell, dtype="float64")
         else:
-            cell = layer = LRU(3, 2, r_min=0.6, r_max=0.9, dtype="float64")
+            cell = layer = LRU(3, 2, dtype="float64", **options)
         u = RNG.normal(size=(2, 6, 2))
         layer(u)
         weights = random_weights(cell)
         readout = RNG.normal(size=(2,))
 
         def loss_numpy(values, x=u):
-            return float(np.sum(numpy_sequence(x, values) @ readout))
+            return float(np.sum(numpy_sequence(x, values, True, parameterization) @ readout))
 
         u_tf = tf.constant(u)
         with tf.GradientTape() as tape:
@@ -138,11 +147,13 @@ def test_gradient_matches_central_finite_differences_in_float64(kind):
         keras.config.set_floatx("float32")
 
 
+@pytest.mark.parametrize("parameterization", ["exponential", "direct"])
 @pytest.mark.parametrize("normalization", [True, False])
-def test_the_lru_layer_equals_the_cell_in_an_rnn(normalization):
-    cell = LRUCell(5, 3, r_min=0.8, r_max=0.999, normalization=normalization)
+def test_the_lru_layer_equals_the_cell_in_an_rnn(normalization, parameterization):
+    options = {"normalization": normalization, "parameterization": parameterization}
+    cell = LRUCell(5, 3, r_min=0.8, r_max=0.999, **options)
     looped = keras.layers.RNN(cell)
-    closed = LRU(5, 3, r_min=0.8, r_max=0.999, normalization=normalization)
+    closed = LRU(5, 3, r_min=0.8, r_max=0.999, **options)
     u = RNG.normal(size=(4, 40, 2)).astype(np.float32)
     looped(u)
     closed(u)
@@ -150,7 +161,8 @@ def test_the_lru_layer_equals_the_cell_in_an_rnn(normalization):
     closed.set_weights(weights)
     assert [w.name for w in closed.weights] == [w.name for w in cell.weights]
     assert np.allclose(closed(u).numpy(), looped(u).numpy(), atol=1e-4)
-    assert np.allclose(closed(u).numpy(), numpy_sequence(u, weights, normalization), atol=1e-4)
+    expected = numpy_sequence(u, weights, normalization, parameterization)
+    assert np.allclose(closed(u).numpy(), expected, atol=1e-4)
     assert tuple(closed.compute_output_shape((None, 40, 2))) == (None, 3)
 
 
@@ -163,6 +175,26 @@ def test_the_lru_layer_refuses_a_step_or_an_unknown_length():
         LRU(2, 2, r_min=0.5, r_max=0.5)
 
 
+def test_the_direct_parameterization_starts_on_the_same_ring_and_may_leave_it():
+    keras.utils.set_random_seed(3)
+    exponential = LRUCell(50, 1, r_min=0.9, r_max=0.99, max_phase=0.5)
+    exponential.build((None, 2))
+    keras.utils.set_random_seed(3)
+    direct = LRUCell(50, 1, r_min=0.9, r_max=0.99, max_phase=0.5, parameterization="direct")
+    direct.build((None, 2))
+    assert [w.name for w in direct.weights][:3] == ["lambda_re", "lambda_im", "gamma_log"]
+    assert np.allclose(direct.eigenvalues(), exponential.eigenvalues(), atol=1e-6)
+    assert np.allclose(direct.gamma_log.numpy(), exponential.gamma_log.numpy(), atol=1e-6)
+    # nothing keeps |lambda| < 1: an eigenvalue set to 1.02 grows the state, step by step
+    layer = LRU(1, 1, parameterization="direct", normalization=False)
+    u = np.zeros((1, 20, 1), np.float32)
+    u[0, 0, 0] = 1.0
+    layer(u)
+    one, zero = np.ones((1, 1)), np.zeros((1, 1))  # B = C = 1, D = 0, all real
+    layer.set_weights([np.array([1.02]), np.array([0.0]), one, zero, one, zero, zero])
+    assert np.isclose(layer(u).numpy()[0, 0], 1.02**19, rtol=1e-5)
+
+
 def test_config_round_trip():
     cell = LRUCell(4, 2, r_min=0.3, r_max=0.7, max_phase=1.0, normalization=False)
     clone = LRUCell.from_config(cell.get_config())
@@ -170,11 +202,17 @@ def test_config_round_trip():
     assert clone.max_phase == 1.0 and clone.normalization is False
     layer = LRU.from_config(LRU(4, 2, r_max=0.9, normalization=False).get_config())
     assert (layer.n, layer.units, layer.r_max, layer.normalization) == (4, 2, 0.9, False)
+    assert layer.parameterization == "exponential"
+    direct = LRU.from_config(LRU(4, 2, parameterization="direct").get_config())
+    assert direct.parameterization == "direct"
 
 
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside Keras
-def test_saved_and_loaded_model_gives_the_same_output(tmp_path):
-    model = build_lru_model(5, 2, state_size=3, units=4, r_min=0.5, r_max=0.9)
+@pytest.mark.parametrize("parameterization", ["exponential", "direct"])
+def test_saved_and_loaded_model_gives_the_same_output(tmp_path, parameterization):
+    model = build_lru_model(
+        5, 2, state_size=3, units=4, r_min=0.5, r_max=0.9, parameterization=parameterization
+    )
     x = RNG.normal(size=(2, 5, 2)).astype(np.float32)
     path = tmp_path / "model.keras"
     model.save(path)
@@ -182,6 +220,7 @@ def test_saved_and_loaded_model_gives_the_same_output(tmp_path):
     assert np.allclose(loaded(x).numpy(), model(x).numpy(), atol=1e-6)
     assert [layer.name for layer in model.layers[1:]] == ["encoder", "lru", "mlp", "readout"]
     assert isinstance(loaded.get_layer("lru"), LRU)
+    assert loaded.get_layer("lru").parameterization == parameterization
 
 
 @pytest.mark.parametrize(
@@ -197,6 +236,8 @@ def test_saved_and_loaded_model_gives_the_same_output(tmp_path):
         ({"state_size": 2, "units": 2, "max_phase": 0.0}, ValueError, "max_phase must be > 0"),
         ({"state_size": 2, "units": 2, "max_phase": 7.0}, ValueError, "max_phase must be <="),
         ({"state_size": 2, "units": 2, "normalization": 1}, TypeError, "normalization must be"),
+        ({"state_size": 2, "units": 2, "parameterization": "polar"}, ValueError, "one of"),
+        ({"state_size": 2, "units": 2, "parameterization": None}, TypeError, "must be a string"),
     ],
 )
 def test_bad_arguments_are_refused_clearly(kwargs, error, message):
@@ -217,6 +258,7 @@ def test_bad_input_shape_is_refused_clearly():
         ({"length": 4, "features": 2, "units": 0}, ValueError, "units must be >= 1"),
         ({"length": 4, "features": 2, "name": 3}, TypeError, "name must be a string"),
         ({"length": 4, "features": 2, "r_max": 1.5}, ValueError, "r_max < 1"),
+        ({"length": 4, "features": 2, "parameterization": "real"}, ValueError, "one of"),
     ],
 )
 def test_model_builder_refuses_bad_arguments(kwargs, error, message):

@@ -2,6 +2,7 @@ import os
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,6 +117,38 @@ def test_a_fresh_python_sees_no_gpu_after_importing_gradcourse():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.split() == ["-1", "False"]
+
+
+_BLAS_THREADS = """
+import ctypes, gradcourse, numpy
+names = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
+         "openblas_get_num_threads64_", "openblas_get_num_threads")
+libraries = {line.split()[-1] for line in open("/proc/self/maps") if "openblas" in line}
+for library in sorted(libraries):
+    for name in names:
+        function = getattr(ctypes.CDLL(library), name, None)
+        if function is not None:
+            print(function()); raise SystemExit
+print("unknown")
+"""
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "1"), ("2", "2")])
+def test_importing_gradcourse_first_gives_numpy_one_blas_thread_unless_the_user_set_it(
+    preset, expected
+):
+    # OpenBLAS reads the variable when NumPy loads: ask the loaded library itself.
+    if not Path("/proc/self/maps").exists() or (os.cpu_count() or 1) < 2:
+        pytest.skip("needs Linux and two cores")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    out = subprocess.run(
+        [sys.executable, "-c", _BLAS_THREADS], capture_output=True, text=True, env=env, check=True
+    )
+    if out.stdout.strip() == "unknown":
+        pytest.skip("this NumPy is not linked to OpenBLAS")
+    assert out.stdout.strip() == expected
 
 
 class _FakeConfig:

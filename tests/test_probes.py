@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from gradcourse.models import build_recurrent_model
 from gradcourse.probes import input_gradient_norms, layer_table, lstm_gate_activations, probe_layers
+from gradcourse.recurrent_states import gates_from_states
 
 
 def _mlp(depth=3, width=6):
@@ -57,9 +58,17 @@ def test_lstm_gates_reproduce_the_layer_output():
     layer_output = keras.Model(model.input, model.get_layer("lstm").output)(x).numpy()
     np.testing.assert_allclose(gates["h"][:, -1], layer_output, atol=1e-5)
     assert np.all((gates["f"] > 0) & (gates["f"] < 1))
-    np.testing.assert_allclose(
-        gates["c"][:, 1], gates["f"][:, 1] * gates["c"][:, 0] + gates["i"][:, 1] * gates["g"][:, 1]
-    )
+    # Keras' equations, step by step in NumPy (gate order i, f, candidate, o)
+    kernel, recurrent, bias = (w.astype(np.float64) for w in model.get_layer("lstm").get_weights())
+    h, c = np.zeros((4, 5)), np.zeros((4, 5))
+    for t in range(9):
+        z = x[:, t] @ kernel + h @ recurrent + bias
+        i, f, g, o = np.split(z, 4, axis=1)
+        i, f, o = (1 / (1 + np.exp(-v)) for v in (i, f, o))
+        c = f * c + i * np.tanh(g)
+        h = o * np.tanh(c)
+        for name, value in (("i", i), ("f", f), ("o", o), ("c", c), ("h", h)):
+            np.testing.assert_allclose(gates[name][:, t], value, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +101,21 @@ def test_lstm_gates_reproduce_the_layer_output():
                 build_recurrent_model("LSTM", 3, 2, 2).get_layer("lstm"), np.zeros((1, 3, 5))
             ),
             ValueError,
-            "x must have 2 features",
+            "x must have shape \\(batch, time, 2\\)",
+        ),
+        (
+            lambda: gates_from_states(
+                keras.layers.SimpleRNNCell(3), np.zeros((1, 2, 2)), np.zeros((1, 2, 3))
+            ),
+            TypeError,
+            "cell must be a Keras LSTMCell or GRUCell",
+        ),
+        (
+            lambda: gates_from_states(
+                keras.layers.LSTMCell(3), np.zeros((1, 2, 2)), np.zeros((1, 4, 3))
+            ),
+            ValueError,
+            "x and h need the same \\(batch, time\\)",
         ),
         (lambda: layer_table("probe", "tanh"), TypeError, "probe must be a LayerProbe"),
     ],

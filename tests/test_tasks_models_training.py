@@ -2,16 +2,10 @@ import keras
 import numpy as np
 import pytest
 
+from gradcourse.experiments import train_and_probe, train_and_probe_side_by_side
 from gradcourse.models import build_recurrent_model
 from gradcourse.tasks import SequenceData, adding_problem, constant_prediction_mse, learned
-from gradcourse.training import (
-    default_optimizer,
-    evaluate_accuracy,
-    evaluate_mse,
-    fit_compiled,
-    train_and_probe,
-    train_and_probe_side_by_side,
-)
+from gradcourse.training import default_optimizer, evaluate_accuracy, evaluate_mse, fit_compiled
 
 
 def test_adding_problem_structure():

@@ -1,0 +1,141 @@
+"""A tanh RNN with a skip connection in time (a delay), for ``keras.layers.RNN``.
+
+NARX networks (Lin, Horne, Tino & Giles 1996) add delayed connections to the ordinary
+recurrent one; here one delay d, as notebook 09 trains it:
+
+    h_t = tanh(W x_t + U h_(t-1) + V h_(t-d) + b)      (h_t = 0 for t < 0)
+
+so from step t the gradient can go back d steps through one factor (via V) instead of d
+factors (via U): the shortest path from h_T to h_0 has about T/d factors. With d = 1 the
+cell is a SimpleRNN with recurrent matrix U + V.
+
+The state holds the last d hidden states side by side, ``[h_(t-d), ..., h_(t-1)]``
+(d * units numbers): what the delay costs in memory. Weight layout (Keras' convention, as
+``SimpleRNNCell``): ``kernel`` W^T (features, units), ``recurrent_kernel`` U^T (units,
+units), ``delayed_kernel`` V^T (units, units), ``bias`` b (units,). Initialisers default to
+Keras' for a SimpleRNN (``glorot_uniform`` for W, ``orthogonal`` for U) and ``orthogonal``
+for V.
+"""
+
+from __future__ import annotations
+
+from gradcourse._tensorflow import keras
+from gradcourse._validate import require_int
+
+__all__ = ["DelayRNNCell", "build_delay_rnn_model"]
+
+
+@keras.saving.register_keras_serializable(package="gradcourse")
+class DelayRNNCell(keras.layers.Layer):
+    """One step of h_t = tanh(W x_t + U h_(t-1) + V h_(t-d) + b); wrap it in ``keras.layers.RNN``.
+
+    Args:
+        units: the number of hidden units.
+        delay: d >= 1, the lag of the skip connection.
+        kernel_initializer, recurrent_initializer, delayed_initializer, bias_initializer:
+            for W, U, V and b.
+
+    The output at each step is h_t; the state is the last ``delay`` hidden states.
+
+    Example::
+
+        layer = keras.layers.RNN(DelayRNNCell(16, delay=10))
+        last = layer(np.zeros((4, 60, 2), "float32"))   # (4, 16)
+    """
+
+    def __init__(
+        self,
+        units: int,
+        delay: int,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        delayed_initializer="orthogonal",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        units = require_int("units", units, minimum=1)
+        delay = require_int("delay", delay, minimum=1)
+        super().__init__(**kwargs)
+        self.units, self.delay = units, delay
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.delayed_initializer = keras.initializers.get(delayed_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.state_size = units * delay
+        self.output_size = units
+
+    def build(self, input_shape):
+        if len(input_shape) != 2 or input_shape[-1] is None:
+            raise ValueError(
+                "a cell reads one step, (batch, features) with known features; "
+                f"got {tuple(input_shape)}"
+            )
+        n = self.units
+        self.kernel = self.add_weight(
+            shape=(int(input_shape[-1]), n), name="kernel", initializer=self.kernel_initializer
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(n, n), name="recurrent_kernel", initializer=self.recurrent_initializer
+        )
+        self.delayed_kernel = self.add_weight(
+            shape=(n, n), name="delayed_kernel", initializer=self.delayed_initializer
+        )
+        self.bias = self.add_weight(shape=(n,), name="bias", initializer=self.bias_initializer)
+        super().build(input_shape)
+
+    def call(self, inputs, states, training=False):
+        ops = keras.ops
+        past = states[0] if isinstance(states, (list, tuple)) else states
+        n = self.units
+        oldest, newest = past[:, :n], past[:, -n:]  # h_(t-d), h_(t-1)
+        h = ops.tanh(
+            ops.matmul(inputs, self.kernel)
+            + ops.matmul(newest, self.recurrent_kernel)
+            + ops.matmul(oldest, self.delayed_kernel)
+            + self.bias
+        )
+        state = ops.concatenate([past[:, n:], h], axis=-1)
+        return h, ([state] if isinstance(states, (list, tuple)) else state)
+
+    def get_initial_state(self, batch_size=None):
+        return [keras.ops.zeros((batch_size, self.units * self.delay), dtype=self.compute_dtype)]
+
+    def get_config(self):
+        config = super().get_config()
+        serialize = keras.initializers.serialize
+        config.update(
+            {
+                "units": self.units,
+                "delay": self.delay,
+                "kernel_initializer": serialize(self.kernel_initializer),
+                "recurrent_initializer": serialize(self.recurrent_initializer),
+                "delayed_initializer": serialize(self.delayed_initializer),
+                "bias_initializer": serialize(self.bias_initializer),
+            }
+        )
+        return config
+
+
+def build_delay_rnn_model(
+    length: int,
+    features: int,
+    units: int = 32,
+    delay: int = 10,
+    outputs: int = 1,
+    name: str = "DelayRNN",
+    **cell_kwargs,
+) -> keras.Model:
+    """The course's one-layer model with a ``DelayRNNCell``: ``keras.Input`` ->
+    ``RNN(cell)`` (last hidden state, layer ``delay_rnn``) -> ``Dense(outputs)`` (``readout``).
+
+    Extra keyword arguments go to the cell (initialisers). Not compiled.
+    """
+    length = require_int("length", length, minimum=1)
+    features = require_int("features", features, minimum=1)
+    outputs = require_int("outputs", outputs, minimum=1)
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
+    inputs = keras.Input(shape=(length, features))
+    last = keras.layers.RNN(DelayRNNCell(units, delay, **cell_kwargs), name="delay_rnn")(inputs)
+    prediction = keras.layers.Dense(outputs, name="readout")(last)
+    return keras.Model(inputs, prediction, name=name)
