@@ -18,6 +18,9 @@
 #   make slides     a reveal.js deck per notebook, with its outputs, in build/slides/ (offline)
 #   make site       the course website (executed notebooks, home, notation, references) in build/site/
 #   make slide-metadata  set each cell's slide type in the scripts and .ipynb (NB=... for some)
+#   make assignments  an nbgrader course directory in build/assignments/ (exercise variants per
+#                   student, autograded cells; README "Set it as homework")
+#   make test-assignments  the nbgrader round trip: generate, release, three submissions, autograde
 #   make release-check  before publishing: the tag v<version> exists and its notebooks install it (maintainers, not CI)
 #   make test-browser  JupyterLab runs every notebook in headless Chromium (the system's), RISE,
 #                   the slide decks and the site render: tools/browser_test.py, screenshots in build/screenshots/
@@ -44,7 +47,7 @@ LAB_FLAGS += --ServerApp.tornado_settings='{"ws_ping_timeout":30000}'
 # Your working copies of the notebooks: git-ignored, made on first run, never overwritten.
 MY_NOTEBOOKS := my-notebooks
 
-.PHONY: predictions hang-probe release-check zoo install lab reset-notebook test unit nbval test-colab test-floors notebooks benchmark seeds test-browser ensure-chromium slides site slide-metadata install-teach clean
+.PHONY: assignments test-assignments install-assignments predictions hang-probe release-check zoo install lab reset-notebook test unit nbval test-colab test-floors notebooks benchmark seeds test-browser ensure-chromium slides site slide-metadata install-teach clean
 
 install:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python 3.10-3.13, or name one with PYTHON=python3.12"; exit 1; }
@@ -103,6 +106,17 @@ ensure-chromium: install
 install-teach:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python 3.10-3.13, or name one with PYTHON=python3.12"; exit 1; }
 	@$(PYTHON) tools/bootstrap.py $(PYTHON_EXPLICIT) --extra=teach
+
+# nbgrader (the assignments extra) is installed here on first use, never by make install.
+install-assignments:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found: install Python 3.10-3.13, or name one with PYTHON=python3.12"; exit 1; }
+	@$(PYTHON) tools/bootstrap.py $(PYTHON_EXPLICIT) --extra=assignments
+
+assignments: install-assignments
+	$(BIN)/python tools/build_assignments.py $(NB)
+
+test-assignments: install-assignments
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/assignments_roundtrip.py
 
 slides: install-teach
 	$(BIN)/python tools/build_slides.py $(NB)

@@ -39,11 +39,32 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
 from importlib import metadata as _metadata
 
 from gradcourse import _environment  # noqa: F401  (first: TensorFlow's variables, before any import of it)
-from gradcourse.exercises import Measurement, check, show_solution
+from gradcourse.exercises import (
+    Measurement,
+    assert_correct,
+    assignment_variant,
+    check,
+    get_exercise,
+    show_question,
+    show_solution,
+    variant_for,
+)
 from gradcourse.notebook import in_colab, setup_notebook, version_report
 
 try:  # the one source of the version is pyproject.toml
     __version__ = _metadata.version("gradcourse")
 except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
     __version__ = "0+unknown"
-__all__ = ["Measurement", "check", "in_colab", "setup_notebook", "show_solution", "version_report"]
+__all__ = [
+    "Measurement",
+    "assert_correct",
+    "assignment_variant",
+    "check",
+    "get_exercise",
+    "in_colab",
+    "setup_notebook",
+    "show_question",
+    "show_solution",
+    "variant_for",
+    "version_report",
+]

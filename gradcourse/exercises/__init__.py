@@ -17,6 +17,7 @@ from gradcourse.exercises import (  # noqa: F401
     nb08b_more_myths,
     nb09_shortcuts,
 )
+from gradcourse.exercises.assignment import assert_correct, assignment_variant
 from gradcourse.exercises.core import (
     Exercise,
     Feedback,
@@ -25,16 +26,22 @@ from gradcourse.exercises.core import (
     check,
     get_exercise,
     grade,
+    show_question,
     show_solution,
+    variant_for,
 )
 
 __all__ = [
     "Exercise",
+    "assert_correct",
+    "assignment_variant",
     "Feedback",
     "Measurement",
     "all_exercises",
     "check",
     "get_exercise",
     "grade",
+    "show_question",
     "show_solution",
+    "variant_for",
 ]

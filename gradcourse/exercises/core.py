@@ -7,12 +7,25 @@ solution. Every reference solution is graded "correct" by the unit tests.
 A *prediction* exercise ("change the experiment and predict") is graded against what the
 learner's own run measured: ``check(key, prediction, measured=Measurement(value, **setting))``.
 The grader first checks that the run used the setting the exercise asks for.
+
+*Variants* (graded assignments): ``check(key, answer, variant=k)`` grades the exercise drawn
+from the integer key ``k``. Variant 0 is the notebook's exercise; another key draws the
+exercise's constants from ranges where the question keeps its meaning and its hints stay
+right, and computes the expected answer and the hints from them. ``show_question(key,
+variant=k)`` prints that variant's question; ``show_solution`` withholds the solution of
+every variant but 0. ``variant_for(student_id)`` derives a student's key. Exercises whose
+answer is a function, a concept or a run of the learner's own have one form: every key
+gives variant 0's question (see ``Exercise.varies``).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
+import hashlib
 import math
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
@@ -51,6 +64,12 @@ class Exercise:
     solution: Any
     explanation: str
     measure: Callable[[], Measurement] | None = None
+    #: The constants this exercise was built from (empty for an exercise with one form).
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: The variant key it was drawn with (0: the notebook's exercise).
+    variant: int = 0
+    #: False for an exercise with one form: every variant key gives the same question.
+    varies: bool = False
 
 
 class Measurement:
@@ -77,6 +96,33 @@ class Prediction(NamedTuple):
 
 
 _REGISTRY: dict[str, Exercise] = {}
+_VARIANTS: dict[str, Variants] = {}
+
+#: Variant keys are the integers 0 .. MAX_VARIANT (0 is the notebook's exercise).
+MAX_VARIANT = 999_999
+WITHHELD = (
+    "Solutions are withheld for assignments: this is variant {variant} of the exercise, set "
+    "as graded work. Your teacher can discuss it after the deadline; variant 0 (the "
+    "notebook's own numbers) shows its solution with show_solution({key!r})."
+)
+
+
+@dataclass(frozen=True)
+class Variants:
+    """How to draw an exercise's variants.
+
+    ``base`` holds variant 0's constants; ``draw(rng)`` draws another set of constants;
+    ``build(**constants)`` builds the exercise (its question, grader, solution and
+    explanation computed from them). ``mistakes(**constants)`` lists the common mistakes as
+    ``(wrong answer, words of its hint)``: a draw is kept only if the reference answer is
+    graded correct and every mistake gets its own hint, so no draw can make one mistake
+    look like another or like the answer.
+    """
+
+    base: dict[str, Any]
+    draw: Callable[[np.random.Generator], dict[str, Any]]
+    build: Callable[..., Exercise]
+    mistakes: Callable[..., Sequence[tuple[Any, str]]] = lambda **constants: ()
 
 
 def register(exercise: Exercise) -> Exercise:
@@ -87,14 +133,81 @@ def register(exercise: Exercise) -> Exercise:
     return exercise
 
 
-def get_exercise(key: str) -> Exercise:
-    """Return the exercise registered under ``key``, with a helpful error if unknown."""
+def register_variants(variants: Variants) -> Exercise:
+    """Register an exercise that has variants: variant 0 is built from ``variants.base``."""
+    exercise = dataclasses.replace(
+        variants.build(**variants.base), params=dict(variants.base), variant=0, varies=True
+    )
+    if not _acceptable(exercise, variants):
+        raise ValueError(f"variant 0 of {exercise.key} grades its own answer or mistakes wrongly")
+    register(exercise)
+    _VARIANTS[exercise.key] = variants
+    return exercise
+
+
+def require_variant(variant: Any) -> int:
+    """``variant`` as a valid variant key (a whole number 0 .. MAX_VARIANT), or a clear error."""
+    if isinstance(variant, bool) or not isinstance(variant, (int, np.integer)):
+        raise TypeError(
+            f"variant must be a whole number 0..{MAX_VARIANT}, got {type(variant).__name__}"
+        )
+    if not 0 <= int(variant) <= MAX_VARIANT:
+        raise ValueError(f"variant must be between 0 and {MAX_VARIANT}, got {variant}")
+    return int(variant)
+
+
+def variant_for(student_id: str) -> int:
+    """The variant key of a student: 1 .. MAX_VARIANT, from their id (never 0, whose
+    solutions are shown). The same id gives the same key on every machine."""
+    if not isinstance(student_id, str):
+        raise TypeError(f"student_id must be a string, got {type(student_id).__name__}")
+    if not student_id.strip():
+        raise ValueError("student_id must not be empty")
+    digest = hashlib.sha256(student_id.strip().encode("utf-8")).digest()
+    return 1 + int.from_bytes(digest[:8], "big") % MAX_VARIANT
+
+
+def _acceptable(exercise: Exercise, variants: Variants) -> bool:
+    """True if the reference answer grades correct and each mistake gets its own hint."""
+    if exercise.grade(exercise.solution).status != "correct":
+        return False
+    for answer, words in variants.mistakes(**exercise.params):
+        feedback = exercise.grade(answer)
+        if feedback.status != "hint" or words not in feedback.message:
+            return False
+    return True
+
+
+_DRAWS = 500  # draws tried before giving up (a draw is rejected only near a coincidence)
+
+
+@functools.lru_cache(maxsize=4096)
+def _drawn(key: str, variant: int) -> Exercise:
+    variants = _VARIANTS[key]
+    rng = np.random.default_rng([zlib.crc32(key.encode()), variant])
+    for _ in range(_DRAWS):
+        constants = variants.draw(rng)
+        exercise = dataclasses.replace(
+            variants.build(**constants), params=dict(constants), variant=variant, varies=True
+        )
+        if _acceptable(exercise, variants):
+            return exercise
+    raise RuntimeError(f"no acceptable draw for variant {variant} of exercise {key}")
+
+
+def get_exercise(key: str, variant: int = 0) -> Exercise:
+    """Return exercise ``key`` (its variant ``variant``), with a helpful error if unknown."""
     if not isinstance(key, str):
         raise TypeError(f"key must be a string like '01.1', got {type(key).__name__}")
     if key not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY))
         raise ValueError(f"no exercise {key!r}; known exercises: {known}")
-    return _REGISTRY[key]
+    variant = require_variant(variant)
+    if variant == 0:
+        return _REGISTRY[key]
+    if key in _VARIANTS:
+        return _drawn(key, variant)
+    return dataclasses.replace(_REGISTRY[key], variant=variant)
 
 
 def all_exercises() -> list[Exercise]:
@@ -107,9 +220,10 @@ def is_placeholder(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
 
-def grade(key: str, answer: Any) -> Feedback:
-    """Grade ``answer`` for exercise ``key`` and return the feedback (no printing)."""
-    exercise = get_exercise(key)
+def grade(key: str, answer: Any, *, variant: int = 0) -> Feedback:
+    """Grade ``answer`` for exercise ``key`` (its variant ``variant``) and return the
+    feedback (no printing)."""
+    exercise = get_exercise(key, variant)
     if is_placeholder(answer.predicted if isinstance(answer, Prediction) else answer):
         return NOT_ATTEMPTED
     try:
@@ -121,23 +235,39 @@ def grade(key: str, answer: Any) -> Feedback:
         return Feedback("hint", f"Could not grade this answer ({type(error).__name__}: {error}).")
 
 
-def check(key: str, answer: Any, *, measured: Measurement | None = None) -> None:
-    """Print feedback on ``answer`` for exercise ``key``.
+def check(key: str, answer: Any, *, measured: Measurement | None = None, variant: int = 0) -> None:
+    """Print feedback on ``answer`` for exercise ``key`` (its variant ``variant``).
 
     For a prediction exercise, ``answer`` is the prediction and ``measured`` what the
     changed experiment measured.
     """
     if measured is not None:
         answer = Prediction(answer, measured)
-    feedback = grade(key, answer)
-    print(f"[{key}] {feedback.message}")
+    feedback = grade(key, answer, variant=variant)
+    print(f"[{_label(key, variant)}] {feedback.message}")
 
 
-def show_solution(key: str) -> None:
-    """Print the reference solution of exercise ``key`` and why it is right."""
-    exercise = get_exercise(key)
+def show_question(key: str, variant: int = 0) -> None:
+    """Print the question of exercise ``key`` (its variant ``variant``)."""
+    exercise = get_exercise(key, variant)
+    print(f"[{_label(key, variant)}] {exercise.question}")
+
+
+def show_solution(key: str, variant: int = 0) -> None:
+    """Print the reference solution of exercise ``key`` and why it is right.
+
+    For any variant but 0 it says that solutions are withheld for assignments.
+    """
+    exercise = get_exercise(key, variant)
+    if exercise.variant != 0:
+        print(f"[{_label(key, variant)}] " + WITHHELD.format(variant=exercise.variant, key=key))
+        return
     print(f"[{key}] {exercise.question}\n")
     print(exercise.explanation)
+
+
+def _label(key: str, variant: int) -> str:
+    return key if variant == 0 else f"{key}, variant {variant}"
 
 
 # ----------------------------------------------------------------------------- graders
@@ -466,3 +596,12 @@ def _short(value: Any) -> str:
         text = repr(value)
     text = " ".join(text.split())  # feedback is one printed line
     return text if len(text) < 120 else text[:117] + "..."
+
+
+def significant(value: float, digits: int = 3) -> float:
+    """``value`` rounded to ``digits`` significant digits, as a learner would write it."""
+    value = require_float("value", value)
+    digits = require_int("digits", digits, minimum=1)
+    if value == 0.0:
+        return 0.0
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))

@@ -7,68 +7,114 @@ import math
 import numpy as np
 
 from gradcourse._validate import require_array, require_float, require_int
-from gradcourse.exercises.core import Exercise, function_grader, near, number_grader, register
+from gradcourse.exercises.core import (
+    Exercise,
+    Variants,
+    function_grader,
+    near,
+    number_grader,
+    register,
+    register_variants,
+    significant,
+)
+
 
 # 01.1: the local factor of the scalar tanh recurrence.
-_W, _A = 2.0, 0.5
-_FACTOR_01_1 = _W * (1 - math.tanh(_A) ** 2)
-register(
-    Exercise(
+def _exercise_01_1(w: float, a: float) -> Exercise:
+    factor = w * (1 - math.tanh(a) ** 2)
+    return Exercise(
         key="01.1",
         question=(
-            f"For h_t = tanh(w h_(t-1) + x_t) with w = {_W}, the pre-activation "
-            f"is a_t = {_A}. What is the local factor dh_t/dh_(t-1)?"
+            f"For h_t = tanh(w h_(t-1) + x_t) with w = {w}, the pre-activation "
+            f"is a_t = {a}. What is the local factor dh_t/dh_(t-1)?"
         ),
         grade=number_grader(  # no precision asked: 3 significant digits (1.57)
-            _FACTOR_01_1,
+            factor,
             hints=[
                 (
-                    near(1 - math.tanh(_A) ** 2),
+                    near(1 - math.tanh(a) ** 2),
                     "the chain rule also multiplies by d a_t / d h_(t-1) = w.",
                 ),
-                (near(_W * (1 - _A**2)), "tanh'(a) = 1 - tanh(a)^2, not 1 - a^2."),
-                (near(_W * math.tanh(_A)), "that is w * tanh(a); you need w * tanh'(a)."),
+                (near(w * (1 - a**2)), "tanh'(a) = 1 - tanh(a)^2, not 1 - a^2."),
+                (near(w * math.tanh(a)), "that is w * tanh(a); you need w * tanh'(a)."),
             ],
         ),
-        solution=_FACTOR_01_1,
+        solution=factor,
         explanation=(
             "dh_t/dh_(t-1) = tanh'(a_t) * w = (1 - tanh(a_t)^2) * w\n"
-            f"             = (1 - tanh({_A})^2) * {_W} = {_FACTOR_01_1:.4f}"
+            f"             = (1 - tanh({a})^2) * {w} = {factor:.4f}"
         ),
+    )
+
+
+register_variants(
+    Variants(
+        base={"w": 2.0, "a": 0.5},
+        draw=lambda rng: {
+            "w": round(float(rng.uniform(1.2, 3.0)), 1),
+            "a": round(float(rng.uniform(0.2, 0.95)), 2),
+        },
+        build=_exercise_01_1,
+        mistakes=lambda w, a: [
+            (significant(1 - math.tanh(a) ** 2), "d a_t / d h_(t-1) = w"),
+            (significant(w * (1 - a**2)), "not 1 - a^2"),
+            (significant(w * math.tanh(a)), "you need w * tanh'(a)"),
+        ],
     )
 )
 
+
 # 01.2: how many steps until a product of equal factors drops below a tolerance.
-_FACTOR, _TOL = 0.9, 1e-3
-_RATIO = math.log(_TOL) / math.log(_FACTOR)  # 65.56: T must exceed it
-_STEPS = math.ceil(_RATIO)
-register(
-    Exercise(
+def _exercise_01_2(factor: float, tol: float) -> Exercise:
+    ratio = math.log(tol) / math.log(factor)  # 65.56 for 0.9 and 1e-3: T must exceed it
+    steps = math.ceil(ratio)
+    return Exercise(
         key="01.2",
         question=(
-            f"Every local factor equals {_FACTOR}. After how many steps T is the "
-            f"gradient dh_T/dh_0 = {_FACTOR}^T smaller than {_TOL:g} for the first time?"
+            f"Every local factor equals {factor}. After how many steps T is the "
+            f"gradient dh_T/dh_0 = {factor}^T smaller than {tol:g} for the first time?"
         ),
         grade=number_grader(  # a count: exactly
-            _STEPS,
+            steps,
             whole=True,
             hints=[
                 (
-                    lambda v: v == _STEPS - 1,
-                    f"{_FACTOR}^{_STEPS - 1} is still just above {_TOL:g}.",
+                    lambda v: v == steps - 1,
+                    f"{factor}^{steps - 1} is still just above {tol:g}.",
                 ),
                 (
-                    lambda v: v == _STEPS + 1,
-                    f"{_FACTOR}^{_STEPS} is already below {_TOL:g}: that is the first time.",
+                    lambda v: v == steps + 1,
+                    f"{factor}^{steps} is already below {tol:g}: that is the first time.",
                 ),
-                (near(_RATIO), "T counts steps, so it is a whole number: round up."),
+                (near(ratio), "T counts steps, so it is a whole number: round up."),
             ],
         ),
-        solution=_STEPS,
+        solution=steps,
         explanation=(
-            f"{_FACTOR}^T < {_TOL:g}  <=>  T > log({_TOL:g}) / "
-            f"log({_FACTOR}) = {_RATIO:.2f}, so T = {_STEPS}."
+            f"{factor}^T < {tol:g}  <=>  T > log({tol:g}) / "
+            f"log({factor}) = {ratio:.2f}, so T = {steps}."
         ),
+    )
+
+
+def _mistakes_01_2(factor: float, tol: float) -> list[tuple[float, str]]:
+    ratio = math.log(tol) / math.log(factor)
+    return [
+        (math.ceil(ratio) - 1, "is still just above"),
+        (math.ceil(ratio) + 1, "that is the first time"),
+        (significant(ratio), "round up"),
+    ]
+
+
+register_variants(
+    Variants(
+        base={"factor": 0.9, "tol": 1e-3},
+        draw=lambda rng: {
+            "factor": round(float(rng.uniform(0.8, 0.97)), 2),
+            "tol": float(rng.choice([1e-2, 1e-3, 1e-4])),
+        },
+        build=_exercise_01_2,
+        mistakes=_mistakes_01_2,
     )
 )
 

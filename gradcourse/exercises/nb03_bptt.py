@@ -9,74 +9,110 @@ from gradcourse.activations import sigmoid
 from gradcourse.exercises.core import (
     Exercise,
     Measurement,
+    Variants,
     function_grader,
     measured_number,
     near,
     number_grader,
     prediction_grader,
     register,
+    register_variants,
+    significant,
 )
 from gradcourse.matrices import scaled_orthogonal
 from gradcourse.rnn import first_lag_below, gradient_norm_vs_lag
 
 # 03.1: the sufficient bound (gamma * lambda_1)^T.
-_GAMMA, _LAMBDA, _T = 0.25, 2.0, 10
-_BOUND = (_GAMMA * _LAMBDA) ** _T
-register(
-    Exercise(
+_GAMMA = 0.25  # sigmoid
+
+
+def _exercise_03_1(lam: float, T: int) -> Exercise:
+    bound = (_GAMMA * lam) ** T
+    return Exercise(
         key="03.1",
         question=(
-            f"A sigmoid RNN has a recurrent matrix with largest singular value {_LAMBDA}. What "
-            f"upper bound does Pascanu et al.'s argument give for ||dh_T/dh_0|| at T = {_T}?"
+            f"A sigmoid RNN has a recurrent matrix with largest singular value {lam}. What "
+            f"upper bound does Pascanu et al.'s argument give for ||dh_T/dh_0|| at T = {T}?"
         ),
         grade=number_grader(  # no precision asked: 3 significant digits (0.000977)
-            _BOUND,
+            bound,
             hints=[
-                (near(_LAMBDA**_T), "each factor also carries |sigmoid'| <= 1/4."),
-                (near(_GAMMA**_T), "each factor also carries ||W_hh|| = lambda_1."),
+                (near(lam**T), "each factor also carries |sigmoid'| <= 1/4."),
+                (near(_GAMMA**T), "each factor also carries ||W_hh|| = lambda_1."),
                 (
-                    near(_GAMMA * _LAMBDA * _T),
+                    near(_GAMMA * lam * T),
                     "the factors multiply: use a power, not a product by T.",
                 ),
                 (
                     lambda v: (
-                        near((_GAMMA * _LAMBDA) ** (_T - 1))(v)
-                        or near((_GAMMA * _LAMBDA) ** (_T + 1))(v)
+                        near((_GAMMA * lam) ** (T - 1))(v) or near((_GAMMA * lam) ** (T + 1))(v)
                     ),
-                    f"h_0 to h_{_T} takes {_T} steps, so {_T} factors.",
+                    f"h_0 to h_{T} takes {T} steps, so {T} factors.",
                 ),
             ],
         ),
-        solution=_BOUND,
+        solution=bound,
         explanation=(
             "||dh_T/dh_0|| <= prod_t ||diag(f'(a_t))|| ||W_hh|| <= (gamma * lambda_1)^T\n"
-            f"             = ({_GAMMA} * {_LAMBDA})^{_T} = {_BOUND:.3e}"
+            f"             = ({_GAMMA} * {lam})^{T} = {bound:.3e}"
         ),
+    )
+
+
+register_variants(
+    Variants(
+        base={"lam": 2.0, "T": 10},
+        # lambda_1 < 4 = 1/gamma: the bound shrinks with T, as in the notebook.
+        draw=lambda rng: {
+            "lam": round(float(rng.uniform(1.2, 3.6)), 1),
+            "T": int(rng.integers(5, 16)),
+        },
+        build=_exercise_03_1,
+        mistakes=lambda lam, T: [
+            (significant(lam**T), "|sigmoid'| <= 1/4"),
+            (significant(_GAMMA**T), "||W_hh|| = lambda_1"),
+            (significant(_GAMMA * lam * T), "use a power"),
+            (significant((_GAMMA * lam) ** (T - 1)), f"so {T} factors"),
+            (significant((_GAMMA * lam) ** (T + 1)), f"so {T} factors"),
+        ],
     )
 )
 
-# 03.2: the gain at which the sufficient condition stops applying for sigmoid.
-register(
-    Exercise(
+
+# 03.2: the gain at which the sufficient condition stops applying for sigmoid (variants:
+# a sigmoid with its input scaled by k, whose derivative is at most k/4).
+def _exercise_03_2(k: float) -> Exercise:
+    gamma, edge = k / 4, 4 / k
+    if k == 1.0:
+        model, bound, why = "a *sigmoid* RNN", "sigmoid' is at most 1/4", "for sigmoid gamma = 1/4"
+    else:
+        model = f"an RNN with the activation f(a) = sigmoid({k:g} a)"
+        bound = f"here f' is at most {gamma:g}"
+        why = f"for sigmoid({k:g} a) gamma = {k:g}/4 = {gamma:g}"
+    return Exercise(
         key="03.2",
         question=(
             "W_hh = g * Q with Q orthogonal. Above which gain g does Pascanu et al.'s "
-            "sufficient condition stop guaranteeing that a *sigmoid* RNN's gradients vanish?"
+            f"sufficient condition stop guaranteeing that {model}'s gradients vanish?"
         ),
         grade=number_grader(  # no precision asked: 3 significant digits (4.00)
-            4.0,
+            edge,
             hints=[
-                (
-                    near(1.0),
-                    "g = 1 is the threshold for tanh (gamma = 1); sigmoid' is at most 1/4.",
-                ),
-                (near(0.25), "the condition is g < 1/gamma, not g < gamma."),
+                (near(1.0), f"g = 1 is the threshold for tanh (gamma = 1); {bound}."),
+                (near(gamma), "the condition is g < 1/gamma, not g < gamma."),
             ],
         ),
-        solution=4.0,
-        explanation=(
-            "Vanishing is guaranteed while g < 1/gamma; for sigmoid gamma = 1/4, so up to g = 4."
-        ),
+        solution=edge,
+        explanation=(f"Vanishing is guaranteed while g < 1/gamma; {why}, so up to g = {edge:g}."),
+    )
+
+
+register_variants(
+    Variants(
+        base={"k": 1.0},
+        draw=lambda rng: {"k": int(rng.integers(1, 17)) / 2},  # 0.5 .. 8
+        build=_exercise_03_2,
+        mistakes=lambda k: [(1.0, "threshold for tanh"), (k / 4, "not g < gamma")],
     )
 )
 

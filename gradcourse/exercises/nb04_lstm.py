@@ -8,26 +8,29 @@ from gradcourse.activations import sigmoid
 from gradcourse.exercises.core import (
     Exercise,
     Measurement,
+    Variants,
     choice_grader,
     measured_number,
     near,
     number_grader,
     prediction_grader,
     register,
+    register_variants,
+    significant,
 )
 
+
 # 04.1: the adding problem's baseline for another value range.
-_HIGH = 2.0
-_VARIANCE = _HIGH**2 / 12  # Var(U[0, high])
-register(
-    Exercise(
+def _exercise_04_1(high: float) -> Exercise:
+    variance = high**2 / 12  # Var(U[0, high])
+    return Exercise(
         key="04.1",
         question=(
-            f"In a variant of the adding problem the values are U[0, {_HIGH:g}]. "
+            f"In a variant of the adding problem the values are U[0, {high:g}]. "
             "What mean squared error does the best constant prediction reach?"
         ),
         grade=number_grader(  # no precision asked: 3 significant digits (0.667)
-            2 * _VARIANCE,
+            2 * variance,
             hints=[
                 (
                     near(1 / 6),
@@ -35,75 +38,116 @@ register(
                     "scales with the square of the range.",
                 ),
                 # One value's variance b^2/12 and the slip 2 * b/12 are both 1/3 at b = 2:
-                # one hint covers both.
+                # this hint covers both there; the last hint covers the slip elsewhere.
                 (
-                    near(_VARIANCE),
+                    near(variance),
                     "the target is the sum of *two* independent values, "
                     "each of variance b^2 / 12: their variances add.",
                 ),
                 (
-                    near((2 * _HIGH) ** 2 / 12),
-                    f"the sum of two U[0, {_HIGH:g}] values is not uniform "
-                    f"on [0, {2 * _HIGH:g}]; add the two variances instead.",
+                    near((2 * high) ** 2 / 12),
+                    f"the sum of two U[0, {high:g}] values is not uniform "
+                    f"on [0, {2 * high:g}]; add the two variances instead.",
                 ),
                 (
-                    near(math.sqrt(2 * _VARIANCE)),
+                    near(math.sqrt(2 * variance)),
                     "that is the standard deviation; the MSE is the variance.",
                 ),
                 (
-                    near(_HIGH),
-                    f"{_HIGH:g} is the best constant itself; the question asks for its MSE.",
+                    near(high),
+                    f"{high:g} is the best constant itself; the question asks for its MSE.",
                 ),
+                (near(2 * high / 12), "Var(U[0, b]) = b^2 / 12: the range is squared."),
             ],
         ),
-        solution=2 * _VARIANCE,
+        solution=2 * variance,
         explanation=(
             "The best constant is the mean of the target, "
-            f"{_HIGH:g}; its MSE is the target's variance:\n"
-            f"Var(X1 + X2) = 2 Var(U[0, {_HIGH:g}]) = 2 * {_HIGH:g}^2 / 12 = {2 * _VARIANCE:.4f}."
+            f"{high:g}; its MSE is the target's variance:\n"
+            f"Var(X1 + X2) = 2 Var(U[0, {high:g}]) = 2 * {high:g}^2 / 12 = {2 * variance:.4f}."
         ),
+    )
+
+
+def _mistakes_04_1(high: float) -> list[tuple[float, str]]:
+    mistakes = [
+        (significant(1 / 6), "1/6 is the baseline"),
+        (significant(high**2 / 12), "*two* independent values"),
+        (significant((2 * high) ** 2 / 12), "is not uniform"),
+        (significant(math.sqrt(2 * high**2 / 12)), "standard deviation"),
+        (high, "the best constant itself"),
+    ]
+    if high != 2.0:  # at 2 the slip 2 * b / 12 is one value's variance (see above)
+        mistakes.append((significant(2 * high / 12), "the range is squared"))
+    return mistakes
+
+
+register_variants(
+    Variants(
+        base={"high": 2.0},
+        draw=lambda rng: {"high": round(float(rng.uniform(0.5, 5.0)), 1)},
+        build=_exercise_04_1,
+        mistakes=_mistakes_04_1,
     )
 )
 
+
 # 04.2: the forget gate needed to keep a memory.
-_KEEP, _STEPS = 0.9, 100
-_F = _KEEP ** (1 / _STEPS)
-register(
-    Exercise(
+def _exercise_04_2(keep: float, steps: int) -> Exercise:
+    f = keep ** (1 / steps)
+    return Exercise(
         key="04.2",
         question=(
             "An LSTM unit's forget gate stays at a constant value f and its input gate "
-            f"is closed. What f keeps {_KEEP:.0%} of its cell state after {_STEPS} steps?"
+            f"is closed. What f keeps {keep:.0%} of its cell state after {steps} steps?"
         ),
         # 4 significant digits, not 3: "90%" fixes f^100 to +-0.005, so f to +-0.005 / (100 f^99)
         # = 5.6e-5, half a unit of the 4th digit. With 3 digits, 0.999 (the first-order
         # approximation, keeps 90.5%) and 0.998 (keeps 82%) would both pass.
         grade=number_grader(
-            _F,
+            f,
             digits=4,
             hints=[
-                (near(_KEEP, 4), f"c_T = f^T c_0: you need f^{_STEPS} = {_KEEP}, not f = {_KEEP}."),
+                (near(keep, 4), f"c_T = f^T c_0: you need f^{steps} = {keep}, not f = {keep}."),
                 (
-                    near(1 - (1 - _KEEP) / _STEPS, 4),
-                    "close (a first-order approximation); solve f^T = 0.9 exactly.",
+                    near(1 - (1 - keep) / steps, 4),
+                    f"close (a first-order approximation); solve f^T = {keep:g} exactly.",
                 ),
                 (
-                    near((1 - _KEEP) ** (1 / _STEPS), 4),
-                    f"{_KEEP:.0%} must be kept, not lost: f^{_STEPS} = {_KEEP}.",
+                    near((1 - keep) ** (1 / steps), 4),
+                    f"{keep:.0%} must be kept, not lost: f^{steps} = {keep}.",
                 ),
                 (
-                    near(_KEEP**_STEPS, 4),
-                    f"that is what f = {_KEEP} keeps after {_STEPS} "
-                    f"steps; solve f^{_STEPS} = {_KEEP} for f.",
+                    near(keep**steps, 4),
+                    f"that is what f = {keep} keeps after {steps} "
+                    f"steps; solve f^{steps} = {keep} for f.",
                 ),
             ],
         ),
-        solution=_F,
+        solution=f,
         explanation=(
             "With the input gate closed, c_t = f c_(t-1), so c_T = f^T c_0.\n"
-            f"f^{_STEPS} = {_KEEP}  =>  f = {_KEEP}^(1/{_STEPS}) = {_F:.6f}.\n"
-            "A forget gate of 0.73 (sigmoid(1), Keras' start) keeps 0.73^100, about 2e-14."
+            f"f^{steps} = {keep}  =>  f = {keep}^(1/{steps}) = {f:.6f}.\n"
+            f"A forget gate of 0.73 (sigmoid(1), Keras' start) keeps 0.73^{steps}, about "
+            f"{float(sigmoid(1.0)) ** steps:.0e}."
         ),
+    )
+
+
+register_variants(
+    Variants(
+        base={"keep": 0.9, "steps": 100},
+        draw=lambda rng: {
+            "keep": round(float(rng.uniform(0.5, 0.95)), 2),
+            "steps": int(rng.choice([20, 30, 50, 100])),
+        },
+        build=_exercise_04_2,
+        mistakes=lambda keep, steps: [
+            (keep, "not f ="),
+            (significant(1 - (1 - keep) / steps, 4), "first-order approximation"),
+            (significant((1 - keep) ** (1 / steps), 4), "must be kept, not lost"),
+            (significant(keep**steps, 4), "for f."),
+        ],
     )
 )
 

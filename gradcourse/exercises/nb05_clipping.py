@@ -10,6 +10,7 @@ from gradcourse._validate import require_float, require_int
 from gradcourse.exercises.core import (
     Exercise,
     Measurement,
+    Variants,
     choice_grader,
     function_grader,
     measured_choice,
@@ -17,6 +18,8 @@ from gradcourse.exercises.core import (
     number_grader,
     prediction_grader,
     register,
+    register_variants,
+    significant,
 )
 
 
@@ -125,36 +128,67 @@ register(
     )
 )
 
+
 # 05.3: clip a 2-D gradient by norm.
-_G, _C = (3.0, 4.0), 1.0
-register(
-    Exercise(
+def _exercise_05_3(g1: float, g2: float, c: float) -> Exercise:
+    norm = math.hypot(g1, g2)
+    first, second = g1 * c / norm, g2 * c / norm
+    return Exercise(
         key="05.3",
         question=(
-            f"The gradient is grad = {_G} and global_clipnorm = "
-            f"{_C:g}. What is the first component after clipping?"
+            f"The gradient is grad = {(g1, g2)} and global_clipnorm = "
+            f"{c:g}. What is the first component after clipping?"
         ),
         grade=number_grader(  # no precision asked: 3 significant digits (0.600)
-            _G[0] * _C / math.hypot(*_G),
+            first,
             hints=[
-                (near(1.0), "that is clipvalue = 1; norm clipping rescales the whole vector."),
-                (near(_G[0]), "the norm of grad is 5, above the threshold: it must be rescaled."),
-                (near(_G[0] / math.hypot(*_G) ** 2), "divide by the norm (5), not by its square."),
                 (
-                    near(_G[1] * _C / math.hypot(*_G)),
+                    near(c),
+                    f"that is clipvalue = {c:g}; norm clipping rescales the whole vector.",
+                ),
+                (
+                    near(g1),
+                    f"the norm of grad is {norm:.4g}, above the threshold: it must be rescaled.",
+                ),
+                (
+                    near(g1 * c / norm**2),
+                    f"divide by the norm ({norm:.4g}), not by its square.",
+                ),
+                (
+                    near(second),
                     "that is the second component; the question asks for the first.",
                 ),
                 (
-                    near(_C / math.hypot(*_G)),
-                    "that is the common scale 1/5; multiply the first component by it.",
+                    near(c / norm),
+                    f"that is the common scale {c:g}/{norm:.4g}; multiply the first component "
+                    "by it.",
                 ),
             ],
         ),
-        solution=_G[0] * _C / math.hypot(*_G),
+        solution=first,
         explanation=(
-            f"||grad|| = 5 > {_C:g}, so grad <- {_C:g}/5 * grad = (0.6, 0.8): the first "
-            "component is 0.6."
+            f"||grad|| = {norm:.4g} > {c:g}, so grad <- {c:g}/{norm:.4g} * grad = "
+            f"({first:.4g}, {second:.4g}): the first component is {first:.4g}."
         ),
+    )
+
+
+register_variants(
+    Variants(
+        base={"g1": 3.0, "g2": 4.0, "c": 1.0},
+        draw=lambda rng: {
+            "g1": float(rng.integers(1, 13)),
+            "g2": float(rng.integers(1, 13)),
+            "c": float(rng.choice([0.5, 1.0, 2.0, 3.0])),
+        },
+        build=_exercise_05_3,
+        mistakes=lambda g1, g2, c: [
+            (min(g1, c), "that is clipvalue"),  # keeps only draws with g1 > c
+            (g1, "it must be rescaled"),
+            (significant(g1 * c / (g1**2 + g2**2)), "not by its square"),
+            (significant(g2 * c / math.hypot(g1, g2)), "the second component"),
+            (significant(c / math.hypot(g1, g2)), "the common scale"),
+        ],
     )
 )
 

@@ -9,56 +9,76 @@ import numpy as np
 from gradcourse.exercises.core import (
     Exercise,
     Measurement,
+    Variants,
     choice_grader,
     measured_choice,
     number_grader,
     prediction_grader,
     register,
+    register_variants,
+    significant,
 )
 from gradcourse.rnn import gradient_norm_vs_lag
 
 # 06.1: the Gaussian scale that puts the largest singular value at 1.
-_N = 256
-_STD = 1 / (2 * math.sqrt(_N))
 _REL = 0.05  # the question says "about"; see below
+_KERAS_STD = 0.05  # Keras' RandomNormal default
 
 
 def _about(target: float):
     return lambda value: math.isclose(value, target, rel_tol=_REL)
 
 
-register(
-    Exercise(
+def _exercise_06_1(n: int) -> Exercise:
+    std = 1 / (2 * math.sqrt(n))
+    keras_sigma = 2 * _KERAS_STD * math.sqrt(n)
+    return Exercise(
         key="06.1",
         question=(
-            f"A {_N}-unit recurrent matrix is drawn from RandomNormal(stddev=s). "
+            f"A {n}-unit recurrent matrix is drawn from RandomNormal(stddev=s). "
             "About which s puts its largest singular value at 1?"
         ),
         # "About": accept every s whose predicted sigma_max = 2 s sqrt(n) rounds to 1.0, i.e.
         # s within +-5%. One drawn 256 x 256 matrix scatters by about +-3% around the
         # prediction, so a learner who measures instead of using the formula gets 0.0306-0.0324.
         grade=number_grader(
-            _STD,
-            tolerance=_REL * _STD,
+            std,
+            tolerance=_REL * std,
             hints=[
                 (
-                    _about(1 / math.sqrt(_N)),
+                    _about(1 / math.sqrt(n)),
                     "s = 1/sqrt(n) puts the *spectral radius* at 1; "
                     "the largest singular value is about twice that.",
                 ),
-                (_about(1 / _N), "the singular values grow with sqrt(n), not n."),
+                (_about(1 / n), "the singular values grow with sqrt(n), not n."),
                 (
-                    _about(0.05),
-                    f"0.05 is Keras' default stddev; at n = {_N} it gives sigma_max about 1.6.",
+                    _about(_KERAS_STD),
+                    f"0.05 is Keras' default stddev; at n = {n} it gives sigma_max about "
+                    f"{keras_sigma:.2g}.",
                 ),
             ],
         ),
-        solution=_STD,
+        solution=std,
         explanation=(
             "sigma_max is about 2 s sqrt(n) (Marchenko-Pastur "
-            f"edge), so s = 1 / (2 sqrt({_N})) = {_STD:.4f}.\n"
-            "Keras' RandomNormal default, stddev 0.05, gives about 1.6 at this width."
+            f"edge), so s = 1 / (2 sqrt({n})) = {std:.4f}.\n"
+            f"Keras' RandomNormal default, stddev 0.05, gives about {keras_sigma:.2g} at this "
+            "width."
         ),
+    )
+
+
+register_variants(
+    Variants(
+        base={"n": 256},
+        # Widths of 64 and more: the Marchenko-Pastur edge is then within a few percent.
+        draw=lambda rng: {"n": 32 * int(rng.integers(2, 33))},
+        build=_exercise_06_1,
+        mistakes=lambda n: [
+            (significant(1 / math.sqrt(n)), "*spectral radius*"),
+            (significant(1 / n), "grow with sqrt(n)"),
+            (0.05, "Keras' default stddev"),
+        ],
     )
 )
 

@@ -9,53 +9,84 @@ import numpy as np
 from gradcourse._validate import require_float, require_int
 from gradcourse.exercises.core import (
     Exercise,
+    Variants,
     choice_grader,
     function_grader,
     near,
     number_grader,
     register,
+    register_variants,
+    significant,
 )
 
-# 08.1: the mean-field gain chi of a ReLU RNN with W = g Q.
-_RELU_EDGE = math.sqrt(2.0)  # chi = g^2 * E[relu'(a)^2] = g^2 / 2 = 1
-register(
-    Exercise(
-        key="08.1",
-        question=(
-            "A ReLU RNN has the recurrent matrix W = g Q (Q orthogonal, n units), and at every "
-            "step half of its units are active. With chi = (||W||_F^2 / n) E[f'(a)^2], which "
-            "gain g puts chi at 1?"
-        ),
-        grade=number_grader(  # no precision asked: 3 significant digits (1.41)
-            _RELU_EDGE,
-            hints=[
-                (
-                    near(1.0),
-                    "with g = 1 half the units pass no gradient: chi = 1 * 1/2. "
-                    "The ReLU's mask costs a factor.",
-                ),
-                (
-                    near(2.0),
-                    "chi grows with g squared: ||g Q||_F^2 / n = g^2, times E[f'^2] = 1/2.",
-                ),
-                (
-                    near(math.sqrt(0.5)),
-                    "that puts chi at 1/4: the mask halves chi, so g^2 must double it.",
-                ),
-                (
-                    near(0.5),
-                    "E[f'(a)^2] = 1/2 is the mask's share; the question asks for the gain g.",
-                ),
-            ],
-        ),
-        solution=_RELU_EDGE,
-        explanation=(
+
+# 08.1: the mean-field gain chi of a ReLU RNN with W = g Q (variants: another share of
+# active units, e.g. with the biases shifted).
+def _exercise_08_1(active: float) -> Exercise:
+    edge = math.sqrt(1 / active)  # chi = g^2 * E[relu'(a)^2] = g^2 * active = 1
+    if active == 0.5:
+        share = "half of its units are active"
+        hints = [
+            "with g = 1 half the units pass no gradient: chi = 1 * 1/2. "
+            "The ReLU's mask costs a factor.",
+            "chi grows with g squared: ||g Q||_F^2 / n = g^2, times E[f'^2] = 1/2.",
+            "that puts chi at 1/4: the mask halves chi, so g^2 must double it.",
+            "E[f'(a)^2] = 1/2 is the mask's share; the question asks for the gain g.",
+        ]
+        explanation = (
             "||g Q||_F^2 / n = g^2 (every singular value of g Q is g), and relu'(a)^2 is 1 on\n"
             "the active half, 0 on the other: E[f'(a)^2] = 1/2. chi = g^2 / 2 = 1 gives\n"
             "g = sqrt(2) = 1.414. At Keras' default (orthogonal, g = 1) chi = 1/2: a random\n"
-            "direction shrinks by sqrt(1/2) per step. The identity escapes this average: its mask\n"
-            "commutes with I, so a unit that stays active keeps a gain of exactly 1."
+            "direction shrinks by sqrt(1/2) per step. The identity escapes this average: its "
+            "mask\ncommutes with I, so a unit that stays active keeps a gain of exactly 1."
+        )
+    else:
+        share = f"a share {active:g} of its units are active"
+        hints = [
+            f"with g = 1 only a share {active:g} of the units pass the gradient: chi = 1 * "
+            f"{active:g}. The ReLU's mask costs a factor.",
+            f"chi grows with g squared: ||g Q||_F^2 / n = g^2, times E[f'^2] = {active:g}.",
+            f"that puts chi at {active**2:g}: the mask multiplies chi by {active:g}, so g^2 "
+            "must divide it out.",
+            f"E[f'(a)^2] = {active:g} is the mask's share; the question asks for the gain g.",
+        ]
+        explanation = (
+            "||g Q||_F^2 / n = g^2 (every singular value of g Q is g), and relu'(a)^2 is 1 on\n"
+            f"the active units, 0 on the others: E[f'(a)^2] = {active:g}. chi = g^2 * "
+            f"{active:g} = 1 gives\ng = 1 / sqrt({active:g}) = {edge:.3f}."
+        )
+    return Exercise(
+        key="08.1",
+        question=(
+            "A ReLU RNN has the recurrent matrix W = g Q (Q orthogonal, n units), and at every "
+            f"step {share}. With chi = (||W||_F^2 / n) E[f'(a)^2], which "
+            "gain g puts chi at 1?"
         ),
+        grade=number_grader(  # no precision asked: 3 significant digits (1.41)
+            edge,
+            hints=[
+                (near(1.0), hints[0]),
+                (near(1 / active), hints[1]),
+                (near(math.sqrt(active)), hints[2]),
+                (near(active), hints[3]),
+            ],
+        ),
+        solution=edge,
+        explanation=explanation,
+    )
+
+
+register_variants(
+    Variants(
+        base={"active": 0.5},
+        draw=lambda rng: {"active": float(rng.choice([0.2, 0.3, 0.4, 0.6, 0.7, 0.8]))},
+        build=_exercise_08_1,
+        mistakes=lambda active: [
+            (1.0, "The ReLU's mask costs a factor"),
+            (significant(1 / active), "chi grows with g squared"),
+            (significant(math.sqrt(active)), "that puts chi at"),
+            (active, "is the mask's share"),
+        ],
     )
 )
 

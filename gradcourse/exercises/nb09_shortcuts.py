@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from gradcourse.exercises.core import Exercise, choice_grader, number_grader, register
+from gradcourse.exercises.core import (
+    Exercise,
+    Variants,
+    choice_grader,
+    number_grader,
+    register,
+    register_variants,
+    significant,
+)
+
 
 # 09.1: the variance of a linear recurrence's state (the curse of memory, first half).
-register(
-    Exercise(
+def _exercise_09_1(alpha: float) -> Exercise:
+    variance = 1 / (1 - alpha**2)
+    return Exercise(
         key="09.1",
         question=(
             "h_t = alpha * h_(t-1) + x_t with independent inputs of mean 0 and variance 1, "
-            "alpha = 0.9, run for a very long time. What is the variance of h_t? "
+            f"alpha = {alpha}, run for a very long time. What is the variance of h_t? "
             "(3 significant digits)"
         ),
         grade=number_grader(
-            1 / (1 - 0.9**2),
+            variance,
             digits=3,
             hints=[
                 (
-                    lambda v: abs(v - 10.0) < 0.05,
+                    lambda v: abs(v - 1 / (1 - alpha)) < 0.05,
                     "that is 1/(1 - alpha), the sum of alpha^k; "
                     "the variance sums the squares, alpha^(2k).",
                 ),
@@ -29,12 +39,26 @@ register(
                 ),
             ],
         ),
-        solution=round(1 / (1 - 0.9**2), 2),
+        solution=round(variance, 2),
         explanation=(
-            "5.26. h_t = sum_k alpha^k x_(t-k), and independent terms add their variances:\n"
-            "sum_k alpha^(2k) = 1 / (1 - alpha^2) = 1 / 0.19. The notebook checks this law by\n"
+            f"{variance:.3g}. h_t = sum_k alpha^k x_(t-k), and independent terms add their "
+            "variances:\n"
+            f"sum_k alpha^(2k) = 1 / (1 - alpha^2) = 1 / {1 - alpha**2:.4g}. The notebook checks "
+            "this law by\n"
             "simulation at several alpha; the LRU's beta = sqrt(1 - alpha^2) divides it out."
         ),
+    )
+
+
+register_variants(
+    Variants(
+        base={"alpha": 0.9},
+        draw=lambda rng: {"alpha": round(float(rng.uniform(0.5, 0.98)), 2)},
+        build=_exercise_09_1,
+        mistakes=lambda alpha: [
+            (significant(1 / (1 - alpha)), "the sum of alpha^k"),
+            (1.0, "larger than one input's"),
+        ],
     )
 )
 
