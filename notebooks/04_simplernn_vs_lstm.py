@@ -285,7 +285,9 @@ for cell in ("LSTM", "GRU"):
 assert first_to_last(grad_after["SimpleRNN"]) < 1e-2  # trained, and still vanishing
 for cell in ("LSTM", "GRU"):
     assert first_to_last(grad_after[cell]) > 0.1  # trained: the first step matters
-    assert first_to_last(grad_after[cell]) > 1e3 * first_to_last(grad_after["SimpleRNN"])
+    # seeds 0-4 (tools/check_seeds.py, tools/spreads.py --first 3): more than 1e3 times the
+    # SimpleRNN's in seeds 0-3, about 400 to 500 times in seed 4 (SimpleRNN 2.5e-3)
+    assert first_to_last(grad_after[cell]) > 1e2 * first_to_last(grad_after["SimpleRNN"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # At initialisation all three vanish: the gradient reaching step 0 is below 10% of the
@@ -293,8 +295,8 @@ for cell in ("LSTM", "GRU"):
 # one of 20 draws of the weights and data (the comment in the cell has the ranges; the
 # asserts leave a margin of 2): the LSTM and the GRU do not start with a gradient highway. After training the LSTM's and the GRU's
 # curves are much flatter: the gradient reaching the first input is more than a tenth of
-# the one reaching the last, and the ratio is more than a thousand times the
-# SimpleRNN's. The SimpleRNN's gradient
+# the one reaching the last, and the ratio is more than a hundred times the
+# SimpleRNN's (more than a thousand times here and in four of the seeds 0 to 4). The SimpleRNN's gradient
 # still vanishes (in float32 it may even underflow to exactly zero, which the log plot
 # leaves out).
 #
@@ -668,7 +670,7 @@ assert 0.5 < decay_per_step(gru_run.gradient_at_init) < decay_per_step(lstm_run.
 # - At initialisation the SimpleRNN's, the LSTM's and the GRU's
 #   $\lVert\partial L/\partial x_0\rVert / \lVert\partial L/\partial x_{59}\rVert$ are all
 #   below 0.1 (the gated ones below 0.001; in each of 20 draws); after training the LSTM's and the GRU's are above 0.1
-#   and more than a thousand times the SimpleRNN's.
+#   and more than a hundred times the SimpleRNN's (a thousand in four of seeds 0-4).
 # - Training opened the LSTM's additive path: one unit's forget gate went from about 0.73
 #   to above 0.99, its input gate opens only at the markers, and its memory tracks the
 #   first value ($|r| > 0.9$); the mean forget gate did not rise.
