@@ -267,8 +267,10 @@ print(f"{updates} updates; IRNN: {dead_at_end:.0%} of its ReLU values at 0 at it
 assert updates < 100  # a short run: under a hundred updates
 assert digits_runs["IRNN"]["accuracy"] < 2 * chance  # the IRNN as initialised here does not learn
 assert "dead units" in digits_runs["IRNN"]["flagged"] and dead_at_end > 0.9  # its units are dead
-for kind in ("tanh RNN", "LSTM"):
-    assert digits_runs[kind]["accuracy"] > 2 * chance
+# seeds 0-4 (tools/check_seeds.py): the tanh RNN above twice chance in all five, the LSTM in
+# four; in seed 4 the LSTM reached 0.20, 1.6 times chance (the tanh RNN 0.54)
+assert digits_runs["tanh RNN"]["accuracy"] > 2 * chance
+assert digits_runs["LSTM"]["accuracy"] > chance
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
@@ -287,7 +289,9 @@ print(report(digits_runs["IRNN"]["history"]))
 # that changes the optimizer alone (plain SGD, as Le et al. used, for about a million
 # steps where this run makes under a hundred, asserted) and the dead fraction at
 # initialisation against right after the first steps. The tanh RNN and the LSTM both
-# learn above twice chance in four epochs; on 64 steps the digits do not need the long
+# learn above chance in four epochs (the tanh RNN above twice chance, asserted; the LSTM
+# above twice chance here and in four of the seeds 0 to 4, 1.6 times chance in the
+# fifth: four epochs are short for it); on 64 steps the digits do not need the long
 # memory that 784 steps of MNIST do, so this setting does not reproduce the paper's
 # ranking, and we claim nothing about it. (The report's learning check compares the
 # probe loss with the best constant prediction's; a model early in training, whose
@@ -439,8 +443,8 @@ gc.check("07.2", fixed_model)
 #   (below 0.5 x the baseline) (asserted).
 # - **On real digits**, it found that an IRNN started as in Le et al. (2015) but trained
 #   briefly with Adam ends with its ReLU units dead, over 90% at 0 (asserted); why is a
-#   hypothesis we did not test. A tanh RNN and an LSTM learned above twice chance in four
-#   epochs (asserted).
+#   hypothesis we did not test. In four epochs a tanh RNN learned above twice chance and
+#   an LSTM above chance (asserted; above twice chance in four of seeds 0-4).
 # - **The failure zoo**: for the pairs run here, the report named each planted fault as
 #   the primary cause and nothing in its healthy twin, and the twins, the remedies the
 #   report prints for saturation, dead units, a learning rate too high or too low and
