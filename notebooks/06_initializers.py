@@ -355,7 +355,7 @@ for matrix in ("orthogonal", "identity"):
     assert not learned(results[grid["tanh", matrix]]["mse"], baseline), matrix  # tanh failed
 assert learned(results[grid["ReLU", "orthogonal"]]["mse"], baseline)  # ReLU learned without I
 assert results[grid["ReLU", "identity"]]["mse"] < 0.9 * baseline  # the IRNN: below the baseline
-# R of these two models over 20 draws (notebook 08, myth 3; tools/myth3_spread.py): identity
+# R of these two models over 20 draws (notebook 08, myth 3; tools/init_spreads.py): identity
 # 0.47 to 1.9, orthogonal at most 3.9e-5; the bounds follow with a margin, as 08's do
 assert results[grid["ReLU", "identity"]]["ratio_at_init"] > 0.2  # carried at init ...
 assert results[grid["ReLU", "orthogonal"]]["ratio_at_init"] < 1e-4  # ... vanished at init

@@ -73,7 +73,9 @@ def adding_model(cell):
 # **The initial loss.** An untrained network outputs numbers near 0, so its loss should
 # be near the loss of always predicting 0, $\mathbb{E}[y^2]$. For the adding problem that
 # is $\operatorname{Var}(y) + \mathbb{E}[y]^2 = 1/6 + 1 \approx 1.17$ in expectation (a
-# batch of 128 estimates it within about 0.25: asserted below), above the baseline of
+# batch of 128 estimates it with a standard error of 0.074, since
+# $\operatorname{Var}(y^2) = 31/15 - 49/36 \approx 0.71$; asserted below: within 0.35),
+# above the baseline of
 # $1/6$ (always predicting the mean). A loss far above $\mathbb{E}[y^2]$ means a broken
 # model or pipeline (unscaled inputs, a wrong loss) or an initialisation whose forward
 # pass amplifies (notebook 05, section 1: the IRNN at gain 1.05, whose last state grows
@@ -89,7 +91,11 @@ def adding_model(cell):
 models = {cell: adding_model(cell) for cell in ("SimpleRNN", "GRU")}
 zero_loss = float(np.mean(probe.y**2))
 print(f"loss of predicting 0: {zero_loss:.3f}; baseline (predicting the mean): {baseline:.3f}")
-assert abs(zero_loss - (1 / 6 + 1)) < 0.25  # the probe batch's estimate of E[y^2]
+# Over 20 draws (SEED = 0..19, tools/init_spreads.py; the same at the floors): |zero_loss -
+# 7/6| 0.02 to 0.25 (the bound, 0.35, is 4.7 standard errors); initial loss / zero_loss:
+# SimpleRNN 0.29 to 2.95 (within a factor 2 in 15 of 20), GRU 0.67 to 1.30; R: SimpleRNN
+# 5e-5 to 0.06, GRU 4e-14 to 4e-11; R (SimpleRNN) / R (GRU) 1e7 to 7e11.
+assert abs(zero_loss - (1 / 6 + 1)) < 0.35  # the probe batch's estimate of E[y^2]
 ratio_at_init = {}
 for cell, model in models.items():
     initial_loss = evaluate_mse(model, probe)
@@ -97,12 +103,14 @@ for cell, model in models.items():
     ratio_at_init[cell] = grad[0] / grad[-1]
     print(f"{cell:>9}: initial loss {initial_loss:.2f}; "
           f"||dL/dx_0|| / ||dL/dx_{T - 1}|| = {ratio_at_init[cell]:.0e}")
-    assert 0.5 * zero_loss < initial_loss < 2 * zero_loss  # near E[y^2]: nothing is broken
+    assert 0.2 * zero_loss < initial_loss < 5 * zero_loss  # near E[y^2]: nothing is broken
 assert ratio_at_init["GRU"] < 1e-5  # the gated cell passes almost nothing to step 0 at init
 assert ratio_at_init["SimpleRNN"] > 100 * ratio_at_init["GRU"]  # the SimpleRNN passes far more
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Both models start where an untrained model should. The gradient over time holds a
+# Both models start where an untrained model should: their initial loss is within a
+# factor 5 of the loss of predicting 0 (asserted; over 20 draws of the weights the
+# SimpleRNN's was 0.3 to 3 times it, the GRU's 0.7 to 1.3 times). The gradient over time holds a
 # surprise: at initialisation the gated GRU passes less than $10^{-5}$ of the gradient to
 # the first step, more than a hundred times less than the SimpleRNN does. Yet, as
 # section 2 shows, the GRU learns the
@@ -259,8 +267,10 @@ print(f"{updates} updates; IRNN: {dead_at_end:.0%} of its ReLU values at 0 at it
 assert updates < 100  # a short run: under a hundred updates
 assert digits_runs["IRNN"]["accuracy"] < 2 * chance  # the IRNN as initialised here does not learn
 assert "dead units" in digits_runs["IRNN"]["flagged"] and dead_at_end > 0.9  # its units are dead
-for kind in ("tanh RNN", "LSTM"):
-    assert digits_runs[kind]["accuracy"] > 2 * chance
+# seeds 0-4 (tools/check_seeds.py): the tanh RNN above twice chance in all five, the LSTM in
+# four; in seed 4 the LSTM reached 0.20, 1.6 times chance (the tanh RNN 0.54)
+assert digits_runs["tanh RNN"]["accuracy"] > 2 * chance
+assert digits_runs["LSTM"]["accuracy"] > chance
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
@@ -279,7 +289,9 @@ print(report(digits_runs["IRNN"]["history"]))
 # that changes the optimizer alone (plain SGD, as Le et al. used, for about a million
 # steps where this run makes under a hundred, asserted) and the dead fraction at
 # initialisation against right after the first steps. The tanh RNN and the LSTM both
-# learn above twice chance in four epochs; on 64 steps the digits do not need the long
+# learn above chance in four epochs (the tanh RNN above twice chance, asserted; the LSTM
+# above twice chance here and in four of the seeds 0 to 4, 1.6 times chance in the
+# fifth: four epochs are short for it); on 64 steps the digits do not need the long
 # memory that 784 steps of MNIST do, so this setting does not reproduce the paper's
 # ranking, and we claim nothing about it. (The report's learning check compares the
 # probe loss with the best constant prediction's; a model early in training, whose
@@ -420,7 +432,7 @@ gc.check("07.2", fixed_model)
 #
 # - **Before training**, the initial loss should sit near the loss of predicting 0
 #   ($\mathbb{E}[y^2] = 7/6 \approx 1.17$ in expectation; the probe batch's estimate was
-#   within 0.25 of it, asserted); both our models did. At initialisation the
+#   within 0.35 of it, asserted); both our models did (within a factor 5, asserted). At initialisation the
 #   GRU passed less than $10^{-5}$ of the gradient to the first of 60 steps, over 100
 #   times less than the SimpleRNN, yet only the GRU learned (asserted): the gradient at
 #   initialisation is a check, not a verdict.
@@ -431,8 +443,8 @@ gc.check("07.2", fixed_model)
 #   (below 0.5 x the baseline) (asserted).
 # - **On real digits**, it found that an IRNN started as in Le et al. (2015) but trained
 #   briefly with Adam ends with its ReLU units dead, over 90% at 0 (asserted); why is a
-#   hypothesis we did not test. A tanh RNN and an LSTM learned above twice chance in four
-#   epochs (asserted).
+#   hypothesis we did not test. In four epochs a tanh RNN learned above twice chance and
+#   an LSTM above chance (asserted; above twice chance in four of seeds 0-4).
 # - **The failure zoo**: for the pairs run here, the report named each planted fault as
 #   the primary cause and nothing in its healthy twin, and the twins, the remedies the
 #   report prints for saturation, dead units, a learning rate too high or too low and

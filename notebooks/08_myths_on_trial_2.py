@@ -332,7 +332,9 @@ for eta, log in sgd_logs.items():
           f"first non-finite step {log.first_nan_step}")
 first = [log.global_norms[0] for log in sgd_logs.values()]
 assert len(set(first)) == 1 and first[0] > 1e6  # the same exploding gradient at every eta
-assert all(sgd_logs[eta].first_nan_step in (1, 2) for eta in (1e-2, 1e-4, 1e-6))  # diverged
+# seeds 0-4 (tools/check_seeds.py): first non-finite step 1 at every eta, but at 1e-6 in seed
+# 3 (first gradient 2.7e7, the smallest): step 3
+assert all(sgd_logs[eta].first_nan_step in (1, 2, 3) for eta in (1e-2, 1e-4, 1e-6))  # diverged
 tiny = sgd_logs[eta_tiny]
 assert tiny.first_nan_step is None and np.median(tiny.global_norms) > 1e6  # finite, still huge
 
@@ -340,7 +342,7 @@ assert tiny.first_nan_step is None and np.median(tiny.global_norms) > 1e6  # fin
 # The first gradient was the same, above $10^6$, at every learning rate: backpropagation
 # does not see $\eta$. The step is $\eta\lVert\nabla L\rVert$, and even at
 # $\eta = 10^{-6}$ it was long enough to make the loss or the gradient non-finite within
-# two steps. At $\eta = 0.01/\lVert\nabla L\rVert$ (printed above), the 20 steps stayed
+# three steps (within one here; at most three over seeds 0 to 4). At $\eta = 0.01/\lVert\nabla L\rVert$ (printed above), the 20 steps stayed
 # finite, and the gradient's median norm stayed above $10^6$: the run survived, and
 # the gradient still exploded.
 #
@@ -349,7 +351,7 @@ assert tiny.first_nan_step is None and np.median(tiny.global_norms) > 1e6  # fin
 # gradient, above $10^6$ at every $\eta$, and at the $\eta$ that kept SGD finite the
 # median norm over the 20 steps stayed above $10^6$ (asserted). In its precise form, "a small enough
 # learning rate keeps SGD finite on an exploding gradient", it held here for 20 steps at
-# $\eta = 0.01/\lVert\nabla L\rVert$, while $10^{-2}$ to $10^{-6}$ diverged within two
+# $\eta = 0.01/\lVert\nabla L\rVert$, while $10^{-2}$ to $10^{-6}$ diverged within three
 # steps. What such an $\eta$ costs in learning we did not measure; clipping shortens a
 # step only when the gradient's norm is above the threshold (Pascanu's rule; notebook 05,
 # section 2, trained with it). **Explained in:** [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb).

@@ -1,6 +1,6 @@
 """The spread over many draws of every quantity a notebook asserts (not part of CI).
 
-    python tools/spreads.py notebooks/02_saturation.py [...] [--seeds 20] [--out FILE]
+    python tools/spreads.py notebooks/02_saturation.py [...] [--seeds 20] [--first 0] [--out FILE]
 
 Runs a notebook's code cells in this process once per seed (its ``SEED = 0`` line set to
 0, 1, ..., N-1, as ``tools/check_seeds.py`` does), with every ``assert`` turned into a
@@ -150,8 +150,18 @@ def code_cells(script: Path, seed: int) -> list[str]:
     return cells
 
 
-def run_notebook(script: Path, seeds: range) -> tuple[dict[str, AssertRecord], list[float]]:
-    """Run ``script`` once per seed with recording asserts; (records, seconds per seed)."""
+def run_notebook(
+    script: Path,
+    seeds: range,
+    cells: set[int] | None = None,
+    defined: dict[str, object] | None = None,
+) -> tuple[dict[str, AssertRecord], list[float]]:
+    """Run ``script`` once per seed with recording asserts; (records, seconds per seed).
+
+    ``cells``: run only these code cells (numbered from 1), e.g. those that need no
+    training (``tools/init_spreads.py``); ``defined``: names a skipped cell would have
+    defined, set before the first cell.
+    """
     import matplotlib.pyplot as plt
 
     recorder = _Recorder()
@@ -159,7 +169,10 @@ def run_notebook(script: Path, seeds: range) -> tuple[dict[str, AssertRecord], l
     for seed in seeds:
         start = time.perf_counter()
         namespace: dict[str, object] = {"__record__": recorder, "__name__": "__main__"}
+        namespace.update(defined or {})
         for number, source in enumerate(code_cells(script, seed), start=1):
+            if cells is not None and number not in cells:
+                continue
             tree = ast.fix_missing_locations(
                 _AssertRewriter(number, source).visit(ast.parse(source))
             )
@@ -199,15 +212,17 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scripts", nargs="+", type=Path)
     parser.add_argument("--seeds", type=int, default=20, help="draws: seeds 0 to N-1 (20)")
+    parser.add_argument("--first", type=int, default=0, help="start at this seed (0)")
     parser.add_argument("--out", type=Path, help="also write the values as JSON here")
     args = parser.parse_args(argv)
     import gradcourse
 
     stack = gradcourse.version_report()
-    print(f"# Spreads over seeds 0-{args.seeds - 1}\n\n{stack} ({platform.machine()})\n")
+    last = args.first + args.seeds - 1
+    print(f"# Spreads over seeds {args.first}-{last}\n\n{stack} ({platform.machine()})\n")
     everything = {}
     for script in args.scripts:
-        records, seconds = run_notebook(script, range(args.seeds))
+        records, seconds = run_notebook(script, range(args.first, args.first + args.seeds))
         print(report(script, records))
         print(f"  ({statistics.median(seconds):.1f} s per draw)\n", flush=True)
         everything[script.name] = {
