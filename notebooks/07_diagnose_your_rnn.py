@@ -77,8 +77,8 @@ def adding_model(cell):
 # batch of 128 estimates it within about 0.25: asserted below), above the baseline of
 # $1/6$ (always predicting the mean). We check that each model's initial loss lies
 # between half and twice $\mathbb{E}[y^2]$ (the ratio is printed). A loss far above
-# $\mathbb{E}[y^2]$ means a broken model or pipeline (unscaled inputs, a wrong loss) or an initialisation whose forward
-# pass amplifies (notebook 05, section 1: the IRNN at gain 1.05, whose last state grows
+# $\mathbb{E}[y^2]$ means a broken model or pipeline (unscaled inputs, a wrong loss) or
+# an initialisation whose forward pass amplifies (notebook 05, section 1: the IRNN at gain 1.05, whose last state grows
 # with the gain), not a hard task.
 #
 # **The gradient over time** at initialisation, $\lVert \partial L / \partial x_t \rVert$
@@ -112,9 +112,9 @@ assert ratio_at_init["SimpleRNN"] > 100 * ratio_at_init["GRU"]  # the SimpleRNN 
 # task and the SimpleRNN does not. The gradient at initialisation is a check, not a
 # verdict. After training, section 2 finds the GRU's first step getting a gradient
 # within two decades of its last step's, and the SimpleRNN's still more than two decades
-# below (both asserted), as the LSTM's did in notebook 04. That this change is what let
-# the GRU learn is a hypothesis: no run here changes the path alone. So we watch the
-# gradient during training.
+# below (both asserted); notebook 04 saw the same change in its LSTM and GRU. That this
+# change is what let the GRU learn is a hypothesis: no run here changes the path alone.
+# So we watch the gradient during training.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The monitor on a failing and a working model
@@ -187,10 +187,10 @@ plt.show()
 #
 # Le, Jaitly & Hinton (2015) fed MNIST digits to recurrent networks one pixel per step
 # (784 steps) and found that a ReLU RNN with an identity recurrent matrix (IRNN) beat
-# their LSTM there: about 97% against 65% test accuracy. The package ships a small cousin that needs no download: 1,797
-# handwritten digits of 8 x 8 pixels (UCI, Alpaydin & Kaynak 1998), read one pixel per
-# step, 64 steps. We train three models briefly with the same recipe and let the monitor
-# look at each: a tanh SimpleRNN, an IRNN initialised as in the paper (input weights
+# their LSTM there: about 97% against 65% test accuracy. The package ships a small
+# cousin that needs no download: 1,797 handwritten digits of 8 x 8 pixels (UCI,
+# Alpaydin & Kaynak 1998), read one pixel per step, 64 steps. We train three models
+# briefly with the same recipe and let the monitor look at each: a tanh SimpleRNN, an IRNN initialised as in the paper (input weights
 # $\mathcal N(0, 0.001^2)$, recurrent matrix $I$, ReLU), and an LSTM.
 
 # %% slideshow={"slide_type": "-"}
