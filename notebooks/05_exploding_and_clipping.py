@@ -174,12 +174,20 @@ assert control[1.0]["jacobians"].max() <= 1 + 1e-9  # at g = 1 nothing amplifies
 assert control[0.9]["|h_T|"] < control[1.0]["|h_T|"] < control[1.05]["|h_T|"]
 backward_growth = control[1.05]["jacobians"].max() / control[0.9]["jacobians"].max()
 gradient_growth = control[1.05]["gradient norm"] / control[0.9]["gradient norm"]
+print(f"from g = 0.9 to 1.05: gradient norm x{gradient_growth:.0f}, backward factor "
+      f"x{backward_growth:.2f}; the gradient grew {gradient_growth / backward_growth:.1f} times "
+      "more than the backward factor")
+# gradient_growth / backward_growth over SEED = 0-19 (tools/gain_control_spread.py,
+# 2026-12-07): 2.7 to 712, median 13 (seed 0: 96, seed 1: 2.7, seed 2: 78); the bound 2
+# holds for all of them
 assert gradient_growth > 2 * backward_growth  # a factor beyond what the backward pass allows
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # From $g = 0.9$ to $1.05$ the backward pass can amplify at most $1.05^{29} \approx 4.1$
-# times more, yet the gradient norm grows more than twice as much as the backward factor
-# did (asserted; see the table). So a factor remains that backward amplification does
+# times more, yet the gradient norm grew more than twice as much as the backward factor
+# did (asserted; the ratio is printed). How much more depends on the draw: over seeds
+# 0-19 of the model and batch it ranged from 2.7 to about 700 times, median 13 (measured
+# once; the assert's bound, 2, holds for all 20). So a factor remains that backward amplification does
 # not explain. The gain also acts on the **forward** pass: the last state's size
 # $\lVert h_T\rVert$ grows with $g$ (asserted), and the gradient of $W_{hh}$ sums 30
 # terms $\delta_t h_{t-1}^\top$ that carry the states' size. That the forward states
@@ -251,7 +259,9 @@ assert runs["none"].first_nan_step is not None  # unclipped: diverges
 assert all(runs[rule].first_nan_step is None for rule in RULES)
 assert runs["global_clipnorm"].final_loss() < 0.9 * baseline  # global norm clipping trains
 assert runs["global_clipnorm"].final_loss() == min(runs[rule].final_loss() for rule in RULES)
-assert runs["clipvalue"].final_loss() > 0.9 * baseline  # clipvalue: not below the baseline
+# clipvalue stayed near the baseline: in seeds 0-4 (tools/check_seeds.py, once) at 90% of it
+# or above, in seed 4 just under (0.150 against 0.9 b = 0.150): asserted above 85%
+assert runs["clipvalue"].final_loss() > 0.85 * baseline
 
 n_parameters = sum(int(np.prod(v.shape)) for v in irnn().trainable_variables)
 print(f"{n_parameters} parameters: clipvalue=1 allows a step of norm up to sqrt({n_parameters}) = "
@@ -264,7 +274,8 @@ assert n_parameters == 1153
 # In this notebook "got below the baseline" means a final loss below 90% of it, a weaker
 # test than the course's "learned" (below half of it, notebooks 04, 06 and 08):
 # - `global_clipnorm` got below the baseline, with the lowest loss of the three;
-# - `clipvalue` did not: its final loss stayed above 90% of the baseline;
+# - `clipvalue` did not: its final loss stayed near the baseline (above 85% of it,
+#   asserted; about 90% or more in each of seeds 0 to 4);
 # - `clipnorm` we do not rank: no assert is made on its final loss.
 #
 # Why would rules that all bound the step behave so differently? They differ in two
@@ -456,8 +467,10 @@ thresholds = (0.01, round(0.5 * typical, 2), 1.0, round(10 * typical, 1))
 # What clipping bounds is the step: with plain SGD, $\eta\,\tau$ (times the momentum's
 # amplification, exercise 05.1). **Adam** divides each step by a running root mean
 # square of the gradients, so multiplying every gradient by the same constant leaves its
-# steps unchanged: its steps are about $\eta$ per parameter whatever the gradient's
-# scale. We check that with three Adam runs ($\eta = 10^{-3}$) on the same exploding
+# steps unchanged: its first step moves each parameter by $\eta$ whatever the
+# gradient's scale, and later steps by an amount that depends on the gradients' history
+# (notebook 08, myth 6, measures both: for a run of random gradients, a normal step was
+# about a quarter of $\eta$ per parameter, asserted there). We check that with three Adam runs ($\eta = 10^{-3}$) on the same exploding
 # IRNN, side by side with the threshold runs: no clipping, $\tau = 1$, and
 # $\tau = 0.01$ (a hundredth of the threshold that took SGD below the baseline).
 
@@ -584,7 +597,7 @@ assert mse > long_baseline / 2 and grads_over_time[0] / grads_over_time[-1] < VA
 #   separate).
 # - With the same seed and data, `clipvalue`, `clipnorm` and `global_clipnorm` (all 1.0)
 #   prevented the NaN; `global_clipnorm` got below 90% of the baseline, and
-#   `clipvalue` stayed above 90% of it.
+#   `clipvalue` stayed near it (above 85%).
 # - At equal clipped-gradient lengths (seeds 0, 1, 2; with momentum the steps still
 #   differ in length), the direction of `clipvalue` still ended above
 #   90% of the baseline and global clipping's lowest: on this task and optimizer, the

@@ -181,7 +181,7 @@ glorot_chi = mean_field_chi(glorot, driven_pre_activations(glorot, 100, "tanh", 
 print(f"glorot_uniform: lambda_1 = {spectra['glorot_uniform']['sigma_max']:.2f}, "
       f"||W||_F^2/n = {glorot_scale:.2f}, chi = {glorot_chi:.2f}, "
       f"tanh gradient after 100 steps {flow['glorot_uniform', 'tanh'][100]:.0e}")
-assert 0.9 < glorot_scale < 1.1 and glorot_chi < 0.6  # the size is neutral; tanh' makes chi < 1
+assert 0.9 < glorot_scale < 1.1 and glorot_chi < 0.6  # size neutral; the spread of a: chi < 0.6
 # tanh with the identity: dh_100/dh_0 = prod_t diag(tanh'(a_t)), a diagonal matrix whose
 # norm is the largest unit's product of 100 factors, each below 1
 identity_slopes = derivative("tanh")(driven_pre_activations(matrices["identity"], 100, "tanh",
@@ -202,8 +202,10 @@ assert flow["identity", "tanh"][100] < 1e-20  # 20 draws of the inputs: 4e-35 to
 #   $\lambda_1 \approx 2$ yet its tanh gradient vanishes. $\lambda_1 > 1$ only *allows*
 #   growth, along the directions whose singular values exceed 1. On average (notebook 03) a direction's squared norm is
 #   multiplied by $\chi = (\lVert W\rVert_F^2/n)\,\mathbb E[\tanh'(a)^2]$ per step: glorot's
-#   $\lVert W\rVert_F^2/n$ is about 1, so $\tanh' < 1$ alone puts $\chi$ below 0.6 here,
-#   and the product shrinks.
+#   $\lVert W\rVert_F^2/n$ is about 1 (asserted), so $\chi$ is about
+#   $\mathbb E[\tanh'(a)^2]$, and that is set by how far the pre-activations $a$ spread
+#   from 0: $\tanh' < 1$ alone only gives $\chi < 1$; the spread of these pre-activations
+#   onto tanh's flatter parts puts it below 0.6 here (asserted), and the product shrinks.
 # - The **identity with ReLU** keeps $\lVert\partial h_{100}/\partial h_0\rVert$ above 0.5: the idea of
 #   the IRNN (Le et al. 2015). With tanh the identity still vanishes: below $10^{-20}$
 #   after 100 steps (asserted; $4 \times 10^{-35}$ to $7 \times 10^{-27}$ over 20 draws
@@ -306,7 +308,8 @@ assert lstm_no_bias > lstm_bias  # without the forget bias, the LSTM sits on the
 # The LSTM solved it with Keras' default forget bias of 1, and stayed longer on the
 # baseline without it (its forget gates start at $\sigma(0) = 0.5$ instead of
 # $\sigma(1) \approx 0.73$). Why it costs epochs is not measured here: the cell-path
-# estimate $f^{60}$ misses the measured gradient ratio by more than a factor of 100
+# estimate $f^{59}$ (59 forget gates between $x_0$ and $x_{59}$, as in notebook 04)
+# misses the measured gradient ratio by more than a factor of 100
 # (section 4).
 #
 # ### At the edge: the activation or the matrix?
@@ -424,7 +427,7 @@ chi = {}
 for setting, r in results.items():
     if r["cell"] == "LSTM":
         f = forget_gate_start[setting]
-        regime, lambda_1, chi_text = f"f = {f:.2f}: f^{T} = {f**T:.0e}", "-", "-"
+        regime, lambda_1, chi_text = f"f = {f:.2f}: f^{T - 1} = {f ** (T - 1):.0e}", "-", "-"
     else:
         chi[setting] = chi_of(setting)
         regime, lambda_1 = predicted_regime(r["lambda_1"]), f"{r['lambda_1']:.2f}"
@@ -442,8 +445,8 @@ assert all(value < 1 for setting, value in chi.items() if setting != large)  # t
 for setting in ("SimpleRNN, normal 0.01", "tanh, orthogonal (1e-3)", "ReLU, orthogonal (1e-3)"):
     assert results[setting]["ratio_at_init"] < 0.1, setting  # ... and vanished, as predicted
 assert results["IRNN (ReLU, identity)"]["ratio_at_init"] > 0.2  # ... but not the IRNN's
-for setting, f in forget_gate_start.items():  # f^T describes the cell path, not the gradient
-    assert results[setting]["ratio_at_init"] > 100 * f**T, setting
+for setting, f in forget_gate_start.items():  # f^59 describes the cell path, not the gradient
+    assert results[setting]["ratio_at_init"] > 100 * f ** (T - 1), setting
 for setting in ("tanh, identity (1e-3)", "IRNN (ReLU, identity)"):  # the identity beats chi
     assert results[setting]["ratio_at_init"] > 1e6 * chi[setting] ** ((T - 1) / 2), setting
 
@@ -458,7 +461,7 @@ for setting in ("tanh, identity (1e-3)", "IRNN (ReLU, identity)"):  # the identi
 # $R > 0.2$, and with tanh $R$ was more than $10^6$ times the $\chi^{59/2}$ the average
 # case predicts. $\chi$ averages over directions; the identity's structure (diagonal
 # factors that commute with it) keeps some directions intact. The large Gaussian did not
-# learn either (section 3). For the LSTMs, $f^{60}$ describes only the cell path: $R$ is
+# learn either (section 3). For the LSTMs, $f^{59}$ describes only the cell path: $R$ is
 # more than a hundred times larger, so the cell path alone does not describe the
 # gradient (notebook 04, section 4, measures how it splits between the paths).
 #

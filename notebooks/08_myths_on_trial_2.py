@@ -167,11 +167,18 @@ assert per_step["mse"] > 3 * per_step["mse_batch_stats"]  # its moving statistic
 # false: the plain LSTM learned
 # without it, layer normalisation did not rescue a tanh `SimpleRNN` (08), and
 # normalisation needs its own care at test time: per-step batch normalisation, tested as
-# it predicts (with its moving statistics), did not learn in every seed. In its strongest
-# precise reading ("per-step batch normalisation makes an LSTM's training loss leave the plateau
-# sooner"), it held here, at one lag, one task and seeds 0-2 (a claim about the training
-# loss, not about the test MSE), and so did layer normalisation, which needs no
-# statistics at test time and learned. **Explained in:** this notebook and notebook 08, myth 5.
+# it predicts (with its moving statistics), did not learn in every seed. Its strongest
+# precise reading is Cooijmans et al.'s claim of faster convergence: "per-step batch
+# normalisation makes an LSTM's training loss leave the plateau sooner". That reading
+# is judged on the **training loss** (the epochs whose mean training loss stayed above
+# half the baseline), not on the course's `learned` criterion: it held here, at one lag,
+# one task and seeds 0-2 (asserted), and so did layer normalisation. On `learned` (test
+# MSE below half the baseline, the criterion for "remedy"), normalisation was not needed
+# (the plain LSTM learned, asserted); layer normalisation, which needs no statistics at
+# test time, learned too (asserted); per-step batch normalisation learned with the test
+# batch's own statistics (asserted) and, with its moving statistics, in some seeds only
+# (not asserted). So the "true" half of this verdict is about speed of training, and
+# only that. **Explained in:** this notebook and notebook 08, myth 5.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A probe for the next four myths

@@ -113,7 +113,9 @@ register(
         explanation=(
             "A. Pascanu et al.: sigma_max > 1/gamma allows explosion, it does not cause it.\n"
             "Section 2 measures glorot's ||W||_F^2 / n at about 1 (neutral on average) and\n"
-            "chi below 0.6: tanh' < 1 alone makes the average step shrink the gradient."
+            "chi below 0.6: the pre-activations spread onto tanh's flatter parts, so\n"
+            "E[tanh'(a)^2] is well below 1 (tanh' < 1 alone would only give chi < 1) and the\n"
+            "average step shrinks the gradient."
         ),
     )
 )
