@@ -347,7 +347,8 @@ for seed in CONTROL_SEEDS:
 # With clipped gradients of the same length, the direction of `clipvalue` still ended **above 90%**
 # of the baseline in every seed, and the global norm's direction ended lowest in every seed
 # (the asserts above). Shorter clipped gradients did not rescue value clipping here: on this task,
-# with SGD and momentum, its direction was the problem. That is one task and one
+# with SGD and momentum, its direction, at equal clipped-gradient length (not equal step
+# length), was enough to fail. That is one task and one
 # optimizer: element-wise clipping has been used with success elsewhere (Mikolov 2012
 # clipped gradients element-wise; Graves 2013 clipped the derivatives inside the LSTM,
 # not the parameter gradients). `clipnorm`'s direction we again do not rank (its ratios

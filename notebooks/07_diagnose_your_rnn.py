@@ -298,7 +298,7 @@ print(report(digits_runs["IRNN"]["history"]))
 # initialisation against right after the first steps. The tanh RNN and the LSTM both
 # learn above chance in four epochs (the tanh RNN above twice chance, asserted; the LSTM
 # above twice chance here and in four of the seeds 0 to 4, 1.6 times chance in the
-# fifth: four epochs are short for it). This setting does not reproduce the paper's
+# fifth). This setting does not reproduce the paper's
 # ranking, and we claim nothing about it; one possible reason, not tested here, is that
 # 64 steps of 8 x 8 digits need less memory than 784 steps of MNIST.
 #
@@ -308,8 +308,9 @@ print(report(digits_runs["IRNN"]["history"]))
 # flag appears depends on the seed, so we assert neither way). The learning check
 # compares the probe loss (cross-entropy here) with the best constant prediction's;
 # after four short epochs the LSTM's probe loss was still above 0.9 of it, although its
-# predictions were already better than chance. The data are fine: this is a false
-# positive of the check for a model early in training. Its remedy says so
+# predictions were already better than chance. The data are fine (they are the same for
+# the tanh RNN, which learned); that the flag comes from a model early in training is our
+# reading, since no longer run was measured. Its remedy says so
 # ("so is an under-trained model") but does not prescribe a longer budget, because the
 # course has not measured that as a remedy.
 
@@ -483,8 +484,9 @@ assert learned(mystery_irnn["test_mse"], mystery_irnn["baseline"])  # the course
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Clipped, the mystery model stayed finite and did not learn: its test MSE stayed above
-# half the baseline (asserted). Clipping bounds the steps; it does not remove the
-# growth of the forward pass. The IRNN with the course's recipe learned (asserted). That
+# half the baseline (asserted). Clipping bounds the steps; why they did not suffice we did
+# not measure here (that the forward pass's growth remains is a hypothesis, as in notebook
+# 05). The IRNN with the course's recipe learned (asserted). That
 # run changes two things at once, the gain and the optimizer, so it does not say which
 # of them was needed; we did not run them apart here. This is why the report's remedy
 # for an explosion says that clipping keeps the steps finite, and cites this cell for
@@ -506,7 +508,8 @@ assert learned(mystery_irnn["test_mse"], mystery_irnn["baseline"])  # the course
 #   gradient (test MSE above 0.8 x the baseline) and found nothing wrong with the GRU
 #   (below 0.5 x the baseline) (asserted).
 # - **On real digits**, it found that an IRNN started as in Le et al. (2015) but trained
-#   briefly with Adam ends with its ReLU units dead, over 90% at 0 (asserted); why is a
+#   briefly with Adam had its ReLU units dead by the monitor's last record (step 50 of
+#   the run's 88 updates), over 90% at 0 (asserted); why is a
 #   hypothesis we did not test. In four epochs a tanh RNN learned above twice chance and
 #   an LSTM above chance (asserted; above twice chance in four of seeds 0-4).
 # - **The failure zoo**: for the pairs run here, the report named each planted fault as
