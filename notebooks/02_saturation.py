@@ -311,7 +311,7 @@ assert all(np.mean(saturated_mask(h, "tanh")) > 0.4
 # look healthy. The jagged lines from layer 3 on are the only hint that they are not
 # (the next section shows why). **tanh**: half the gain shrinks the activations towards
 # 0 layer after layer; double piles them up at $\pm 1$ (saturated).
-# **ReLU**: about half of the outputs are exactly 0 in every layer (45% to 58% here, 37%
+# **ReLU**: about half of the outputs are exactly 0 in every layer (45% to 57% here, 37%
 # to 61% over 20 draws; the same units at every gain, since scaling the weights does not
 # change a sign); the non-zero
 # part shifts left (shrinks) layer after layer with half the gain, stays in place with

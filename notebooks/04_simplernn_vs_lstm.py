@@ -10,7 +10,7 @@
 # measures what is true. We race Keras' `SimpleRNN`, `LSTM` and `GRU` on a task that
 # needs a memory of 30 to 60 steps, and we watch the gradient that reaches every time
 # step, before and after training. The finding: **at initialisation the LSTM's gradient
-# vanishes just like the SimpleRNN's**; training teaches its gates to keep an additive
+# vanishes too, as the SimpleRNN's does**; training teaches its gates to keep an additive
 # path open, and only then does the gradient reaching the first input exceed a tenth
 # of the one reaching the last.
 #
