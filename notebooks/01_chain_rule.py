@@ -178,9 +178,10 @@ plt.show()
 # (about $\pm 0.50$ for $w = 1.1$, $\pm 0.96$ for $w = 2$), and that fixed point is
 # *stable* precisely because the local factor there, $w\,(1 - {h^*}^2)$, is below one
 # (0.82 and 0.17): the factor that pulls the state back is the factor that shrinks the
-# gradient. Near $h = 0$, the unstable fixed point, the factor is $w > 1$; how long the
-# small inputs keep the state there decides how fast the $w = 1.1$ curve falls. Let us
-# check these claims with numbers.
+# gradient. Near $h = 0$, the unstable fixed point, the factor is above one (for
+# $w = 1.1$ while $|h| < \sqrt{1 - 1/w} \approx 0.30$); the more steps the small inputs
+# keep the state there, the less the $w = 1.1$ curve falls. Let us check these claims
+# with numbers.
 
 # %% slideshow={"slide_type": "-"}
 for w in weights:
@@ -194,12 +195,19 @@ for w, h_star, factor in ((1.1, 0.50, 0.82), (2.0, 0.96, 0.17)):
     assert abs(fixed - h_star) < 0.005 and abs(w * (1 - fixed**2) - factor) < 0.005
     assert factor < 1  # stable: the local factor at h* is below one
 # w = 1.1 over 20 fixed draws of the inputs: it always falls, how fast depends on the draw
-ends_11 = [
-    np.prod(np.abs(1.1 * (1 - run_recurrence(1.1, h0, 0.1 * draw.standard_normal(T_max)) ** 2)))
+factors_11 = [
+    np.abs(1.1 * (1 - run_recurrence(1.1, h0, 0.1 * draw.standard_normal(T_max)) ** 2))
     for draw in map(np.random.default_rng, range(20))
 ]
-print(f"w = 1.1, 20 draws: |dh_100/dh_0| from {min(ends_11):.0e} to {max(ends_11):.1f}")
+ends_11 = [np.prod(factors) for factors in factors_11]
+steps_near_0 = [np.sum(factors > 1) for factors in factors_11]  # |h| < 0.30
+ranks = [np.argsort(np.argsort(values)) for values in (ends_11, steps_near_0)]
+agreement = np.corrcoef(*ranks)[0, 1]  # Spearman rank correlation (ties broken by order)
+print(f"w = 1.1, 20 draws: |dh_100/dh_0| from {min(ends_11):.0e} to {max(ends_11):.1f}; "
+      f"steps near 0 from {min(steps_near_0)} to {max(steps_near_0)}; "
+      f"rank correlation of the two {agreement:.2f}")
 assert max(ends_11) < 1 and max(ends_11) > 1e6 * min(ends_11)
+assert agreement > 0.7  # more steps near the unstable point, more gradient left
 
 states = run_recurrence(2.0, h0, inputs)
 mean_factor = np.exp(np.mean(np.log(np.abs(2.0 * (1 - states**2)))))

@@ -96,7 +96,8 @@ assert np.isclose(derivative("tanh")(0.0), 1.0) and np.all(tanh_prime <= 1.0)
 # The sigmoid's derivative is **at most 1/4**, so every sigmoid layer or time step
 # shrinks the gradient at least fourfold unless the weights make up for it. tanh's
 # derivative reaches 1, but only at $a = 0$; both fall towards zero for large $|a|$:
-# the unit **saturates**, its output stops changing, and no gradient passes through.
+# the unit **saturates**, its output barely changes, and little gradient passes through
+# (at $|h| = 0.97$, the threshold used below, $\tanh' = 1 - h^2 \approx 0.06$).
 # ReLU does not saturate for $a > 0$, but passes *nothing* for $a < 0$.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

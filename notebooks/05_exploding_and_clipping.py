@@ -583,8 +583,8 @@ assert mse > long_baseline / 2 and grads_over_time[0] / grads_over_time[-1] < VA
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Clipping is a guard against explosions. For vanishing gradients look elsewhere: in
 # notebook 04 gated cells (LSTM, GRU) learned this lag where the `SimpleRNN` failed, and
-# in notebook 06 switching tanh to ReLU (with the orthogonal matrix) learned, while no
-# initializer made a tanh `SimpleRNN` learn.
+# in notebook 06 (section 3, at learning rate $10^{-3}$) switching tanh to ReLU (with the
+# orthogonal matrix) learned, while no initializer made a tanh `SimpleRNN` learn.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

@@ -8,7 +8,8 @@
 #
 # Blog posts and answers on forums repeat a handful of claims about vanishing and
 # exploding gradients. Some are false, some are true only under conditions nobody states.
-# This notebook puts seven of them on trial (notebook 08b five more). Each gets one small
+# This notebook puts seven of them on trial, in six sections (myth 3 judges two claims),
+# and notebook 08b five more, numbered 8 to 12. Each gets one small
 # experiment, a verdict that an `assert` checks (for seeds 0, 1 and 2), and a pointer to
 # the notebook that explains why. Every verdict uses one scale and one standard of
 # evidence, written down in
@@ -579,9 +580,10 @@ assert relu_ratio["identity, g = 1.05"] > 3  # 1.05^59 = 18: the edge is narrow
 # asserts use the range, with a margin: with Keras' default orthogonal recurrent matrix
 # the ReLU RNN's gradient **died** (the first step received between about $10^{-14}$ and
 # $4 \times 10^{-5}$ of what the last did; asserted: below $10^{-4}$), as $\chi \approx 1/2$
-# predicts (every step, the units that are off pass no gradient). With $g = 2$ it
+# would predict if about half of the units are off (every step, the units that are off
+# pass no gradient; the fraction was not measured here). With $g = 2$ it
 # **exploded** (about $10^{4}$ to $10^{14}$; asserted: above $10^3$), as $\chi \approx 2$
-# predicts. The identity kept $R$ near 1 (about 0.5 to 2 over the draws), beating the
+# would predict. The identity kept $R$ near 1 (about 0.5 to 2 over the draws), beating the
 # average case: the ReLU's mask is diagonal and commutes with $I$, so a unit that stays
 # on passes its gradient back unchanged. A gain of 1.05 already pushes $R$ above 3
 # ($1.05^{59} \approx 18$).
@@ -590,7 +592,8 @@ assert relu_ratio["identity, g = 1.05"] > 3  # 1.05^59 = 18: the edge is narrow
 # about training (the [standard](https://github.com/gradcourse/gradcourse/blob/main/docs/evidence.md)),
 # and notebook 06, section 3, trained it: at $T = 60$ with one recipe, tanh and ReLU
 # with the same orthogonal matrix and the same identity, one factor changed at a time.
-# Its asserts (seeds 0, 1, 2 and the rounding check): both tanh RNNs failed; ReLU with
+# Its asserts (learning rate $10^{-3}$; seeds 0, 1, 2 and the rounding check): both tanh
+# RNNs failed; ReLU with
 # the orthogonal matrix learned, although its gradient vanished at initialisation
 # ($R < 10^{-4}$ there); the IRNN (ReLU, identity) got below the baseline but not always
 # below half of it.
@@ -1097,7 +1100,8 @@ assert verdicts[5][1] == "false as written, true in its precise form"  # 08b's t
 #   $\lambda_1 < 1/\gamma$ held as a sufficient condition.
 # - **Tanh saturates** (over 30% of the units at $s_W\sqrt n = 3$). A **ReLU** RNN at
 #   Keras' default orthogonal recurrent matrix passed less than $10^{-4}$ of the gradient
-#   to the first of 60 steps at initialisation ($\chi \approx 1/2$; $10^{-14}$ to
+#   to the first of 60 steps at initialisation ($\chi \approx 1/2$ if half the units are
+#   off; $10^{-14}$ to
 #   $4 \times 10^{-5}$ over 20 draws), more than $10^3$ times as much at gain 2 ($10^4$ to
 #   $10^{14}$), and about 0.5 to 2 times as much with the identity (the IRNN; 20 draws). Trained (06), ReLU with the
 #   orthogonal matrix learned where tanh failed: ReLU's verdict rests on that.

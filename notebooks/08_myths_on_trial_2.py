@@ -406,7 +406,8 @@ assert precision[400, np.float64].max() < 1e-38 and np.all(precision[400, np.flo
 #
 # One row per claim, on the scale of
 # [docs/evidence.md](https://github.com/gradcourse/gradcourse/blob/main/docs/evidence.md),
-# numbered after notebook 08's seven. Two more claims ("echo state networks and orthogonal
+# numbered after notebook 08's seven claims (its six sections: myth 3 judges two, so there
+# is no section 7). Two more claims ("echo state networks and orthogonal
 # random matrices overcome vanishing", "skip connections let gradients go around") belong
 # to the notebook on shortcuts through time.
 

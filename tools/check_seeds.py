@@ -70,7 +70,7 @@ def main(argv: list[str]) -> int:
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
         outcomes = [pool.submit(_run_one, script, seed) for script, seed in runs]
         failures = 0
-        for (script, seed), future in zip(runs, outcomes):  # in order, as each finishes
+        for (script, seed), future in zip(runs, outcomes, strict=True):  # in order
             outcome, seconds = future.result()
             failures += outcome != "passed"
             print(f"{script.stem} seed {seed}{label}: {outcome} ({seconds:.0f} s)", flush=True)

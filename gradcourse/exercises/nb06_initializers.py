@@ -90,7 +90,8 @@ register(
             "glorot_uniform gives a recurrent matrix with largest singular value about 2, above "
             "1, yet the tanh gradient still vanished over 100 steps. Why? 'A': sigma_max > "
             "1/gamma only allows growth; on average a step multiplies the squared norm by "
-            "chi = (||W||_F^2 / n) E[tanh'(a)^2], and tanh' < 1 puts chi below 1; 'B': Glorot's "
+            "chi = (||W||_F^2 / n) E[tanh'(a)^2], and the pre-activations' spread onto tanh's "
+            "flat parts puts chi well below 1; 'B': Glorot's "
             "weights are all below one, so the gradient must vanish; 'C': most of its singular "
             "values are below one, so the product shrinks."
         ),
