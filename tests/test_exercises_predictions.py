@@ -1,9 +1,9 @@
 """The "predict, then measure" exercises (03.4, 04.4, 05.4, 06.3): graded from the run.
 
 Each reference experiment is run here as the notebook runs it, and each claim of its
-explanation is measured; so is a sample of each exercise's variants (their settings). Each experiment runs once per seed and session (conftest's
-``measured``), for seed 0; ``make seeds`` runs this file for its seeds
-(``--exercise-seeds 0 1 2``).
+explanation is measured; so is a sample of each exercise's variants (their settings). Each
+experiment runs once per seed and session (conftest's ``measured``), for seed 0; ``make
+seeds`` and ``make predictions`` run this file for their seeds (``--exercise-seeds 0 1 2``).
 """
 
 import math
@@ -209,8 +209,8 @@ def test_06_3_the_identity_itself_passes_exactly_one(exercise_seed):  # the expl
 # ----------------------------------------------------------------------------- variants
 # Each prediction exercise's variants change its setting. For a sample of variants (each
 # setting of 04.4 and 05.4 other than variant 0's, their grids are small; six other gains of
-# 03.4 and 06.3) the variant's experiment is run (once per seed and session, shared with the tests above through
-# conftest's ``measured``), and the reference prediction, the common mistakes and an
+# 03.4 and 06.3) the variant's experiment is run (once per seed and session, shared with the
+# tests above through conftest's ``measured``), and the reference prediction, the common mistakes and an
 # independent computation are checked against that run. ``make predictions`` sweeps seeds.
 SAMPLED = {"03.4": 6, "04.4": 4, "05.4": 4, "06.3": 6}
 
