@@ -210,8 +210,9 @@ def test_06_3_the_identity_itself_passes_exactly_one(exercise_seed):  # the expl
 # Each prediction exercise's variants change its setting. For a sample of variants (each
 # setting of 04.4 and 05.4 other than variant 0's, their grids are small; six other gains of
 # 03.4 and 06.3) the variant's experiment is run (once per seed and session, shared with the
-# tests above through conftest's ``measured``), and the reference prediction, the common mistakes and an
-# independent computation are checked against that run. ``make predictions`` sweeps seeds.
+# tests above through conftest's ``measured``), and the reference prediction, the common
+# mistakes and an independent computation are checked against that run. ``make predictions``
+# sweeps seeds.
 SAMPLED = {"03.4": 6, "04.4": 4, "05.4": 4, "06.3": 6}
 
 
