@@ -15,8 +15,9 @@ right, and computes the expected answer and the hints from them. ``show_question
 variant=k)`` prints that variant's question; ``show_solution`` withholds the solution of
 every variant but 0. ``variant_for(student_id)`` derives a student's key. A prediction
 exercise's variant changes the experiment's setting (a gain, a bias): the learner runs the
-changed experiment and is graded against that run. Exercises whose answer is a function or
-a concept have one form: every key gives variant 0's question (see ``Exercise.varies``).
+changed experiment and is graded against that run. Exercises whose answer is a function, a
+concept or a model to train have one form: every key gives variant 0's question (see
+``Exercise.varies``).
 """
 
 from __future__ import annotations
