@@ -106,7 +106,66 @@ def test_no_answer_is_written_into_a_source_notebook(sources):
             if "### BEGIN SOLUTION" in cell.source:
                 region = cell.source.split("### BEGIN SOLUTION\n")[1].split("### END SOLUTION")[0]
                 assert re.fullmatch(
-                    r"\w+ = gc\.get_exercise\(\"[\w.]+\", VARIANT\)\.solution\n", region
+                    r"\w+ = gc\.get_exercise\(\"[\w.]+\", VARIANT\)\.solution\n"
+                    r"(\w+ = gc\.get_exercise\(\"[\w.]+\", VARIANT\)\.params\[\"\w+\"\]\n)*",
+                    region,
                 )
                 regions += 1
     assert regions == len(all_exercises())
+
+
+def _cells_of(sources, notebook, key):
+    cell_id = key.replace(".", "_")
+    by_id = {
+        c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in sources[notebook].cells
+    }
+    return by_id[f"answer_{cell_id}"], by_id[f"graded_{cell_id}"]
+
+
+def _without_solution(source):
+    before, rest = source.split("### BEGIN SOLUTION\n")
+    return before + rest.split("### END SOLUTION\n")[1]
+
+
+@pytest.mark.parametrize(
+    ("notebook", "key", "context"),
+    [
+        ("03_backprop_through_time", "03.4", "width = 32"),
+        ("06_initializers", "06.3", "n = 128"),
+    ],
+)
+def test_a_varying_predictions_solution_sets_the_variants_setting(sources, notebook, key, context):
+    # The source cell, run for a variant whose setting differs from the notebook's: its solution
+    # region sets the knobs, so the experiment runs the variant's setting and the graded cell
+    # passes; the released cell (no solution region) runs the notebook's and is sent back.
+    import numpy as np
+
+    from gradcourse.matrices import scaled_orthogonal
+    from gradcourse.rnn import first_lag_below, gradient_norm_vs_lag
+
+    answer, graded = _cells_of(sources, notebook, key)
+    variant = next(
+        v for v in range(1, 100) if get_exercise(key, v).params != get_exercise(key).params
+    )
+    setup = {
+        "gc": gc,
+        "np": np,
+        "SEED": 0,
+        "VARIANT": variant,
+        "scaled_orthogonal": scaled_orthogonal,
+        "gradient_norm_vs_lag": gradient_norm_vs_lag,
+        "first_lag_below": first_lag_below,
+    }
+    exec(context, setup)
+    namespace = dict(setup)
+    exec(answer, namespace)
+    exec(graded, namespace)  # raises AssertionError unless correct
+    released = dict(setup)
+    exec(
+        _without_solution(answer).replace(
+            "= None", f"= {get_exercise(key, variant).solution!r}", 1
+        ),
+        released,
+    )
+    with pytest.raises(AssertionError, match="Change the experiment first"):
+        exec(graded, released)

@@ -1,9 +1,9 @@
 """The "predict, then measure" exercises (03.4, 04.4, 05.4, 06.3): graded from the run.
 
 Each reference experiment is run here as the notebook runs it, and each claim of its
-explanation is measured. Each experiment runs once per seed and session (conftest's
-``measured``), for seed 0; ``make seeds`` runs this file for its seeds
-(``--exercise-seeds 0 1 2``).
+explanation is measured; so is a sample of each exercise's variants (their settings). Each
+experiment runs once per seed and session (conftest's ``measured``), for seed 0; ``make
+seeds`` and ``make predictions`` run this file for their seeds (``--exercise-seeds 0 1 2``).
 """
 
 import math
@@ -140,12 +140,13 @@ def test_04_4_with_bias_3_the_total_gradient_no_longer_vanishes(exercise_seed):
     from gradcourse.models import build_recurrent_model
     from gradcourse.tasks import adding_problem
 
-    probe = adding_problem(128, 60, seed=10 * seed + 3)  # notebook 04's long lag
+    probe = adding_problem(512, 60, seed=10 * seed + 3)  # notebook 04's long lag ...
+    x_paths, y_paths = probe.x[:128], probe.y[:128]  # ... and section 4's batch
     ratio = {}
     for bias in (1.0, 3.0):
         keras.utils.set_random_seed(seed)
         model = build_recurrent_model("LSTM", 60, 2, units=32, forget_bias=bias)
-        total = lstm_gradient_paths(model, probe.x, probe.y).total
+        total = lstm_gradient_paths(model, x_paths, y_paths).total
         ratio[bias] = total[0] / total[-1]
     assert 0.1 < ratio[3.0] < 10  # of order 1 ...
     assert ratio[1.0] < 1e-3  # ... where Keras' bias of 1 gives 2e-5 to 9e-5 (notebook 04)
@@ -204,6 +205,143 @@ def test_06_3_the_identity_itself_passes_exactly_one(exercise_seed):  # the expl
     from gradcourse.rnn import gradient_norm_vs_lag
 
     assert gradient_norm_vs_lag(np.eye(128), 100, "relu", seed=exercise_seed)[100] == 1.0
+
+
+# ----------------------------------------------------------------------------- variants
+# Each prediction exercise's variants change its setting. For a sample of variants (each
+# setting of 04.4 and 05.4 other than variant 0's, their grids are small; six other gains of
+# 03.4 and 06.3) the variant's experiment is run (once per seed and session, shared with the
+# tests above through conftest's ``measured``), and the reference prediction, the common
+# mistakes and an independent computation are checked against that run. ``make predictions``
+# sweeps seeds.
+SAMPLED = {"03.4": 6, "04.4": 4, "05.4": 4, "06.3": 6}
+
+
+def sample_variants(key, count):
+    """The first variant key of each of ``count`` settings that differ from variant 0's."""
+    base, found = get_exercise(key).params, {}
+    for variant in range(1, 1_000):
+        params = get_exercise(key, variant).params
+        if params != base:
+            found.setdefault(tuple(sorted(params.items())), variant)
+        if len(found) == count:
+            return sorted(found.values())
+    raise AssertionError(f"{key}: fewer than {count} settings in 1,000 variants")
+
+
+VARIANT_CASES = [(key, v) for key, count in SAMPLED.items() for v in sample_variants(key, count)]
+
+
+def variant_run(measured, key, variant, seed):
+    """The run of a variant's experiment: the exercise's ``measure`` with its setting."""
+    exercise = get_exercise(key, variant)
+    assert exercise.measure.keywords == exercise.params  # it runs the variant's setting
+    return exercise, measured(key, seed, **exercise.params)
+
+
+def variant_grade(key, variant, answer, run):
+    return grade(key, Prediction(answer, run), variant=variant)
+
+
+@pytest.mark.parametrize("key", PREDICTION_KEYS)
+def test_prediction_variants_differ_repeat_and_keep_variant_0(key):
+    base = get_exercise(key)
+    assert base.varies and base.params == get_exercise(key, 0).params
+    settings = {tuple(get_exercise(key, v).params.items()) for v in range(1, 51)}
+    assert len(settings) >= 5
+    questions = {get_exercise(key, v).question for v in range(1, 51)}
+    assert len(questions) == len(settings)  # the question names the variant's setting
+    for v in sample_variants(key, 3):
+        value = get_exercise(key, v).params
+        assert all(f"{number:g}" in get_exercise(key, v).question for number in value.values())
+
+
+@pytest.mark.parametrize(("key", "variant"), VARIANT_CASES)
+def test_a_variants_reference_prediction_is_graded_correct_against_its_run(
+    key, variant, exercise_seed, measured
+):
+    exercise, run = variant_run(measured, key, variant, exercise_seed)
+    feedback = variant_grade(key, variant, exercise.solution, run)
+    assert feedback.status == "correct", (exercise.params, run, feedback)
+
+
+@pytest.mark.parametrize(("key", "variant"), VARIANT_CASES)
+def test_a_run_with_the_notebooks_setting_is_sent_back_for_a_variant(key, variant, measured):
+    exercise = get_exercise(key, variant)
+    run = measured(key, 0)  # variant 0's setting
+    message = variant_grade(key, variant, exercise.solution, run).message
+    assert message.startswith("Change the experiment first"), message
+
+
+def _independent(key, params, run):
+    """Check the run against a computation that does not use the grader's numbers."""
+    if key == "03.4":  # tiny inputs: the bound gain^k reaches 1e-3 at log(1e-3) / log(gain)
+        bound = math.log(1e-3) / math.log(params["gain"])
+        assert abs(run.value - bound) <= 2, (params, run)
+        return bound
+    if key == "04.4":  # the forget gate at its bias: sigmoid(bias)
+        gate = 1 / (1 + math.exp(-params["forget_bias"]))
+        assert abs(run.value - gate) < 0.01, (params, run)
+        return round(gate, 3)
+    if key == "05.4":  # the outcome is the run's: each drawn gain's was seed-independent
+        return "NaN" if run.value is not None else "finite"
+    if key == "06.3":  # no unit stays active for 100 steps below gain 1: exactly 0
+        assert run.value == 0.0, (params, run)
+        return "B"
+    raise KeyError(key)
+
+
+def _mistakes(key, params, run):
+    if key == "03.4":
+        gain = params["gain"]
+        return [
+            (-run.value, "positive"),
+            (3 / (1 - gain), "decades"),  # 0.1 decade per step of 0.9: 30 steps
+            (round(1.5 * run.value), "at least as fast"),
+            (round(0.6 * run.value), "closely"),
+        ]
+    if key == "04.4":
+        return [
+            (0.731, "sigmoid(1)"),
+            (params["forget_bias"], "between 0 and 1"),
+            (0.5, "sigmoid(0)"),
+            (1.0, "Not yet"),  # no shrinking at all
+        ]
+    if key == "05.4":
+        if run.value is None:
+            return [("NaN", "stayed finite")]
+        return [("finite", "ReLU units add up")]
+    if key == "06.3":
+        return [("A", "did any unit stay active"), ("C", "below 1 the product")]
+    raise KeyError(key)
+
+
+@pytest.mark.parametrize(("key", "variant"), VARIANT_CASES)
+def test_a_variants_independent_answer_and_mistakes_against_its_run(
+    key, variant, exercise_seed, measured
+):
+    exercise, run = variant_run(measured, key, variant, exercise_seed)
+    computed = _independent(key, exercise.params, run)
+    assert variant_grade(key, variant, computed, run).status == "correct", (computed, run)
+    if key == "05.4" and exercise_seed == 0:  # the reference is seed 0's (the notebooks' SEED)
+        assert computed == exercise.solution
+    for answer, words in _mistakes(key, exercise.params, run):
+        feedback = variant_grade(key, variant, answer, run)
+        assert feedback.status == "hint" and words in feedback.message, (answer, feedback)
+
+
+def test_05_4_every_drawn_gain_is_sampled():  # its outcomes are a measured table
+    drawn = {get_exercise("05.4", v).params["gain"] for v in range(1, 201)}
+    sampled = {get_exercise("05.4", v).params["gain"] for k, v in VARIANT_CASES if k == "05.4"}
+    assert drawn <= sampled | {get_exercise("05.4").params["gain"]}
+
+
+def test_04_4_every_drawn_bias_is_sampled():
+    drawn = {get_exercise("04.4", v).params["forget_bias"] for v in range(1, 201)}
+    sampled = {
+        get_exercise("04.4", v).params["forget_bias"] for k, v in VARIANT_CASES if k == "04.4"
+    }
+    assert drawn <= sampled | {3.0}
 
 
 # ----------------------------------------------------------------------------- helpers

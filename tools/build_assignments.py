@@ -2,7 +2,8 @@
 
 For each notebook (or those named), ``source/<notebook>/<notebook>.ipynb`` is the notebook
 with, in every exercise cell, the reference answer between nbgrader's solution markers
-(kept after the learner's placeholder, so the released stub still runs) and its
+(kept after the learner's placeholder, so the released stub still runs; for a prediction
+exercise, after the cell's setting, which the region sets to the variant's) and its
 ``gc.check`` bound to the student's variant; after it an autograded, locked cell that
 grades the answer with the course's grader for that variant (``gc.assert_correct``),
 worth ``POINTS`` points. A locked cell after the setup draws the student's variant key
@@ -97,6 +98,45 @@ def _check_call(tree: ast.Module) -> ast.Call | None:
     return None
 
 
+def _assigned_names(node: ast.Assign) -> set[str]:
+    names = set()
+    for target in node.targets:
+        elements = target.elts if isinstance(target, ast.Tuple) else [target]
+        names |= {element.id for element in elements if isinstance(element, ast.Name)}
+    return names
+
+
+def _knobs(key: str, tree: ast.Module, measured: ast.keyword, exercise) -> list[tuple[str, str]]:
+    """(variable, knob) for each of the varying prediction's knobs that the cell passes to
+    ``gc.Measurement`` as a variable (e.g. ``gain=GAIN``)."""
+    call = measured.value
+    knobs = [
+        (keyword.value.id, keyword.arg)
+        for keyword in getattr(call, "keywords", [])
+        if keyword.arg in exercise.params and isinstance(keyword.value, ast.Name)
+    ]
+    missing = set(exercise.params) - {knob for _, knob in knobs}
+    if missing:
+        raise ValueError(
+            f"exercise {key}: its variants change {sorted(missing)}, which its cell does not "
+            "pass to gc.Measurement as a variable"
+        )
+    return knobs
+
+
+def _last_assignment(key: str, tree: ast.Module, variable: str, before: int) -> ast.Assign:
+    assignments = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and variable in _assigned_names(node)
+        and node.lineno < before
+    ]
+    if not assignments:
+        raise ValueError(f"exercise {key}: its cell does not assign {variable} before the check")
+    return assignments[-1]
+
+
 def _exercise_cell(cell, exercises) -> list | None:
     """The cells that replace an exercise cell (answer, graded check), or None."""
     try:
@@ -137,12 +177,22 @@ def _exercise_cell(cell, exercises) -> list | None:
     )
     if defining is None:
         raise ValueError(f"exercise {key}: no placeholder for {answer!r} in its cell")
+    end = defining.end_lineno
+    # A prediction that varies: the student's variant changes the experiment's setting, so
+    # the solution region also sets the cell's knobs (those passed to gc.Measurement) to the
+    # variant's, after the cell's own assignment of them and before the experiment runs.
+    knobs = _knobs(key, tree, measured, exercise) if exercise.varies and measured else []
+    for variable, _ in knobs:
+        end = max(end, _last_assignment(key, tree, variable, before=call.lineno).end_lineno)
     solution = [
         "### BEGIN SOLUTION",
         f'{answer} = gc.get_exercise("{key}", VARIANT).solution',
+        *(
+            f'{variable} = gc.get_exercise("{key}", VARIANT).params["{knob}"]'
+            for variable, knob in knobs
+        ),
         "### END SOLUTION",
     ]
-    end = defining.end_lineno
     check_text = f'gc.check("{key}", {answer}'
     check_text += f", measured={measured_text}" if measured_text else ""
     check_text += ", variant=VARIANT)"

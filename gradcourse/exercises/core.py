@@ -13,9 +13,11 @@ from the integer key ``k``. Variant 0 is the notebook's exercise; another key dr
 exercise's constants from ranges where the question keeps its meaning and its hints stay
 right, and computes the expected answer and the hints from them. ``show_question(key,
 variant=k)`` prints that variant's question; ``show_solution`` withholds the solution of
-every variant but 0. ``variant_for(student_id)`` derives a student's key. Exercises whose
-answer is a function, a concept or a run of the learner's own have one form: every key
-gives variant 0's question (see ``Exercise.varies``).
+every variant but 0. ``variant_for(student_id)`` derives a student's key. A prediction
+exercise's variant changes the experiment's setting (a gain, a bias): the learner runs the
+changed experiment and is graded against that run. Exercises whose answer is a function, a
+concept or a model to train have one form: every key gives variant 0's question (see
+``Exercise.varies``).
 """
 
 from __future__ import annotations
@@ -117,12 +119,18 @@ class Variants:
     ``(wrong answer, words of its hint)``: a draw is kept only if the reference answer is
     graded correct and every mistake gets its own hint, so no draw can make one mistake
     look like another or like the answer.
+
+    A prediction exercise also has ``run(**constants)``: the ``Measurement`` its reasoning
+    expects from the learner's run for these constants (computed, no experiment is run).
+    The reference prediction and the mistakes are graded against it; the tests run the
+    experiment for several variants and check that the real run agrees.
     """
 
     base: dict[str, Any]
     draw: Callable[[np.random.Generator], dict[str, Any]]
     build: Callable[..., Exercise]
     mistakes: Callable[..., Sequence[tuple[Any, str]]] = lambda **constants: ()
+    run: Callable[..., Measurement] | None = None
 
 
 def register(exercise: Exercise) -> Exercise:
@@ -168,11 +176,17 @@ def variant_for(student_id: str) -> int:
 
 
 def _acceptable(exercise: Exercise, variants: Variants) -> bool:
-    """True if the reference answer grades correct and each mistake gets its own hint."""
-    if exercise.grade(exercise.solution).status != "correct":
+    """True if the reference answer grades correct and each mistake gets its own hint
+    (a prediction's against the run its reasoning expects)."""
+    run = None if variants.run is None else variants.run(**exercise.params)
+
+    def graded(answer: Any) -> Feedback:
+        return exercise.grade(answer if run is None else Prediction(answer, run))
+
+    if graded(exercise.solution).status != "correct":
         return False
     for answer, words in variants.mistakes(**exercise.params):
-        feedback = exercise.grade(answer)
+        feedback = graded(answer)
         if feedback.status != "hint" or words not in feedback.message:
             return False
     return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from gradcourse._validate import require_array
@@ -181,65 +183,106 @@ register(
 )
 
 
-# 03.4 (predict, then measure): the lag at which a contracting tanh RNN forgets.
+# 03.4 (predict, then measure): the lag at which a contracting tanh RNN forgets. Variants
+# draw the gain from 0.80 to 0.95: the bound's lag (31 to 135 steps) stays within the 200
+# steps measured, and tiny inputs keep the run on the bound (the tests run the experiment).
 LAG_GAIN, LAG_INPUT_SCALE, LAG_LEVEL, LAG_WIDTH, LAG_STEPS = 0.9, 0.01, 1e-3, 32, 200
-_DECADES_PER_STEP = -np.log10(LAG_GAIN)  # 0.0458: what each step of 0.9 costs
-_LAG_BY_BOUND = np.log10(1 / LAG_LEVEL) / _DECADES_PER_STEP  # 65.6 steps
+_LEVEL_TEXT = "1e-3"
 
 
-def measure_lag(seed: int = 0) -> Measurement:
-    """Exercise 03.4's experiment, as the notebook runs it."""
-    W_hh = scaled_orthogonal(LAG_WIDTH, LAG_GAIN, seed=1)
+def lag_by_bound(gain: float) -> float:
+    """The lag k at which the bound gain^k reaches LAG_LEVEL (65.6 steps at gain 0.9)."""
+    return float(np.log(LAG_LEVEL) / np.log(gain))
+
+
+def lag_matrix_seed(seed: int) -> int:
+    """The seed of notebook 03's orthogonal Q (``scaled_orthogonal(..., seed=SEED + 1)``)."""
+    return seed + 1
+
+
+def measure_lag(seed: int = 0, gain: float = LAG_GAIN) -> Measurement:
+    """Exercise 03.4's experiment, as the notebook runs it (``gain``: a variant's). Its
+    setting is notebook 03's (``width``, the cell's 200 steps and 1e-3): a test compares
+    them with the notebook's source."""
+    W_hh = scaled_orthogonal(LAG_WIDTH, gain, seed=lag_matrix_seed(seed))
     norms = gradient_norm_vs_lag(W_hh, LAG_STEPS, "tanh", input_scale=LAG_INPUT_SCALE, seed=seed)
-    return Measurement(
-        first_lag_below(norms, LAG_LEVEL), gain=LAG_GAIN, input_scale=LAG_INPUT_SCALE
+    return Measurement(first_lag_below(norms, LAG_LEVEL), gain=gain, input_scale=LAG_INPUT_SCALE)
+
+
+def _exercise_03_4(gain: float) -> Exercise:
+    decades = -np.log10(gain)  # what each step costs: 0.0458 decades at 0.9
+    bound = lag_by_bound(gain)
+    levels = round(-np.log10(LAG_LEVEL))  # 3 decades to fall
+    solve = f"solve {gain:g}^k = {_LEVEL_TEXT}"
+    explanation = (
+        f"With W_hh = {gain:g} Q every singular value is {gain:g}, and tanh'(a) <= 1, so\n"
+        f"||dh_T/dh_(T-k)|| <= {gain:g}^k. Tiny inputs keep every pre-activation near 0, "
+        "where\n"
+        f"tanh'(a) is about 1: the bound is nearly exact. {gain:g}^k < {_LEVEL_TEXT} first at\n"
+        f"k = ceil({levels} / {decades:.4f}) = ceil({bound:.1f}) = {int(np.ceil(bound))}.\n"
     )
-
-
-register(
-    Exercise(
+    if gain == LAG_GAIN:  # measured at this gain only (the tests check these lags)
+        explanation += (
+            "With inputs of scale 0.1 the units leave the linear zone a little, tanh' < 1, "
+            "and\nthe gradient falls below 1e-3 earlier (at lag 52-53; 32 at scale 0.3): the "
+            "bound is\nthen only a bound."
+        )
+    else:
+        explanation += (
+            "With larger inputs the units leave the linear zone, tanh' < 1, and the gradient\n"
+            "falls below the level earlier: the bound is then only a bound."
+        )
+    return Exercise(
         key="03.4",
         question=(
-            f"Change section 3's experiment: a tanh RNN with W_hh = {LAG_GAIN} Q (Q orthogonal), "
+            f"Change section 3's experiment: a tanh RNN with W_hh = {gain:g} Q (Q orthogonal), "
             f"driven by inputs of scale {LAG_INPUT_SCALE}. Predict the first lag k at which "
             f"||dh_T/dh_(T-k)|| falls below {LAG_LEVEL:g}, then measure it."
         ),
         grade=prediction_grader(
-            {"gain": LAG_GAIN, "input_scale": LAG_INPUT_SCALE},
+            {"gain": gain, "input_scale": LAG_INPUT_SCALE},
             measured_number(
-                lambda lag: max(2.0, 0.05 * lag),  # the bound's 65.6 and ln-approximations pass
+                lambda lag: max(2.0, 0.05 * lag),  # the bound's lag and ln-approximations pass
                 unit=" steps",
                 hints=[
                     (lambda k, lag: k <= 0, "a lag counts steps back: it is positive."),
                     (
-                        lambda k, lag: abs(k - 3 / (1 - LAG_GAIN)) < 1,
-                        "each step multiplies the norm by 0.9, which is "
-                        f"{_DECADES_PER_STEP:.3f} decades, not 0.1 decade: solve 0.9^k = 1e-3.",
+                        lambda k, lag: abs(k - levels / (1 - gain)) < 1,
+                        f"each step multiplies the norm by {gain:g}, which is "
+                        f"{decades:.3f} decades, not {1 - gain:.2g} decade: {solve}.",
                     ),
                     (
                         lambda k, lag: k > lag,
-                        "the norm falls at least as fast as 0.9^k (gamma = 1 for tanh), and "
-                        "with tiny inputs tanh'(a) is about 1: solve 0.9^k = 1e-3.",
+                        f"the norm falls at least as fast as {gain:g}^k (gamma = 1 for tanh), "
+                        f"and with tiny inputs tanh'(a) is about 1: {solve}.",
                     ),
                     (
                         lambda k, lag: k < lag,
                         "with inputs this small, tanh'(a) is about 1 at every step, so the norm "
-                        "follows the bound 0.9^k closely: it does not fall faster.",
+                        f"follows the bound {gain:g}^k closely: it does not fall faster.",
                     ),
                 ],
             ),
         ),
-        solution=float(np.ceil(_LAG_BY_BOUND)),
-        explanation=(
-            "With W_hh = 0.9 Q every singular value is 0.9, and tanh'(a) <= 1, so\n"
-            "||dh_T/dh_(T-k)|| <= 0.9^k. Tiny inputs keep every pre-activation near 0, where\n"
-            "tanh'(a) is about 1: the bound is nearly exact. 0.9^k < 1e-3 first at\n"
-            f"k = ceil(3 / {_DECADES_PER_STEP:.4f}) = ceil({_LAG_BY_BOUND:.1f}) = "
-            f"{int(np.ceil(_LAG_BY_BOUND))}.\n"
-            "With inputs of scale 0.1 the units leave the linear zone a little, tanh' < 1, and\n"
-            "the gradient falls below 1e-3 earlier (at lag 52-53; 32 at scale 0.3): the bound is\n"
-            "then only a bound."
+        solution=float(np.ceil(bound)),
+        explanation=explanation,
+        measure=functools.partial(measure_lag, gain=gain),
+    )
+
+
+register_variants(
+    Variants(
+        base={"gain": LAG_GAIN},
+        draw=lambda rng: {"gain": round(float(rng.uniform(0.80, 0.95)), 2)},
+        build=_exercise_03_4,
+        mistakes=lambda gain: [
+            (-lag_by_bound(gain), "positive"),
+            (round(-np.log10(LAG_LEVEL)) / (1 - gain), "decades"),
+            (round(1.5 * lag_by_bound(gain)), "at least as fast"),
+            (round(0.6 * lag_by_bound(gain)), "closely"),
+        ],
+        run=lambda gain: Measurement(
+            float(np.ceil(lag_by_bound(gain))), gain=gain, input_scale=LAG_INPUT_SCALE
         ),
-        measure=measure_lag,
     )
 )

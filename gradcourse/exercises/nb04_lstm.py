@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from gradcourse.activations import sigmoid
@@ -189,41 +190,73 @@ register(
 
 
 # 04.4 (predict, then measure): the cell path's factor per step with a forget bias of 3.
+# Variants draw the bias from 3 to 4 in quarter steps: there the measured factor stayed within
+# 0.009 of sigmoid(bias) (seeds 0-4 at each bias), inside the tolerance of 0.01, and 1 (no
+# shrinking) stays a wrong prediction. At 2.5 and below it strayed up to 0.02 (seed 0 at 1.5).
 FORGET_BIAS = 3.0
 _GATE = float(sigmoid(FORGET_BIAS))  # sigmoid(3) = 0.953
+#: Notebook 04's setting of this experiment (a test compares them with the notebook's source):
+#: the long lag ``LONG``, the probe set ``N_PROBE``, whose first ``PATHS_BATCH`` sequences are
+#: section 4's ``x_paths``, and the units of ``model_at_init``.
+PATHS_LENGTH, PATHS_PROBE, PATHS_BATCH, PATHS_UNITS = 60, 512, 128, 32
 
 
-def measure_cell_factor(seed: int = 0, length: int = 60, batch: int = 128) -> Measurement:
+def paths_probe_seed(seed: int) -> int:
+    """The data seed of notebook 04's probe batch (``adding_problem(..., seed=10 * SEED + 3)``)."""
+    return 10 * seed + 3
+
+
+def measure_cell_factor(
+    seed: int = 0,
+    length: int = PATHS_LENGTH,
+    batch: int = PATHS_BATCH,
+    forget_bias: float = FORGET_BIAS,
+) -> Measurement:
     """Exercise 04.4's experiment, as the notebook runs it: an LSTM at initialisation with
-    every forget bias at 3, and how much its cell-path gradient shrinks per step back."""
+    every forget bias at ``forget_bias``, and how much its cell-path gradient shrinks per
+    step back."""
     from gradcourse._tensorflow import keras
     from gradcourse.lstm_paths import decay_per_step, lstm_gradient_paths
     from gradcourse.models import build_recurrent_model
     from gradcourse.tasks import adding_problem
 
-    probe = adding_problem(batch, length, seed=10 * seed + 3)
+    probe = adding_problem(PATHS_PROBE, length, seed=paths_probe_seed(seed))
     keras.utils.set_random_seed(seed)
-    model = build_recurrent_model("LSTM", length, 2, units=32, forget_bias=FORGET_BIAS)
-    paths = lstm_gradient_paths(model, probe.x, probe.y)
-    return Measurement(decay_per_step(paths.cell), forget_bias=FORGET_BIAS)
+    model = build_recurrent_model("LSTM", length, 2, units=PATHS_UNITS, forget_bias=forget_bias)
+    paths = lstm_gradient_paths(model, probe.x[:batch], probe.y[:batch])
+    return Measurement(decay_per_step(paths.cell), forget_bias=forget_bias)
 
 
-register(
-    Exercise(
+def _exercise_04_4(forget_bias: float) -> Exercise:
+    gate = float(sigmoid(forget_bias))
+    now = f"the bias is now {forget_bias:g}."
+    if forget_bias == FORGET_BIAS:  # the tests measure this ratio at bias 3 only
+        total = (
+            "The total gradient changes "
+            "too: print\nlstm_gradient_paths(lstm_bias3, x_paths, y_paths).total and compare "
+            "its first and last\nentries with section 4's table (the package's tests measure "
+            "the ratio between 0.1 and 10\nfor seeds 0-2, against below 1e-3 with the bias at 1)."
+        )
+    else:
+        total = (
+            "The total gradient changes too: compare the first and last entries of\n"
+            "lstm_gradient_paths(...).total with section 4's table."
+        )
+    return Exercise(
         key="04.4",
         question=(
-            f"Change section 4's LSTM: start every forget gate's bias at {FORGET_BIAS:g} "
+            f"Change section 4's LSTM: start every forget gate's bias at {forget_bias:g} "
             "instead of 1. Predict the factor by which the cell path's gradient shrinks per "
             "step back at initialisation, then measure it."
         ),
         grade=prediction_grader(
-            {"forget_bias": FORGET_BIAS},
+            {"forget_bias": forget_bias},
             measured_number(
                 lambda factor: 0.01,
                 hints=[
                     (
                         lambda p, m: abs(p - float(sigmoid(1.0))) < 0.02,
-                        "0.73 is sigmoid(1), Keras' default bias; the bias is now 3.",
+                        "0.73 is sigmoid(1), Keras' default bias; " + now,
                     ),
                     (
                         lambda p, m: p > 1,
@@ -232,21 +265,33 @@ register(
                     ),
                     (
                         lambda p, m: abs(p - 0.5) < 0.02,
-                        "0.5 is sigmoid(0), the forget bias of 0; the bias is now 3.",
+                        "0.5 is sigmoid(0), the forget bias of 0; " + now,
                     ),
                 ],
             ),
         ),
-        solution=round(_GATE, 3),
+        solution=round(gate, 3),
         explanation=(
             "Along the cell path the gradient is multiplied by diag(f_t) at every step, and\n"
             "at initialisation the gates' other inputs are small, so f is about\n"
-            f"sigmoid({FORGET_BIAS:g}) = {_GATE:.4f}: the cell path shrinks by about {_GATE:.3f} "
-            "per step\n(0.95^59 = 0.05 instead of 0.73^59 = 9e-9). The total gradient changes "
-            "too: print\nlstm_gradient_paths(lstm_bias3, x_paths, y_paths).total and compare "
-            "its first and last\nentries with section 4's table (the package's tests measure "
-            "the ratio between 0.1 and 10\nfor seeds 0-2, against below 1e-3 with the bias at 1)."
+            f"sigmoid({forget_bias:g}) = {gate:.4f}: the cell path shrinks by about {gate:.3f} "
+            f"per step\n({gate:.2f}^59 = {round(gate, 2) ** 59:.1g} instead of 0.73^59 = 9e-9). "
+            + total
         ),
-        measure=measure_cell_factor,
+        measure=functools.partial(measure_cell_factor, forget_bias=forget_bias),
+    )
+
+
+register_variants(
+    Variants(
+        base={"forget_bias": FORGET_BIAS},
+        draw=lambda rng: {"forget_bias": float(rng.choice([3.0, 3.25, 3.5, 3.75, 4.0]))},
+        build=_exercise_04_4,
+        mistakes=lambda forget_bias: [
+            (0.731, "sigmoid(1)"),
+            (forget_bias, "between 0 and 1"),
+            (0.5, "sigmoid(0)"),
+        ],
+        run=lambda forget_bias: Measurement(float(sigmoid(forget_bias)), forget_bias=forget_bias),
     )
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -193,9 +194,23 @@ register_variants(
 )
 
 
-# 05.4 (predict, then measure): the unclipped IRNN exactly at the edge, gain 1.
+# 05.4 (predict, then measure): the unclipped IRNN exactly at the edge, gain 1. Variants draw
+# the gain from gains whose outcome did not depend on the seed (seeds 0-4): 0.9 and 0.92 stay
+# finite, 1.0, 1.01 and 1.02 reach NaN. Between them the outcome is the seed's (at 0.93 seed
+# 4 reached NaN; at 0.98 and 0.99 seed 0 stayed finite, seeds 1-4 did not).
 EDGE_GAIN = 1.0
 _OUTCOMES = ("NaN", "finite")
+_OUTCOME_BY_GAIN = {0.9: "finite", 0.92: "finite", 1.0: "NaN", 1.01: "NaN", 1.02: "NaN"}
+
+#: Notebook 05's section 1 setting, which 05.4 changes (the notebook's ``T, N_TRAIN, EPOCHS,
+#: BATCH``, its ``irnn`` and its SGD; a test compares them with the notebook's source).
+IRNN_LENGTH, IRNN_TRAIN, IRNN_EPOCHS, IRNN_BATCH, IRNN_UNITS = 30, 2_000, 15, 50, 32
+IRNN_LEARNING_RATE, IRNN_MOMENTUM = 0.01, 0.9
+
+
+def irnn_train_seed(seed: int) -> int:
+    """The data seed of notebook 05's training set (``adding_problem(..., seed=10 * SEED + 1)``)."""
+    return 10 * seed + 1
 
 
 def measure_unclipped_run(seed: int = 0, gain: float = EDGE_GAIN) -> Measurement:
@@ -206,19 +221,18 @@ def measure_unclipped_run(seed: int = 0, gain: float = EDGE_GAIN) -> Measurement
     from gradcourse.tasks import adding_problem
     from gradcourse.training import fit_logged
 
-    length, epochs, batch = 30, 15, 50
-    train = adding_problem(2_000, length, seed=10 * seed + 1)
+    train = adding_problem(IRNN_TRAIN, IRNN_LENGTH, seed=irnn_train_seed(seed))
     keras.utils.set_random_seed(seed)
     model = build_recurrent_model(
         "SimpleRNN",
-        length,
+        IRNN_LENGTH,
         2,
-        units=32,
+        units=IRNN_UNITS,
         activation="relu",
         recurrent_initializer=keras.initializers.Identity(gain=gain),
     )
-    optimizer = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
-    log = fit_logged(model, train, epochs, batch, optimizer)
+    optimizer = keras.optimizers.SGD(learning_rate=IRNN_LEARNING_RATE, momentum=IRNN_MOMENTUM)
+    log = fit_logged(model, train, IRNN_EPOCHS, IRNN_BATCH, optimizer)
     return Measurement(log.first_nan_step, gain=gain)
 
 
@@ -234,23 +248,58 @@ def _describe_run(first_nan_step) -> str:
     return f"a non-finite loss or gradient at step {first_nan_step}"
 
 
-register(
-    Exercise(
+def _exercise_05_4(gain: float) -> Exercise:
+    if gain == EDGE_GAIN:
+        where = " (exactly at the edge)"
+        bound = "lambda_1 = 1 does not bound anything either"
+    elif gain < EDGE_GAIN:
+        where = " (below the edge)"
+        bound = f"lambda_1 = {gain:g} < 1 does not keep it finite either"
+    else:
+        where = " (just past the edge)"
+        bound = f"lambda_1 = {gain:g} > 1 allows growth, and more"
+    if gain == EDGE_GAIN:
+        explanation = (
+            "It still diverges. With W_hh = I a ReLU unit whose input drive is positive sums\n"
+            "it over all 30 steps, so the output and the loss grow with T, and the first\n"
+            "gradient norm is large (88 to 1,459 for seeds 0-2, against 10 to 51 at gain\n"
+            "0.9). SGD with lr 0.01 and momentum 0.9\n"
+            "then takes a step of several units, and the next forward pass overflows.\n"
+            "The gain of 1.05 was not what made section 1 explode: the unbounded forward\n"
+            "sums and the unclipped step were. (Try GAIN = 0.9 in the cell to see that run.)"
+        )
+    elif _OUTCOME_BY_GAIN[gain] == "NaN":
+        explanation = (
+            f"It diverges. With W_hh = {gain:g} I a ReLU unit whose input drive is positive "
+            "sums it over\nthe 30 steps (forgetting little of it), so the output, the loss "
+            "and the first gradient\nnorm are large; SGD with lr 0.01 and momentum 0.9 then "
+            "takes a step of several units,\nand a later forward pass overflows. The gain "
+            "near 1 does not decide it: the\nunbounded forward sums and the unclipped step do."
+        )
+    else:
+        explanation = (
+            f"It stays finite. With W_hh = {gain:g} I the state forgets its past within about "
+            f"1 / (1 - {gain:g})\n= {1 / (1 - gain):.0f} steps, so a ReLU unit sums only the "
+            "last few inputs: the output, the loss and\nthe first gradient norm stay moderate "
+            "(10 to 51 at gain 0.9, seeds 0-2, against 88\nto 1,459 at gain 1), and SGD's "
+            "steps do not overshoot. Between this gain and 1 the\noutcome depends on the seed."
+        )
+    return Exercise(
         key="05.4",
         question=(
-            f"Change section 1's IRNN: recurrent gain {EDGE_GAIN:g} (exactly at the edge) instead "
+            f"Change section 1's IRNN: recurrent gain {gain:g}{where} instead "
             "of 1.05, and train it without clipping. Predict whether the run reaches 'NaN' "
             "or stays 'finite', then run it."
         ),
         grade=prediction_grader(
-            {"gain": EDGE_GAIN},
+            {"gain": gain},
             measured_choice(
                 _OUTCOMES,
                 _outcome,
                 _describe_run,
                 hints={
                     "finite": (
-                        "lambda_1 = 1 does not bound anything either: ReLU units add up "
+                        f"{bound}: ReLU units add up "
                         "their inputs over 30 steps, the first gradient is large, "
                         "and one SGD step of 0.01 times that (with momentum) overshoots."
                     ),
@@ -261,16 +310,27 @@ register(
                 },
             ),
         ),
-        solution="NaN",
-        explanation=(
-            "It still diverges. With W_hh = I a ReLU unit whose input drive is positive sums\n"
-            "it over all 30 steps, so the output and the loss grow with T, and the first\n"
-            "gradient norm is large (88 to 1,459 for seeds 0-2, against 10 to 51 at gain\n"
-            "0.9). SGD with lr 0.01 and momentum 0.9\n"
-            "then takes a step of several units, and the next forward pass overflows.\n"
-            "The gain of 1.05 was not what made section 1 explode: the unbounded forward\n"
-            "sums and the unclipped step were. (Try GAIN = 0.9 in the cell to see that run.)"
-        ),
-        measure=measure_unclipped_run,
+        solution=_OUTCOME_BY_GAIN[gain],
+        explanation=explanation,
+        measure=functools.partial(measure_unclipped_run, gain=gain),
+    )
+
+
+def _expected_run(gain: float) -> Measurement:
+    # The run the table expects: NaN at some step (1 for seed 0 at gain 1), or none.
+    return Measurement(1 if _OUTCOME_BY_GAIN[gain] == "NaN" else None, gain=gain)
+
+
+register_variants(
+    Variants(
+        base={"gain": EDGE_GAIN},
+        draw=lambda rng: {"gain": float(rng.choice(sorted(_OUTCOME_BY_GAIN)))},
+        build=_exercise_05_4,
+        mistakes=lambda gain: [
+            ("finite", "ReLU units add up")
+            if _OUTCOME_BY_GAIN[gain] == "NaN"
+            else ("NaN", "stayed finite")
+        ],
+        run=_expected_run,
     )
 )
