@@ -42,9 +42,9 @@ import numpy as np
 
 from gradcourse.activations import activation as activation_function
 from gradcourse.activations import derivative
+from gradcourse.experiments import side_by_side
 from gradcourse.matrices import scaled_orthogonal
 from gradcourse.models import build_recurrent_model
-from gradcourse.experiments import side_by_side
 from gradcourse.normalized_lstm import (
     build_normalized_lstm_model,
     build_normalized_simple_rnn_model,
