@@ -28,6 +28,8 @@ the modules that need it import it through ``gradcourse._tensorflow``, quietly.
 - ``mystery``: the mystery model of notebook 07 (diagnose it before you read it)
 - ``zoo``: the failure zoo: small models with one planted fault each, and healthy twins
 - ``layer_norm_rnn``: a layer-normalised recurrent cell (Keras 3 has none)
+- ``normalized_lstm``: an LSTM and a tanh SimpleRNN with recurrent batch normalisation
+  (per-step or shared statistics) or layer normalisation inside
 - ``lru``: the linear recurrent unit of Orvieto et al. (2023), a Keras cell, and its model
 - ``delay_rnn``: a tanh RNN with a skip connection in time (NARX-style delay), a Keras cell
 - ``lstm_paths``: the LSTM's gradient split into its cell path and the rest

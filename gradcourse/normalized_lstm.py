@@ -1,4 +1,5 @@
-"""An LSTM with batch or layer normalisation inside, to put "batch norm fixes RNNs" on trial.
+"""An LSTM and a tanh SimpleRNN with batch or layer normalisation inside, to put "batch norm
+fixes RNNs" on trial.
 
 Keras 3 has no normalised LSTM. ``NormalizedLSTM`` is one layer that reads a whole
 sequence, in Keras' LSTM weight layout (gates in the order i, f, c, o; ``kernel`` is
@@ -25,6 +26,17 @@ sequence, in Keras' LSTM weight layout (gates in the order i, f, c, o; ``kernel`
 
 The normalised terms get a scale and no shift of their own (the gate bias ``b`` is the
 shift), except the cell, which gets both. ``epsilon`` is added to every variance.
+
+``NormalizedSimpleRNN`` is the same machinery on Keras' tanh ``SimpleRNN`` (Keras' weight
+layout: ``kernel`` (features, units), ``recurrent_kernel`` (units, units), ``bias`` started
+at 0), with the same four settings::
+
+      h_t = tanh(N_t(W_h h_(t-1); scale_h) + N_t(W_x x_t; scale_x) + b)
+
+where ``N_t`` is per-step batch normalisation (``"batch_per_step"``: own moving statistics
+per step, scales started at 0.1), layer normalisation of each term (``"layer"``), or, with
+``"batch_shared"``, the input term only with one set of statistics over batch and steps. A
+SimpleRNN has no cell state, so there is no third normalised term.
 """
 
 from __future__ import annotations
@@ -32,7 +44,13 @@ from __future__ import annotations
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_float, require_int
 
-__all__ = ["NORMALIZATIONS", "NormalizedLSTM", "build_normalized_lstm_model"]
+__all__ = [
+    "NORMALIZATIONS",
+    "NormalizedLSTM",
+    "NormalizedSimpleRNN",
+    "build_normalized_lstm_model",
+    "build_normalized_simple_rnn_model",
+]
 
 NORMALIZATIONS = (None, "batch_per_step", "batch_shared", "layer")
 # Cooijmans et al. (2016), section 4: "we initialize the batch normalization parameters
@@ -50,25 +68,14 @@ def _require_normalization(normalization):
     return normalization
 
 
-@keras.saving.register_keras_serializable(package="gradcourse")
-class NormalizedLSTM(keras.layers.Layer):
-    """An LSTM over a whole sequence, (batch, steps, features) -> last state (batch, units).
+class _NormalizedRecurrent(keras.layers.Layer):
+    """What ``NormalizedLSTM`` and ``NormalizedSimpleRNN`` share: arguments, weights of the
+    pre-activation ``z_t = N(W_h h_(t-1)) + N(W_x x_t) + b`` (``GATES`` blocks of units),
+    the normalisations and the moving statistics. Subclasses set ``GATES``, the bias's
+    start, the extra weights of their state (``_build_state``, ``_state_terms``) and one
+    step (``_step``)."""
 
-    Args:
-        units: the number of cells.
-        normalization: ``None``, ``"batch_per_step"``, ``"batch_shared"`` or ``"layer"``
-            (module docstring).
-        scale: the normalisation scales' initial value; ``None`` means 0.1 for batch
-            normalisation (Cooijmans et al.) and 1 for layer normalisation.
-        momentum: of the moving statistics kept for inference (batch normalisation).
-        epsilon: added to every variance, > 0.
-        kernel_initializer, recurrent_initializer: Keras' LSTM defaults.
-
-    Example::
-
-        layer = NormalizedLSTM(32, "batch_per_step")
-        last = layer(np.zeros((8, 30, 2), "float32"), training=True)   # (8, 32)
-    """
+    GATES = 1
 
     def __init__(
         self,
@@ -96,38 +103,48 @@ class NormalizedLSTM(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
 
+    def _bias_start(self):
+        return [0.0] * (self.GATES * self.units)
+
+    def _build_state(self):
+        """Weights beyond the pre-activation's (none by default)."""
+
+    def _state_terms(self):
+        """(name, width) of the state's terms with per-step batch statistics (none)."""
+        return ()
+
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[1] is None or input_shape[2] is None:
             raise ValueError(
-                "NormalizedLSTM reads (batch, steps, features) with known steps and features; "
-                f"got {tuple(input_shape)}"
+                f"{type(self).__name__} reads (batch, steps, features) with known steps and "
+                f"features; got {tuple(input_shape)}"
             )
         self.steps, features = int(input_shape[1]), int(input_shape[2])
-        u = self.units
+        size = self.GATES * self.units
         self.kernel = self.add_weight(
-            shape=(features, 4 * u), name="kernel", initializer=self.kernel_initializer
+            shape=(features, size), name="kernel", initializer=self.kernel_initializer
         )
         self.recurrent_kernel = self.add_weight(
-            shape=(u, 4 * u), name="recurrent_kernel", initializer=self.recurrent_initializer
+            shape=(self.units, size),
+            name="recurrent_kernel",
+            initializer=self.recurrent_initializer,
         )
-        bias = [0.0] * u + [1.0] * u + [0.0] * (2 * u)  # unit_forget_bias
         self.bias = self.add_weight(
-            shape=(4 * u,), name="bias", initializer=keras.initializers.Constant(bias)
+            shape=(size,), name="bias", initializer=keras.initializers.Constant(self._bias_start())
         )
         norm = self.normalization
+        self._moving = {}
         if norm is not None:
             start = keras.initializers.Constant(self.scale)
-            self.scale_x = self.add_weight(shape=(4 * u,), name="scale_x", initializer=start)
+            self.scale_x = self.add_weight(shape=(size,), name="scale_x", initializer=start)
         if norm in ("batch_per_step", "layer"):
-            self.scale_h = self.add_weight(shape=(4 * u,), name="scale_h", initializer=start)
-            self.scale_c = self.add_weight(shape=(u,), name="scale_c", initializer=start)
-            self.shift_c = self.add_weight(shape=(u,), name="shift_c", initializer="zeros")
-        self._moving = {}
+            self.scale_h = self.add_weight(shape=(size,), name="scale_h", initializer=start)
+        self._build_state()
         if norm == "batch_per_step":
-            for term, size in (("x", 4 * u), ("h", 4 * u), ("c", u)):
-                self._add_moving(term, (self.steps, size))
+            for term, width in (("x", size), ("h", size), *self._state_terms()):
+                self._add_moving(term, (self.steps, width))
         elif norm == "batch_shared":
-            self._add_moving("x", (4 * u,))
+            self._add_moving("x", (size,))
         super().build(input_shape)
 
     def _add_moving(self, term, shape):
@@ -155,12 +172,19 @@ class NormalizedLSTM(keras.layers.Layer):
         if training:
             mean = ops.mean(value, axis=0)
             variance = ops.mean(ops.square(value - mean), axis=0)
-            new_stats[term].append((mean, variance))
+            new_stats.setdefault(term, []).append((mean, variance))
         else:
             moving_mean, moving_variance = self._moving[term]
             index = min(step, self.steps - 1)  # longer sequences reuse the last step's
             mean, variance = moving_mean[index], moving_variance[index]
         return self._standardise(value, mean, variance)
+
+    def _normalise(self, value, term, step, training, new_stats):
+        """``value`` times its scale, normalised as set (layer or per-step batch)."""
+        scale = getattr(self, f"scale_{term}")
+        if self.normalization == "layer":
+            return scale * self._layer_norm(value)
+        return scale * self._batch_norm(value, term, step, training, new_stats)
 
     def _update(self, term, mean, variance):
         moving_mean, moving_variance = self._moving[term]
@@ -168,8 +192,12 @@ class NormalizedLSTM(keras.layers.Layer):
         moving_mean.assign(m * moving_mean + (1 - m) * mean)
         moving_variance.assign(m * moving_variance + (1 - m) * variance)
 
+    def _step(self, z, state, t, training, new_stats):
+        """One step from the pre-activation ``z``: returns ``(h, state)``."""
+        raise NotImplementedError
+
     def call(self, inputs, training=False):
-        ops, u, norm = keras.ops, self.units, self.normalization
+        ops, norm = keras.ops, self.normalization
         training = bool(training)
         steps = inputs.shape[1]
         x_terms = ops.einsum("btf,fg->btg", inputs, self.kernel)  # W_x x_t for every step
@@ -182,27 +210,15 @@ class NormalizedLSTM(keras.layers.Layer):
                 mean, variance = self._moving["x"]
             x_terms = self.scale_x * self._standardise(x_terms, mean, variance)
         batch = ops.shape(inputs)[0]
-        h = c = ops.zeros((batch, u), dtype=inputs.dtype)
-        new_stats = {"x": [], "h": [], "c": []}
+        h = ops.zeros((batch, self.units), dtype=inputs.dtype)
+        state = h
+        new_stats = {}
         for t in range(steps):
             x_term, h_term = x_terms[:, t], ops.matmul(h, self.recurrent_kernel)
-            if norm == "layer":
-                x_term = self.scale_x * self._layer_norm(x_term)
-                h_term = self.scale_h * self._layer_norm(h_term)
-            elif norm == "batch_per_step":
-                x_term = self.scale_x * self._batch_norm(x_term, "x", t, training, new_stats)
-                h_term = self.scale_h * self._batch_norm(h_term, "h", t, training, new_stats)
-            z = x_term + h_term + self.bias
-            i, f, g, o = (z[:, k * u : (k + 1) * u] for k in range(4))
-            c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
-            c_out = c
-            if norm == "layer":
-                c_out = self.scale_c * self._layer_norm(c) + self.shift_c
-            elif norm == "batch_per_step":
-                c_out = self.scale_c * self._batch_norm(c, "c", t, training, new_stats) + (
-                    self.shift_c
-                )
-            h = ops.sigmoid(o) * ops.tanh(c_out)
+            if norm in ("layer", "batch_per_step"):
+                x_term = self._normalise(x_term, "x", t, training, new_stats)
+                h_term = self._normalise(h_term, "h", t, training, new_stats)
+            h, state = self._step(x_term + h_term + self.bias, state, t, training, new_stats)
         if norm == "batch_per_step" and training:
             if steps != self.steps:
                 raise ValueError(
@@ -233,6 +249,92 @@ class NormalizedLSTM(keras.layers.Layer):
         return config
 
 
+@keras.saving.register_keras_serializable(package="gradcourse")
+class NormalizedLSTM(_NormalizedRecurrent):
+    """An LSTM over a whole sequence, (batch, steps, features) -> last state (batch, units).
+
+    Args:
+        units: the number of cells.
+        normalization: ``None``, ``"batch_per_step"``, ``"batch_shared"`` or ``"layer"``
+            (module docstring).
+        scale: the normalisation scales' initial value; ``None`` means 0.1 for batch
+            normalisation (Cooijmans et al.) and 1 for layer normalisation.
+        momentum: of the moving statistics kept for inference (batch normalisation).
+        epsilon: added to every variance, > 0.
+        kernel_initializer, recurrent_initializer: Keras' LSTM defaults.
+
+    Example::
+
+        layer = NormalizedLSTM(32, "batch_per_step")
+        last = layer(np.zeros((8, 30, 2), "float32"), training=True)   # (8, 32)
+    """
+
+    GATES = 4
+
+    def _bias_start(self):
+        u = self.units
+        return [0.0] * u + [1.0] * u + [0.0] * (2 * u)  # unit_forget_bias
+
+    def _build_state(self):
+        u, norm = self.units, self.normalization
+        if norm in ("batch_per_step", "layer"):
+            start = keras.initializers.Constant(self.scale)
+            self.scale_c = self.add_weight(shape=(u,), name="scale_c", initializer=start)
+            self.shift_c = self.add_weight(shape=(u,), name="shift_c", initializer="zeros")
+
+    def _state_terms(self):
+        return (("c", self.units),)
+
+    def _step(self, z, state, t, training, new_stats):
+        ops, u, norm = keras.ops, self.units, self.normalization
+        c = state
+        i, f, g, o = (z[:, k * u : (k + 1) * u] for k in range(4))
+        c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
+        c_out = c
+        if norm in ("layer", "batch_per_step"):
+            c_out = self._normalise(c, "c", t, training, new_stats) + self.shift_c
+        return ops.sigmoid(o) * ops.tanh(c_out), c
+
+
+@keras.saving.register_keras_serializable(package="gradcourse")
+class NormalizedSimpleRNN(_NormalizedRecurrent):
+    """A tanh SimpleRNN over a whole sequence, (batch, steps, features) -> last state
+    (batch, units), with ``h_t = tanh(N(W_h h_(t-1)) + N(W_x x_t) + b)`` (module docstring).
+
+    Args: as ``NormalizedLSTM`` (``units`` is the number of hidden units); the bias starts
+    at 0 and ``normalization=None`` computes the same numbers as ``keras.layers.SimpleRNN``
+    with these weights.
+
+    Example::
+
+        layer = NormalizedSimpleRNN(32, "batch_per_step")
+        last = layer(np.zeros((8, 30, 2), "float32"), training=True)   # (8, 32)
+    """
+
+    GATES = 1
+
+    def _step(self, z, state, t, training, new_stats):
+        h = keras.ops.tanh(z)
+        return h, h
+
+
+def _build_model(
+    layer_class, layer_name, length, features, normalization, units, outputs, name, layer_kwargs
+):
+    length = require_int("length", length, minimum=1)
+    features = require_int("features", features, minimum=1)
+    outputs = require_int("outputs", outputs, minimum=1)
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a string or None, got {type(name).__name__}")
+    inputs = keras.Input(shape=(length, features))
+    state = layer_class(units, normalization, name=layer_name, **layer_kwargs)(inputs)
+    prediction = keras.layers.Dense(outputs, name="readout")(state)
+    default = (
+        f"{'LSTM' if layer_class is NormalizedLSTM else 'SimpleRNN'}_{normalization or 'plain'}"
+    )
+    return keras.Model(inputs, prediction, name=name or default)
+
+
 def build_normalized_lstm_model(
     length: int,
     features: int,
@@ -245,12 +347,30 @@ def build_normalized_lstm_model(
     """The course's one-layer model (as ``gradcourse.models.build_recurrent_model``) with a
     ``NormalizedLSTM``: ``keras.Input`` -> ``NormalizedLSTM`` (last state) -> ``Dense(outputs)``.
     Extra keyword arguments go to the layer. Not compiled."""
-    length = require_int("length", length, minimum=1)
-    features = require_int("features", features, minimum=1)
-    outputs = require_int("outputs", outputs, minimum=1)
-    if name is not None and not isinstance(name, str):
-        raise TypeError(f"name must be a string or None, got {type(name).__name__}")
-    inputs = keras.Input(shape=(length, features))
-    state = NormalizedLSTM(units, normalization, name="lstm", **layer_kwargs)(inputs)
-    prediction = keras.layers.Dense(outputs, name="readout")(state)
-    return keras.Model(inputs, prediction, name=name or f"LSTM_{normalization or 'plain'}")
+    return _build_model(
+        NormalizedLSTM, "lstm", length, features, normalization, units, outputs, name, layer_kwargs
+    )
+
+
+def build_normalized_simple_rnn_model(
+    length: int,
+    features: int,
+    normalization: str | None = None,
+    units: int = 32,
+    outputs: int = 1,
+    name: str | None = None,
+    **layer_kwargs,
+) -> keras.Model:
+    """As ``build_normalized_lstm_model``, with a ``NormalizedSimpleRNN`` (layer name
+    ``"rnn"``) in place of the LSTM. Not compiled."""
+    return _build_model(
+        NormalizedSimpleRNN,
+        "rnn",
+        length,
+        features,
+        normalization,
+        units,
+        outputs,
+        name,
+        layer_kwargs,
+    )

@@ -892,10 +892,11 @@ assert normed["mse"] > baseline / 2  # ... the outcome did not
 # 30. A gradient that reaches the first step at initialisation is therefore not
 # sufficient for learning (and not necessary: the LSTM in 04 and ReLU with the orthogonal
 # matrix in 06 learned from $R \ll 1$). Whether batch normalisation *fixes* training is a
-# question about training outcomes: **the verdict is in notebook 08b**, which trains an
-# LSTM with no normalisation, with shared batch statistics, with per-step batch
-# statistics (Cooijmans et al. 2016) and with layer normalisation, on one task and
-# budget.
+# question about training outcomes: **the verdict is in notebook 08b**, which gives this
+# failing tanh `SimpleRNN` batch normalisation with per-step statistics (Cooijmans et al.
+# 2016) and with statistics shared over the steps, and trains an LSTM with no
+# normalisation, with shared batch statistics, with per-step batch statistics and with
+# layer normalisation, on one task and budget.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Myth 6: "With Adam, clipping keeps the update small"
