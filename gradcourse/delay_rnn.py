@@ -19,6 +19,7 @@ for V.
 
 from __future__ import annotations
 
+from gradcourse._recurrent import ConfigFromAttributes, recurrent_model, step_features
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_int
 
@@ -26,7 +27,7 @@ __all__ = ["DelayRNNCell", "build_delay_rnn_model"]
 
 
 @keras.saving.register_keras_serializable(package="gradcourse")
-class DelayRNNCell(keras.layers.Layer):
+class DelayRNNCell(ConfigFromAttributes, keras.layers.Layer):
     """One step of h_t = tanh(W x_t + U h_(t-1) + V h_(t-d) + b); wrap it in ``keras.layers.RNN``.
 
     Args:
@@ -42,6 +43,15 @@ class DelayRNNCell(keras.layers.Layer):
         layer = keras.layers.RNN(DelayRNNCell(16, delay=10))
         last = layer(np.zeros((4, 60, 2), "float32"))   # (4, 16)
     """
+
+    config_attributes = (
+        "units",
+        "delay",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "delayed_initializer",
+        "bias_initializer",
+    )
 
     def __init__(
         self,
@@ -65,14 +75,11 @@ class DelayRNNCell(keras.layers.Layer):
         self.output_size = units
 
     def build(self, input_shape):
-        if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(
-                "a cell reads one step, (batch, features) with known features; "
-                f"got {tuple(input_shape)}"
-            )
         n = self.units
         self.kernel = self.add_weight(
-            shape=(int(input_shape[-1]), n), name="kernel", initializer=self.kernel_initializer
+            shape=(step_features(input_shape), n),
+            name="kernel",
+            initializer=self.kernel_initializer,
         )
         self.recurrent_kernel = self.add_weight(
             shape=(n, n), name="recurrent_kernel", initializer=self.recurrent_initializer
@@ -100,21 +107,6 @@ class DelayRNNCell(keras.layers.Layer):
     def get_initial_state(self, batch_size=None):
         return [keras.ops.zeros((batch_size, self.units * self.delay), dtype=self.compute_dtype)]
 
-    def get_config(self):
-        config = super().get_config()
-        serialize = keras.initializers.serialize
-        config.update(
-            {
-                "units": self.units,
-                "delay": self.delay,
-                "kernel_initializer": serialize(self.kernel_initializer),
-                "recurrent_initializer": serialize(self.recurrent_initializer),
-                "delayed_initializer": serialize(self.delayed_initializer),
-                "bias_initializer": serialize(self.bias_initializer),
-            }
-        )
-        return config
-
 
 def build_delay_rnn_model(
     length: int,
@@ -130,12 +122,9 @@ def build_delay_rnn_model(
 
     Extra keyword arguments go to the cell (initialisers). Not compiled.
     """
-    length = require_int("length", length, minimum=1)
-    features = require_int("features", features, minimum=1)
-    outputs = require_int("outputs", outputs, minimum=1)
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__}")
-    inputs = keras.Input(shape=(length, features))
-    last = keras.layers.RNN(DelayRNNCell(units, delay, **cell_kwargs), name="delay_rnn")(inputs)
-    prediction = keras.layers.Dense(outputs, name="readout")(last)
-    return keras.Model(inputs, prediction, name=name)
+
+    def block(inputs: keras.KerasTensor) -> keras.KerasTensor:
+        cell = DelayRNNCell(units, delay, **cell_kwargs)
+        return keras.layers.RNN(cell, name="delay_rnn")(inputs)
+
+    return recurrent_model(block, length, features, outputs, name)

@@ -19,6 +19,7 @@ In Keras' weight layout (as ``SimpleRNNCell``): ``kernel`` is W_xh transposed, s
 
 from __future__ import annotations
 
+from gradcourse._recurrent import ConfigFromAttributes, recurrent_model, step_features
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_float, require_int
 
@@ -41,7 +42,7 @@ def _require_activation(activation):
 
 
 @keras.saving.register_keras_serializable(package="gradcourse")
-class LayerNormSimpleRNNCell(keras.layers.Layer):
+class LayerNormSimpleRNNCell(ConfigFromAttributes, keras.layers.Layer):
     """One step of a layer-normalised vanilla RNN; wrap it in ``keras.layers.RNN``.
 
     ``h_t = activation(scale * normalise(x_t @ kernel + h_(t-1) @ recurrent_kernel) + bias)``,
@@ -61,6 +62,16 @@ class LayerNormSimpleRNNCell(keras.layers.Layer):
         layer = keras.layers.RNN(LayerNormSimpleRNNCell(32))
         states = layer(np.zeros((8, 100, 2), "float32"))   # (8, 32)
     """
+
+    config_attributes = (
+        "units",
+        "activation",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "scale_initializer",
+        "bias_initializer",
+        "epsilon",
+    )
 
     def __init__(
         self,
@@ -88,12 +99,7 @@ class LayerNormSimpleRNNCell(keras.layers.Layer):
         self.output_size = units
 
     def build(self, input_shape):
-        if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(
-                "a cell reads one step, (batch, features) with known features; "
-                f"got {tuple(input_shape)}"
-            )
-        features = int(input_shape[-1])
+        features = step_features(input_shape)
         self.kernel = self.add_weight(
             shape=(features, self.units), name="kernel", initializer=self.kernel_initializer
         )
@@ -130,21 +136,6 @@ class LayerNormSimpleRNNCell(keras.layers.Layer):
     def get_initial_state(self, batch_size=None):
         return [keras.ops.zeros((batch_size, self.units), dtype=self.compute_dtype)]
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "activation": keras.activations.serialize(self.activation),
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-                "scale_initializer": keras.initializers.serialize(self.scale_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "epsilon": self.epsilon,
-            }
-        )
-        return config
-
 
 def build_layer_norm_rnn_model(
     length: int,
@@ -161,16 +152,11 @@ def build_layer_norm_rnn_model(
     ``unroll`` goes to ``keras.layers.RNN`` (faster for short sequences, slower to build);
     extra keyword arguments go to the cell (e.g. ``recurrent_initializer=...``). Not compiled.
     """
-    length = require_int("length", length, minimum=1)
-    features = require_int("features", features, minimum=1)
-    outputs = require_int("outputs", outputs, minimum=1)
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__}")
     if not isinstance(unroll, bool):
         raise TypeError(f"unroll must be True or False, got {type(unroll).__name__}")
-    inputs = keras.Input(shape=(length, features))
-    state = keras.layers.RNN(
-        LayerNormSimpleRNNCell(units, **cell_kwargs), unroll=unroll, name="layer_norm_rnn"
-    )(inputs)
-    prediction = keras.layers.Dense(outputs, name="readout")(state)
-    return keras.Model(inputs, prediction, name=name)
+
+    def block(inputs: keras.KerasTensor) -> keras.KerasTensor:
+        cell = LayerNormSimpleRNNCell(units, **cell_kwargs)
+        return keras.layers.RNN(cell, unroll=unroll, name="layer_norm_rnn")(inputs)
+
+    return recurrent_model(block, length, features, outputs, name)

@@ -45,6 +45,7 @@ import math
 
 import numpy as np
 
+from gradcourse._recurrent import ConfigFromAttributes, recurrent_model, step_features
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_choice, require_float, require_int
 
@@ -111,8 +112,18 @@ def _add_lru_weights(layer, features: int) -> None:
     self.D = weight("D", (features, self.units), keras.initializers.RandomNormal(0.0, 1.0))
 
 
-class _LinearRecurrentUnit(keras.layers.Layer):
+class _LinearRecurrentUnit(ConfigFromAttributes, keras.layers.Layer):
     """What ``LRUCell`` and ``LRU`` share: the checked arguments, the eigenvalues, the config."""
+
+    # state_size is kept as self.n (a cell's state_size is Keras' 2N): get_config adds it
+    config_attributes = (
+        "units",
+        "r_min",
+        "r_max",
+        "max_phase",
+        "normalization",
+        "parameterization",
+    )
 
     def __init__(
         self,
@@ -169,20 +180,8 @@ class _LinearRecurrentUnit(keras.layers.Layer):
             return 0.5 * ops.log(squared), ops.arctan2(self.lambda_im, self.lambda_re)
         return -ops.exp(self.nu_log), ops.exp(self.theta_log)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "state_size": self.n,
-                "units": self.units,
-                "r_min": self.r_min,
-                "r_max": self.r_max,
-                "max_phase": self.max_phase,
-                "normalization": self.normalization,
-                "parameterization": self.parameterization,
-            }
-        )
-        return config
+    def get_config(self) -> dict:
+        return {**super().get_config(), "state_size": self.n}
 
 
 @keras.saving.register_keras_serializable(package="gradcourse")
@@ -212,12 +211,7 @@ class LRUCell(_LinearRecurrentUnit):
         self.output_size = self.units
 
     def build(self, input_shape):
-        if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(
-                "a cell reads one step, (batch, features) with known features; "
-                f"got {tuple(input_shape)}"
-            )
-        _add_lru_weights(self, int(input_shape[-1]))
+        _add_lru_weights(self, step_features(input_shape))
         super().build(input_shape)
 
     def call(self, inputs, states, training=False):
@@ -313,15 +307,11 @@ def build_lru_model(
     arguments go to ``LRU`` (``r_min``, ``r_max``, ``max_phase``, ``normalization``,
     ``parameterization``).
     """
-    length = require_int("length", length, minimum=1)
-    features = require_int("features", features, minimum=1)
     units = require_int("units", units, minimum=1)
-    outputs = require_int("outputs", outputs, minimum=1)
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__}")
-    inputs = keras.Input(shape=(length, features))
-    encoded = keras.layers.Dense(units, activation="relu", name="encoder")(inputs)
-    last = LRU(state_size, units, name="lru", **cell_kwargs)(encoded)
-    hidden = keras.layers.Dense(units, activation="relu", name="mlp")(last)
-    prediction = keras.layers.Dense(outputs, name="readout")(hidden)
-    return keras.Model(inputs, prediction, name=name)
+
+    def block(inputs: keras.KerasTensor) -> keras.KerasTensor:
+        encoded = keras.layers.Dense(units, activation="relu", name="encoder")(inputs)
+        last = LRU(state_size, units, name="lru", **cell_kwargs)(encoded)
+        return keras.layers.Dense(units, activation="relu", name="mlp")(last)
+
+    return recurrent_model(block, length, features, outputs, name)

@@ -29,6 +29,7 @@ shift), except the cell, which gets both. ``epsilon`` is added to every variance
 
 from __future__ import annotations
 
+from gradcourse._recurrent import ConfigFromAttributes, recurrent_model
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_float, require_int
 
@@ -51,7 +52,7 @@ def _require_normalization(normalization):
 
 
 @keras.saving.register_keras_serializable(package="gradcourse")
-class NormalizedLSTM(keras.layers.Layer):
+class NormalizedLSTM(ConfigFromAttributes, keras.layers.Layer):
     """An LSTM over a whole sequence, (batch, steps, features) -> last state (batch, units).
 
     Args:
@@ -69,6 +70,16 @@ class NormalizedLSTM(keras.layers.Layer):
         layer = NormalizedLSTM(32, "batch_per_step")
         last = layer(np.zeros((8, 30, 2), "float32"), training=True)   # (8, 32)
     """
+
+    config_attributes = (
+        "units",
+        "normalization",
+        "scale",
+        "momentum",
+        "epsilon",
+        "kernel_initializer",
+        "recurrent_initializer",
+    )
 
     def __init__(
         self,
@@ -217,21 +228,6 @@ class NormalizedLSTM(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.units)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "normalization": self.normalization,
-                "scale": self.scale,
-                "momentum": self.momentum,
-                "epsilon": self.epsilon,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-            }
-        )
-        return config
-
 
 def build_normalized_lstm_model(
     length: int,
@@ -245,12 +241,11 @@ def build_normalized_lstm_model(
     """The course's one-layer model (as ``gradcourse.models.build_recurrent_model``) with a
     ``NormalizedLSTM``: ``keras.Input`` -> ``NormalizedLSTM`` (last state) -> ``Dense(outputs)``.
     Extra keyword arguments go to the layer. Not compiled."""
-    length = require_int("length", length, minimum=1)
-    features = require_int("features", features, minimum=1)
-    outputs = require_int("outputs", outputs, minimum=1)
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a string or None, got {type(name).__name__}")
-    inputs = keras.Input(shape=(length, features))
-    state = NormalizedLSTM(units, normalization, name="lstm", **layer_kwargs)(inputs)
-    prediction = keras.layers.Dense(outputs, name="readout")(state)
-    return keras.Model(inputs, prediction, name=name or f"LSTM_{normalization or 'plain'}")
+
+    def block(inputs: keras.KerasTensor) -> keras.KerasTensor:
+        return NormalizedLSTM(units, normalization, name="lstm", **layer_kwargs)(inputs)
+
+    name = name or f"LSTM_{normalization or 'plain'}"
+    return recurrent_model(block, length, features, outputs, name)
