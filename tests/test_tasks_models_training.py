@@ -88,6 +88,8 @@ def test_builder_passes_layer_arguments():
         ({"units": 0}, ValueError, "units must be >= 1"),
         ({"length": "10"}, TypeError, "length must be an integer"),
         ({"forget_bias": "1"}, TypeError, "forget_bias must be a real number"),
+        ({"outputs": 0}, ValueError, "outputs must be >= 1"),
+        ({"name": 3}, TypeError, "name must be a string"),
     ],
 )
 def test_builder_rejects_bad_input(kwargs, error, match):
