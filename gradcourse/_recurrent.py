@@ -68,5 +68,8 @@ def recurrent_model(
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
     inputs = keras.Input(shape=(length, features))
-    prediction = keras.layers.Dense(outputs, name="readout")(block(inputs))
+    # The block's layers first, then the readout: an initializer without a seed draws one
+    # when its layer is made, so this order keeps the weights of a seeded model.
+    last = block(inputs)
+    prediction = keras.layers.Dense(outputs, name="readout")(last)
     return keras.Model(inputs, prediction, name=name)
