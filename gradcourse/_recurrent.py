@@ -12,9 +12,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_int
+
+# What a layer's *_initializer argument takes: a name, a config dict or an initializer.
+InitializerLike = str | dict[str, Any] | keras.initializers.Initializer
 
 
 def _serializable(value: object) -> object:

@@ -19,8 +19,15 @@ for V.
 
 from __future__ import annotations
 
-from gradcourse._recurrent import ConfigFromAttributes, recurrent_model, step_features
-from gradcourse._tensorflow import keras
+from typing import Any
+
+from gradcourse._recurrent import (
+    ConfigFromAttributes,
+    InitializerLike,
+    recurrent_model,
+    step_features,
+)
+from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_int
 
 __all__ = ["DelayRNNCell", "build_delay_rnn_model"]
@@ -57,12 +64,12 @@ class DelayRNNCell(ConfigFromAttributes, keras.layers.Layer):
         self,
         units: int,
         delay: int,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        delayed_initializer="orthogonal",
-        bias_initializer="zeros",
-        **kwargs,
-    ):
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        recurrent_initializer: InitializerLike = "orthogonal",
+        delayed_initializer: InitializerLike = "orthogonal",
+        bias_initializer: InitializerLike = "zeros",
+        **kwargs: Any,
+    ) -> None:
         units = require_int("units", units, minimum=1)
         delay = require_int("delay", delay, minimum=1)
         super().__init__(**kwargs)
@@ -74,7 +81,7 @@ class DelayRNNCell(ConfigFromAttributes, keras.layers.Layer):
         self.state_size = units * delay
         self.output_size = units
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         n = self.units
         self.kernel = self.add_weight(
             shape=(step_features(input_shape), n),
@@ -90,7 +97,9 @@ class DelayRNNCell(ConfigFromAttributes, keras.layers.Layer):
         self.bias = self.add_weight(shape=(n,), name="bias", initializer=self.bias_initializer)
         super().build(input_shape)
 
-    def call(self, inputs, states, training=False):
+    def call(
+        self, inputs: tf.Tensor, states: tf.Tensor | list[tf.Tensor], training: bool = False
+    ) -> tuple[tf.Tensor, tf.Tensor | list[tf.Tensor]]:
         ops = keras.ops
         past = states[0] if isinstance(states, (list, tuple)) else states
         n = self.units
@@ -104,7 +113,7 @@ class DelayRNNCell(ConfigFromAttributes, keras.layers.Layer):
         state = ops.concatenate([past[:, n:], h], axis=-1)
         return h, ([state] if isinstance(states, (list, tuple)) else state)
 
-    def get_initial_state(self, batch_size=None):
+    def get_initial_state(self, batch_size: int | None = None) -> list[tf.Tensor]:
         return [keras.ops.zeros((batch_size, self.units * self.delay), dtype=self.compute_dtype)]
 
 
@@ -115,7 +124,7 @@ def build_delay_rnn_model(
     delay: int = 10,
     outputs: int = 1,
     name: str = "DelayRNN",
-    **cell_kwargs,
+    **cell_kwargs: Any,
 ) -> keras.Model:
     """The course's one-layer model with a ``DelayRNNCell``: ``keras.Input`` ->
     ``RNN(cell)`` (last hidden state, layer ``delay_rnn``) -> ``Dense(outputs)`` (``readout``).

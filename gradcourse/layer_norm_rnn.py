@@ -19,8 +19,16 @@ In Keras' weight layout (as ``SimpleRNNCell``): ``kernel`` is W_xh transposed, s
 
 from __future__ import annotations
 
-from gradcourse._recurrent import ConfigFromAttributes, recurrent_model, step_features
-from gradcourse._tensorflow import keras
+from collections.abc import Callable
+from typing import Any
+
+from gradcourse._recurrent import (
+    ConfigFromAttributes,
+    InitializerLike,
+    recurrent_model,
+    step_features,
+)
+from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_float, require_int
 
 __all__ = ["LayerNormSimpleRNNCell", "build_layer_norm_rnn_model", "DEFAULT_EPSILON"]
@@ -30,7 +38,7 @@ __all__ = ["LayerNormSimpleRNNCell", "build_layer_norm_rnn_model", "DEFAULT_EPSI
 DEFAULT_EPSILON = 1e-3
 
 
-def _require_activation(activation):
+def _require_activation(activation: str | Callable) -> Callable:
     if isinstance(activation, str) or callable(activation):
         try:
             return keras.activations.get(activation)
@@ -76,14 +84,14 @@ class LayerNormSimpleRNNCell(ConfigFromAttributes, keras.layers.Layer):
     def __init__(
         self,
         units: int,
-        activation="tanh",
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        scale_initializer="ones",
-        bias_initializer="zeros",
+        activation: str | Callable = "tanh",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        recurrent_initializer: InitializerLike = "orthogonal",
+        scale_initializer: InitializerLike = "ones",
+        bias_initializer: InitializerLike = "zeros",
         epsilon: float = DEFAULT_EPSILON,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         units = require_int("units", units, minimum=2)
         epsilon = require_float("epsilon", epsilon, minimum=0.0, strict_minimum=True)
         activation = _require_activation(activation)
@@ -98,7 +106,7 @@ class LayerNormSimpleRNNCell(ConfigFromAttributes, keras.layers.Layer):
         self.state_size = units
         self.output_size = units
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         features = step_features(input_shape)
         self.kernel = self.add_weight(
             shape=(features, self.units), name="kernel", initializer=self.kernel_initializer
@@ -116,7 +124,7 @@ class LayerNormSimpleRNNCell(ConfigFromAttributes, keras.layers.Layer):
         )
         super().build(input_shape)
 
-    def normalise(self, pre_activation):
+    def normalise(self, pre_activation: tf.Tensor) -> tf.Tensor:
         """``(a - mean) / sqrt(variance + epsilon)`` over the last axis (the units), per example."""
         ops = keras.ops
         mean = ops.mean(pre_activation, axis=-1, keepdims=True)
@@ -124,7 +132,9 @@ class LayerNormSimpleRNNCell(ConfigFromAttributes, keras.layers.Layer):
         variance = ops.mean(ops.square(centred), axis=-1, keepdims=True)
         return centred * ops.rsqrt(variance + ops.cast(self.epsilon, centred.dtype))
 
-    def call(self, inputs, states, training=False):
+    def call(
+        self, inputs: tf.Tensor, states: tf.Tensor | list[tf.Tensor], training: bool = False
+    ) -> tuple[tf.Tensor, tf.Tensor | list[tf.Tensor]]:
         ops = keras.ops
         previous = states[0] if isinstance(states, (list, tuple)) else states
         pre_activation = ops.matmul(inputs, self.kernel) + ops.matmul(
@@ -133,7 +143,7 @@ class LayerNormSimpleRNNCell(ConfigFromAttributes, keras.layers.Layer):
         output = self.activation(self.scale * self.normalise(pre_activation) + self.bias)
         return output, ([output] if isinstance(states, (list, tuple)) else output)
 
-    def get_initial_state(self, batch_size=None):
+    def get_initial_state(self, batch_size: int | None = None) -> list[tf.Tensor]:
         return [keras.ops.zeros((batch_size, self.units), dtype=self.compute_dtype)]
 
 
@@ -144,7 +154,7 @@ def build_layer_norm_rnn_model(
     outputs: int = 1,
     name: str = "LayerNormRNN",
     unroll: bool = False,
-    **cell_kwargs,
+    **cell_kwargs: Any,
 ) -> keras.Model:
     """The course's one-layer model (as ``gradcourse.models.build_recurrent_model``) with a
     ``LayerNormSimpleRNNCell``: ``keras.Input`` -> ``RNN(cell)`` (last state) -> ``Dense(outputs)``.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gradcourse._recurrent import recurrent_model
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_choice, require_float, require_int
@@ -21,7 +23,7 @@ def build_recurrent_model(
     outputs: int = 1,
     name: str | None = None,
     forget_bias: float | None = None,
-    **layer_kwargs,
+    **layer_kwargs: Any,
 ) -> keras.Model:
     """One recurrent layer (``"SimpleRNN"``, ``"LSTM"`` or ``"GRU"``) reading the whole
     sequence, then a linear ``Dense(outputs)`` on its last state.

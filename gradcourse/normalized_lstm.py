@@ -29,8 +29,10 @@ shift), except the cell, which gets both. ``epsilon`` is added to every variance
 
 from __future__ import annotations
 
-from gradcourse._recurrent import ConfigFromAttributes, recurrent_model
-from gradcourse._tensorflow import keras
+from typing import Any
+
+from gradcourse._recurrent import ConfigFromAttributes, InitializerLike, recurrent_model
+from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_float, require_int
 
 __all__ = ["NORMALIZATIONS", "NormalizedLSTM", "build_normalized_lstm_model"]
@@ -41,7 +43,7 @@ NORMALIZATIONS = (None, "batch_per_step", "batch_shared", "layer")
 BATCH_NORM_SCALE = 0.1
 
 
-def _require_normalization(normalization):
+def _require_normalization(normalization: str | None) -> str | None:
     if normalization is not None and not isinstance(normalization, str):
         raise TypeError(
             f"normalization must be None or a string, got {type(normalization).__name__}"
@@ -88,10 +90,10 @@ class NormalizedLSTM(ConfigFromAttributes, keras.layers.Layer):
         scale: float | None = None,
         momentum: float = 0.99,
         epsilon: float = 1e-3,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        **kwargs,
-    ):
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        recurrent_initializer: InitializerLike = "orthogonal",
+        **kwargs: Any,
+    ) -> None:
         units = require_int("units", units, minimum=1)
         normalization = _require_normalization(normalization)
         if normalization == "layer" and units < 2:
@@ -107,7 +109,7 @@ class NormalizedLSTM(ConfigFromAttributes, keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) != 3 or input_shape[1] is None or input_shape[2] is None:
             raise ValueError(
                 "NormalizedLSTM reads (batch, steps, features) with known steps and features; "
@@ -141,7 +143,7 @@ class NormalizedLSTM(ConfigFromAttributes, keras.layers.Layer):
             self._add_moving("x", (4 * u,))
         super().build(input_shape)
 
-    def _add_moving(self, term, shape):
+    def _add_moving(self, term: str, shape: tuple[int, ...]) -> None:
         self._moving[term] = (
             self.add_weight(
                 shape=shape, name=f"moving_mean_{term}", initializer="zeros", trainable=False
@@ -151,16 +153,23 @@ class NormalizedLSTM(ConfigFromAttributes, keras.layers.Layer):
             ),
         )
 
-    def _standardise(self, value, mean, variance):
+    def _standardise(self, value: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor) -> tf.Tensor:
         return (value - mean) * keras.ops.rsqrt(variance + self.epsilon)
 
-    def _layer_norm(self, value):
+    def _layer_norm(self, value: tf.Tensor) -> tf.Tensor:
         ops = keras.ops
         mean = ops.mean(value, axis=-1, keepdims=True)
         variance = ops.mean(ops.square(value - mean), axis=-1, keepdims=True)
         return self._standardise(value, mean, variance)
 
-    def _batch_norm(self, value, term, step, training, new_stats):
+    def _batch_norm(
+        self,
+        value: tf.Tensor,
+        term: str,
+        step: int,
+        training: bool,
+        new_stats: dict[str, list[tuple[tf.Tensor, tf.Tensor]]],
+    ) -> tf.Tensor:
         """Per-step batch normalisation of ``value`` (batch, size) at ``step``."""
         ops = keras.ops
         if training:
@@ -173,13 +182,13 @@ class NormalizedLSTM(ConfigFromAttributes, keras.layers.Layer):
             mean, variance = moving_mean[index], moving_variance[index]
         return self._standardise(value, mean, variance)
 
-    def _update(self, term, mean, variance):
+    def _update(self, term: str, mean: tf.Tensor, variance: tf.Tensor) -> None:
         moving_mean, moving_variance = self._moving[term]
         m = self.momentum
         moving_mean.assign(m * moving_mean + (1 - m) * mean)
         moving_variance.assign(m * moving_variance + (1 - m) * variance)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
         ops, u, norm = keras.ops, self.units, self.normalization
         training = bool(training)
         steps = inputs.shape[1]
@@ -225,7 +234,7 @@ class NormalizedLSTM(ConfigFromAttributes, keras.layers.Layer):
                 self._update(term, means, variances)
         return h
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, int]:
         return (input_shape[0], self.units)
 
 
@@ -236,7 +245,7 @@ def build_normalized_lstm_model(
     units: int = 32,
     outputs: int = 1,
     name: str | None = None,
-    **layer_kwargs,
+    **layer_kwargs: Any,
 ) -> keras.Model:
     """The course's one-layer model (as ``gradcourse.models.build_recurrent_model``) with a
     ``NormalizedLSTM``: ``keras.Input`` -> ``NormalizedLSTM`` (last state) -> ``Dense(outputs)``.
