@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from typing import IO
 
 # A C++ log record starts with its severity and time, in one of two formats: absl's
@@ -104,6 +105,33 @@ def filter_runtime_log(text: str) -> str:
             continue
         kept.append(record)
     return "".join(kept)
+
+
+@contextlib.contextmanager
+def filtered_native_stderr(keep: Callable[[str], str]) -> Iterator[None]:
+    """Capture what C++ code writes to file descriptor 2 while the block runs; on leaving
+    it, write ``keep(captured text)`` to ``sys.stderr``.
+
+    At the descriptor, not at ``sys.stderr``, which C++ code never sees. For a block of a
+    plain process (TensorFlow's import with ``filter_startup_log``, a tool's training with
+    ``filter_runtime_log``): Python's own writes to fd 2 in the block are captured too, and
+    kept unless ``keep`` drops them, so they come out late rather than not at all.
+    """
+    sys.stderr.flush()
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = keep(captured.read().decode("utf-8", errors="replace"))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
 
 
 class _CellStderrFilter:

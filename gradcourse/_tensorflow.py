@@ -8,42 +8,16 @@ same quiet, reproducible way. ``import gradcourse`` alone does not load TensorFl
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
-from collections.abc import Iterator
 
 from gradcourse import _environment  # noqa: F401  (sets TensorFlow's variables first)
 from gradcourse._stderr import (
     filter_native_stderr_in_kernel,
     filter_runtime_log,
     filter_startup_log,
+    filtered_native_stderr,
     is_runtime_noise,
 )
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """Capture what C++ code writes to file descriptor 2; re-emit all but start-up noise.
-
-    Notebook kernels forward fd 2 to the notebook as red stderr, so the filter works at
-    the descriptor, not at ``sys.stderr`` (which C++ code never sees).
-    """
-    sys.stderr.flush()
-    with tempfile.TemporaryFile(mode="w+b") as captured:
-        saved = os.dup(2)
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            kept = filter_startup_log(captured.read().decode("utf-8", errors="replace"))
-            if kept:
-                sys.stderr.write(kept)
 
 
 def _import_tensorflow():
@@ -53,7 +27,9 @@ def _import_tensorflow():
 
         filter_native_stderr_in_kernel()
         return tensorflow, keras
-    with _quiet_native_stderr():
+    # Capture C++ code's writes to fd 2 (notebook kernels forward it as red stderr) and
+    # re-emit all but the start-up noise.
+    with filtered_native_stderr(filter_startup_log):
         import keras
         import tensorflow
 

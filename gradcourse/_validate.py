@@ -51,6 +51,15 @@ def require_array(name: str, value: Any, ndim: int | None = None) -> np.ndarray:
     return array
 
 
+def require_same_batch(x: Any, y: Any) -> None:
+    """ValueError unless inputs ``x`` and targets ``y`` (arrays or tensors) have as many
+    examples (first dimension) as each other."""
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"x and y must have the same batch size, got {x.shape[0]} and {y.shape[0]}"
+        )
+
+
 def require_str(name: str, value: Any) -> str:
     """Return ``value`` if it is a string, or raise."""
     if not isinstance(value, str):

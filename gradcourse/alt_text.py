@@ -11,6 +11,7 @@ Where a sentence says more than the labels can, give it with `set_alt_text`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from matplotlib.axes import Axes
@@ -178,8 +179,8 @@ def _configure_inline_backend() -> None:
         import matplotlib_inline.backend_inline  # noqa: F401
 
 
-def _with_alt_text(png):
-    def figure_png(figure: Figure, *args, **kwargs):
+def _with_alt_text(png: Callable[..., Any]) -> Callable[..., Any]:
+    def figure_png(figure: Figure, *args: Any, **kwargs: Any) -> Any:
         data = png(figure, *args, **kwargs)
         if data is None:
             return None

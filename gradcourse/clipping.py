@@ -18,7 +18,7 @@ from gradcourse._validate import require_float
 Gradients = Sequence[np.ndarray]
 
 
-def _as_arrays(grads) -> list[np.ndarray]:
+def _as_arrays(grads: object) -> list[np.ndarray]:
     if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)) or not grads:
         raise TypeError("grads must be a non-empty list of arrays (one per variable)")
     return [np.asarray(g, dtype=np.float64) for g in grads]

@@ -19,14 +19,22 @@ for V.
 
 from __future__ import annotations
 
-from gradcourse._tensorflow import keras
+from typing import Any
+
+from gradcourse._recurrent import (
+    ConfigFromAttributes,
+    InitializerLike,
+    recurrent_model,
+    step_features,
+)
+from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_int
 
 __all__ = ["DelayRNNCell", "build_delay_rnn_model"]
 
 
 @keras.saving.register_keras_serializable(package="gradcourse")
-class DelayRNNCell(keras.layers.Layer):
+class DelayRNNCell(ConfigFromAttributes, keras.layers.Layer):
     """One step of h_t = tanh(W x_t + U h_(t-1) + V h_(t-d) + b); wrap it in ``keras.layers.RNN``.
 
     Args:
@@ -43,16 +51,25 @@ class DelayRNNCell(keras.layers.Layer):
         last = layer(np.zeros((4, 60, 2), "float32"))   # (4, 16)
     """
 
+    config_attributes = (
+        "units",
+        "delay",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "delayed_initializer",
+        "bias_initializer",
+    )
+
     def __init__(
         self,
         units: int,
         delay: int,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        delayed_initializer="orthogonal",
-        bias_initializer="zeros",
-        **kwargs,
-    ):
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        recurrent_initializer: InitializerLike = "orthogonal",
+        delayed_initializer: InitializerLike = "orthogonal",
+        bias_initializer: InitializerLike = "zeros",
+        **kwargs: Any,
+    ) -> None:
         units = require_int("units", units, minimum=1)
         delay = require_int("delay", delay, minimum=1)
         super().__init__(**kwargs)
@@ -64,15 +81,12 @@ class DelayRNNCell(keras.layers.Layer):
         self.state_size = units * delay
         self.output_size = units
 
-    def build(self, input_shape):
-        if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(
-                "a cell reads one step, (batch, features) with known features; "
-                f"got {tuple(input_shape)}"
-            )
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         n = self.units
         self.kernel = self.add_weight(
-            shape=(int(input_shape[-1]), n), name="kernel", initializer=self.kernel_initializer
+            shape=(step_features(input_shape), n),
+            name="kernel",
+            initializer=self.kernel_initializer,
         )
         self.recurrent_kernel = self.add_weight(
             shape=(n, n), name="recurrent_kernel", initializer=self.recurrent_initializer
@@ -83,7 +97,9 @@ class DelayRNNCell(keras.layers.Layer):
         self.bias = self.add_weight(shape=(n,), name="bias", initializer=self.bias_initializer)
         super().build(input_shape)
 
-    def call(self, inputs, states, training=False):
+    def call(
+        self, inputs: tf.Tensor, states: tf.Tensor | list[tf.Tensor], training: bool = False
+    ) -> tuple[tf.Tensor, tf.Tensor | list[tf.Tensor]]:
         ops = keras.ops
         past = states[0] if isinstance(states, (list, tuple)) else states
         n = self.units
@@ -97,23 +113,8 @@ class DelayRNNCell(keras.layers.Layer):
         state = ops.concatenate([past[:, n:], h], axis=-1)
         return h, ([state] if isinstance(states, (list, tuple)) else state)
 
-    def get_initial_state(self, batch_size=None):
+    def get_initial_state(self, batch_size: int | None = None) -> list[tf.Tensor]:
         return [keras.ops.zeros((batch_size, self.units * self.delay), dtype=self.compute_dtype)]
-
-    def get_config(self):
-        config = super().get_config()
-        serialize = keras.initializers.serialize
-        config.update(
-            {
-                "units": self.units,
-                "delay": self.delay,
-                "kernel_initializer": serialize(self.kernel_initializer),
-                "recurrent_initializer": serialize(self.recurrent_initializer),
-                "delayed_initializer": serialize(self.delayed_initializer),
-                "bias_initializer": serialize(self.bias_initializer),
-            }
-        )
-        return config
 
 
 def build_delay_rnn_model(
@@ -123,19 +124,16 @@ def build_delay_rnn_model(
     delay: int = 10,
     outputs: int = 1,
     name: str = "DelayRNN",
-    **cell_kwargs,
+    **cell_kwargs: Any,
 ) -> keras.Model:
     """The course's one-layer model with a ``DelayRNNCell``: ``keras.Input`` ->
     ``RNN(cell)`` (last hidden state, layer ``delay_rnn``) -> ``Dense(outputs)`` (``readout``).
 
     Extra keyword arguments go to the cell (initialisers). Not compiled.
     """
-    length = require_int("length", length, minimum=1)
-    features = require_int("features", features, minimum=1)
-    outputs = require_int("outputs", outputs, minimum=1)
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__}")
-    inputs = keras.Input(shape=(length, features))
-    last = keras.layers.RNN(DelayRNNCell(units, delay, **cell_kwargs), name="delay_rnn")(inputs)
-    prediction = keras.layers.Dense(outputs, name="readout")(last)
-    return keras.Model(inputs, prediction, name=name)
+
+    def block(inputs: keras.KerasTensor) -> keras.KerasTensor:
+        cell = DelayRNNCell(units, delay, **cell_kwargs)
+        return keras.layers.RNN(cell, name="delay_rnn")(inputs)
+
+    return recurrent_model(block, length, features, outputs, name)

@@ -9,8 +9,13 @@ tested on histories made by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:  # TensorFlow only if a monitor exists (see _require_history)
+    from gradcourse.monitoring import MonitorHistory
 
 # The gradient over time is read as a whole curve: a straight line fitted to
 # log10 ||dL/dx_t|| over the unmasked steps. Flagged when the fitted line falls (vanishing)
@@ -155,7 +160,7 @@ class Verdict:
         return f"{text}\n          remedy: {self.remedy}" if self.flagged and self.remedy else text
 
 
-def _require_history(history):
+def _require_history(history: object) -> MonitorHistory:
     from gradcourse.monitoring import MonitorHistory  # TensorFlow only if a monitor exists
 
     if not isinstance(history, MonitorHistory):
@@ -165,14 +170,14 @@ def _require_history(history):
     return history
 
 
-def _transient_end(norms) -> tuple[np.ndarray, int]:
+def _transient_end(norms: ArrayLike) -> tuple[np.ndarray, int]:
     norms = np.asarray(norms, dtype=np.float64)
     if norms.ndim != 1 or norms.size == 0:
         raise ValueError("norms must be a non-empty 1-D sequence")
     return norms, int(np.ceil(TRANSIENT_FRACTION * norms.size))
 
 
-def post_transient_median(norms) -> float:
+def post_transient_median(norms: ArrayLike) -> float:
     """Median gradient norm after the first ``TRANSIENT_FRACTION`` of the records (finite ones
     only)."""
     norms, start = _transient_end(norms)
@@ -180,7 +185,7 @@ def post_transient_median(norms) -> float:
     return float(np.median(settled)) if settled.size else float("nan")
 
 
-def spikes(norms) -> np.ndarray:
+def spikes(norms: ArrayLike) -> np.ndarray:
     """Indices of the post-transient records whose norm exceeds ``SPIKE_FACTOR`` times their
     median."""
     norms, start = _transient_end(norms)
@@ -190,7 +195,7 @@ def spikes(norms) -> np.ndarray:
     return start + np.flatnonzero(norms[start:] > SPIKE_FACTOR * median)
 
 
-def _nonfinite(history) -> Verdict:
+def _nonfinite(history: MonitorHistory) -> Verdict:
     step = history.first_nonfinite_step
     if step is None:
         return Verdict("non-finite values", False, "every recorded loss and gradient is finite")
@@ -202,7 +207,7 @@ def _nonfinite(history) -> Verdict:
     )
 
 
-def _exploding(history) -> Verdict:
+def _exploding(history: MonitorHistory) -> Verdict:
     norms = np.asarray(history.global_norms, dtype=np.float64)
     if norms.size < 3:
         return Verdict("exploding gradients", False, f"too few records ({norms.size}) to judge")
@@ -223,7 +228,7 @@ def _exploding(history) -> Verdict:
     )
 
 
-def curve_slope(norms) -> tuple[float, int]:
+def curve_slope(norms: ArrayLike) -> tuple[float, int]:
     """Slope of a straight line fitted to log10 ``norms`` against the step, in decades per
     step, over the steps with a finite positive norm (masked steps are NaN), and how many
     steps it used. NaN with fewer than 2 usable steps."""
@@ -237,7 +242,7 @@ def curve_slope(norms) -> tuple[float, int]:
     return float(slope), int(steps.size)
 
 
-def _fall(norms) -> tuple[float, float, int]:
+def _fall(norms: ArrayLike) -> tuple[float, float, int]:
     """(slope, steps used, and the fall in decades of the fitted line from the last usable step
     back to the first: positive when early steps get less gradient than late ones)."""
     norms = np.asarray(norms, dtype=np.float64)
@@ -247,7 +252,7 @@ def _fall(norms) -> tuple[float, float, int]:
     return slope, slope * span, used
 
 
-def _over_time(history) -> Verdict:
+def _over_time(history: MonitorHistory) -> Verdict:
     name = "gradient over time"
     if not history.gradient_over_time:
         return Verdict(name, False, "no gradient over time was recorded")
@@ -284,11 +289,11 @@ def _over_time(history) -> Verdict:
     return Verdict(name, False, evidence)
 
 
-def _last_saturation(history) -> dict[str, float]:
+def _last_saturation(history: MonitorHistory) -> dict[str, float]:
     return {key: values[-1] for key, values in history.saturation.items() if values}
 
 
-def _saturation(history) -> Verdict:
+def _saturation(history: MonitorHistory) -> Verdict:
     last = {k: v for k, v in _last_saturation(history).items() if "(relu)" not in k}
     if not last:
         return Verdict("saturation", False, "no tanh state or gate was recorded")
@@ -297,7 +302,7 @@ def _saturation(history) -> Verdict:
     return Verdict("saturation", last[worst] > SATURATED_FRACTION, evidence, REMEDY_SATURATION)
 
 
-def _dead(history) -> Verdict:
+def _dead(history: MonitorHistory) -> Verdict:
     last = {k: v for k, v in _last_saturation(history).items() if "(relu)" in k}
     if not last:
         return Verdict("dead units", False, "no ReLU layer was recorded")
@@ -306,7 +311,7 @@ def _dead(history) -> Verdict:
     return Verdict("dead units", last[worst] > DEAD_FRACTION, evidence, REMEDY_DEAD)
 
 
-def _update_ratios(history) -> Verdict:
+def _update_ratios(history: MonitorHistory) -> Verdict:
     name = "update-to-weight ratios"
     if not history.update_ratios:
         return Verdict(name, False, "no update was recorded")
@@ -325,7 +330,7 @@ def _update_ratios(history) -> Verdict:
     return Verdict(name, False, evidence)
 
 
-def _learning(history) -> Verdict:
+def _learning(history: MonitorHistory) -> Verdict:
     name = "learning"
     constant = history.constant_loss
     if constant is None or not np.isfinite(constant) or not history.probe_losses:
@@ -344,7 +349,7 @@ def _learning(history) -> Verdict:
     )
 
 
-def diagnose(history) -> list[Verdict]:
+def diagnose(history: MonitorHistory) -> list[Verdict]:
     """All the checks, in the order to read them (a NaN first: it explains everything else)."""
     history = _require_history(history)
     return [
@@ -375,7 +380,7 @@ def _cause_of(verdict: Verdict) -> str:
     }.get(name, "data")
 
 
-def primary_cause(history) -> str | None:
+def primary_cause(history: MonitorHistory) -> str | None:
     """The one cause the report names first (one of ``CAUSES``), or None when nothing is
     flagged. A vanishing or growing curve in a model that learned (probe loss below
     ``LEARNED_FRACTION`` x the constant prediction's) is a symptom, not a cause: the task
@@ -391,7 +396,7 @@ def primary_cause(history) -> str | None:
     return None
 
 
-def _learned(history) -> bool:
+def _learned(history: MonitorHistory) -> bool:
     constant = history.constant_loss
     if constant is None or not np.isfinite(constant) or not history.probe_losses:
         return False
@@ -399,7 +404,7 @@ def _learned(history) -> bool:
     return bool(np.isfinite(loss) and loss < LEARNED_FRACTION * constant)
 
 
-def report(history) -> str:
+def report(history: MonitorHistory) -> str:
     """The primary cause with its evidence and remedy, the other symptoms apart, every
     check's numbers, and the monitor's steady overhead (compilation apart)."""
     verdicts = diagnose(history)
@@ -418,7 +423,7 @@ def report(history) -> str:
     return "\n".join(lines)
 
 
-def dashboard(history, title: str = ""):
+def dashboard(history: MonitorHistory, title: str = ""):
     """One figure: norms over steps (spikes marked), update ratios, saturation, gradient over
     time."""
     import matplotlib.pyplot as plt

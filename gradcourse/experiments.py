@@ -50,7 +50,7 @@ def train_and_probe(
     learning_rate: float = RUN_DEFAULTS["learning_rate"],
     units: int = RUN_DEFAULTS["units"],
     seed: int = RUN_DEFAULTS["seed"],
-    **layer_kwargs,
+    **layer_kwargs: Any,
 ) -> TrainedRun:
     """Build a one-layer ``cell`` model, record its recurrent kernel and measure ||dL/dx_t||
     on ``probe`` at initialisation, train it with the course's optimizer
@@ -79,7 +79,7 @@ def train_and_probe_side_by_side(
     probe: SequenceData,
     *,
     workers: int = 2,
-    **common,
+    **common: Any,
 ) -> dict[str, TrainedRun]:
     """``train_and_probe`` for every setting, ``workers`` models training at a time.
 

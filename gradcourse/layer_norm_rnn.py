@@ -19,7 +19,16 @@ In Keras' weight layout (as ``SimpleRNNCell``): ``kernel`` is W_xh transposed, s
 
 from __future__ import annotations
 
-from gradcourse._tensorflow import keras
+from collections.abc import Callable
+from typing import Any
+
+from gradcourse._recurrent import (
+    ConfigFromAttributes,
+    InitializerLike,
+    recurrent_model,
+    step_features,
+)
+from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_float, require_int
 
 __all__ = ["LayerNormSimpleRNNCell", "build_layer_norm_rnn_model", "DEFAULT_EPSILON"]
@@ -29,7 +38,7 @@ __all__ = ["LayerNormSimpleRNNCell", "build_layer_norm_rnn_model", "DEFAULT_EPSI
 DEFAULT_EPSILON = 1e-3
 
 
-def _require_activation(activation):
+def _require_activation(activation: str | Callable) -> Callable:
     if isinstance(activation, str) or callable(activation):
         try:
             return keras.activations.get(activation)
@@ -41,7 +50,7 @@ def _require_activation(activation):
 
 
 @keras.saving.register_keras_serializable(package="gradcourse")
-class LayerNormSimpleRNNCell(keras.layers.Layer):
+class LayerNormSimpleRNNCell(ConfigFromAttributes, keras.layers.Layer):
     """One step of a layer-normalised vanilla RNN; wrap it in ``keras.layers.RNN``.
 
     ``h_t = activation(scale * normalise(x_t @ kernel + h_(t-1) @ recurrent_kernel) + bias)``,
@@ -62,17 +71,27 @@ class LayerNormSimpleRNNCell(keras.layers.Layer):
         states = layer(np.zeros((8, 100, 2), "float32"))   # (8, 32)
     """
 
+    config_attributes = (
+        "units",
+        "activation",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "scale_initializer",
+        "bias_initializer",
+        "epsilon",
+    )
+
     def __init__(
         self,
         units: int,
-        activation="tanh",
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        scale_initializer="ones",
-        bias_initializer="zeros",
+        activation: str | Callable = "tanh",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        recurrent_initializer: InitializerLike = "orthogonal",
+        scale_initializer: InitializerLike = "ones",
+        bias_initializer: InitializerLike = "zeros",
         epsilon: float = DEFAULT_EPSILON,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         units = require_int("units", units, minimum=2)
         epsilon = require_float("epsilon", epsilon, minimum=0.0, strict_minimum=True)
         activation = _require_activation(activation)
@@ -87,13 +106,8 @@ class LayerNormSimpleRNNCell(keras.layers.Layer):
         self.state_size = units
         self.output_size = units
 
-    def build(self, input_shape):
-        if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(
-                "a cell reads one step, (batch, features) with known features; "
-                f"got {tuple(input_shape)}"
-            )
-        features = int(input_shape[-1])
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        features = step_features(input_shape)
         self.kernel = self.add_weight(
             shape=(features, self.units), name="kernel", initializer=self.kernel_initializer
         )
@@ -110,7 +124,7 @@ class LayerNormSimpleRNNCell(keras.layers.Layer):
         )
         super().build(input_shape)
 
-    def normalise(self, pre_activation):
+    def normalise(self, pre_activation: tf.Tensor) -> tf.Tensor:
         """``(a - mean) / sqrt(variance + epsilon)`` over the last axis (the units), per example."""
         ops = keras.ops
         mean = ops.mean(pre_activation, axis=-1, keepdims=True)
@@ -118,7 +132,9 @@ class LayerNormSimpleRNNCell(keras.layers.Layer):
         variance = ops.mean(ops.square(centred), axis=-1, keepdims=True)
         return centred * ops.rsqrt(variance + ops.cast(self.epsilon, centred.dtype))
 
-    def call(self, inputs, states, training=False):
+    def call(
+        self, inputs: tf.Tensor, states: tf.Tensor | list[tf.Tensor], training: bool = False
+    ) -> tuple[tf.Tensor, tf.Tensor | list[tf.Tensor]]:
         ops = keras.ops
         previous = states[0] if isinstance(states, (list, tuple)) else states
         pre_activation = ops.matmul(inputs, self.kernel) + ops.matmul(
@@ -127,23 +143,8 @@ class LayerNormSimpleRNNCell(keras.layers.Layer):
         output = self.activation(self.scale * self.normalise(pre_activation) + self.bias)
         return output, ([output] if isinstance(states, (list, tuple)) else output)
 
-    def get_initial_state(self, batch_size=None):
+    def get_initial_state(self, batch_size: int | None = None) -> list[tf.Tensor]:
         return [keras.ops.zeros((batch_size, self.units), dtype=self.compute_dtype)]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "activation": keras.activations.serialize(self.activation),
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-                "scale_initializer": keras.initializers.serialize(self.scale_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "epsilon": self.epsilon,
-            }
-        )
-        return config
 
 
 def build_layer_norm_rnn_model(
@@ -153,7 +154,7 @@ def build_layer_norm_rnn_model(
     outputs: int = 1,
     name: str = "LayerNormRNN",
     unroll: bool = False,
-    **cell_kwargs,
+    **cell_kwargs: Any,
 ) -> keras.Model:
     """The course's one-layer model (as ``gradcourse.models.build_recurrent_model``) with a
     ``LayerNormSimpleRNNCell``: ``keras.Input`` -> ``RNN(cell)`` (last state) -> ``Dense(outputs)``.
@@ -161,16 +162,11 @@ def build_layer_norm_rnn_model(
     ``unroll`` goes to ``keras.layers.RNN`` (faster for short sequences, slower to build);
     extra keyword arguments go to the cell (e.g. ``recurrent_initializer=...``). Not compiled.
     """
-    length = require_int("length", length, minimum=1)
-    features = require_int("features", features, minimum=1)
-    outputs = require_int("outputs", outputs, minimum=1)
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__}")
     if not isinstance(unroll, bool):
         raise TypeError(f"unroll must be True or False, got {type(unroll).__name__}")
-    inputs = keras.Input(shape=(length, features))
-    state = keras.layers.RNN(
-        LayerNormSimpleRNNCell(units, **cell_kwargs), unroll=unroll, name="layer_norm_rnn"
-    )(inputs)
-    prediction = keras.layers.Dense(outputs, name="readout")(state)
-    return keras.Model(inputs, prediction, name=name)
+
+    def block(inputs: keras.KerasTensor) -> keras.KerasTensor:
+        cell = LayerNormSimpleRNNCell(units, **cell_kwargs)
+        return keras.layers.RNN(cell, unroll=unroll, name="layer_norm_rnn")(inputs)
+
+    return recurrent_model(block, length, features, outputs, name)

@@ -18,7 +18,9 @@ NumPy and matplotlib only (and ``import gradcourse`` does not import it at all).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
@@ -414,7 +416,12 @@ def enable_colab_widgets() -> bool:
     return True
 
 
-def _live(widgets, draw, controls: dict, figsize: tuple[float, float]) -> ipywidgets.interactive:
+def _live(
+    widgets: ModuleType,
+    draw: Callable[..., None],
+    controls: dict,
+    figsize: tuple[float, float],
+) -> ipywidgets.interactive:
     """``interactive`` over ``controls`` that redraws ``draw(**values, figure=...)`` in place."""
     # Not a pyplot figure: the inline backend would show a pyplot one a second time, below
     # the widget, at the end of the cell. One figure and one canvas for every redraw: no
@@ -422,7 +429,7 @@ def _live(widgets, draw, controls: dict, figsize: tuple[float, float]) -> ipywid
     figure = Figure(figsize=figsize)
     canvas = FigureCanvasAgg(figure)
 
-    def redraw(**values):
+    def redraw(**values: Any) -> None:
         draw(**values, figure=figure)
         png = io.BytesIO()
         canvas.print_png(png)  # one render (the inline backend's display would make two)

@@ -42,10 +42,18 @@ side by side, 2N numbers.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from gradcourse._tensorflow import keras
+from gradcourse._recurrent import (
+    ConfigFromAttributes,
+    InitializerLike,
+    recurrent_model,
+    step_features,
+)
+from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_choice, require_float, require_int
 
 __all__ = ["LRU", "LRUCell", "build_lru_model", "ring_eigenvalues", "lru_eigenvalues"]
@@ -54,7 +62,11 @@ PARAMETERIZATIONS = ("exponential", "direct")
 
 
 def ring_eigenvalues(
-    uniform_radius, uniform_phase, r_min: float, r_max: float, max_phase: float
+    uniform_radius: ArrayLike,
+    uniform_phase: ArrayLike,
+    r_min: float,
+    r_max: float,
+    max_phase: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(nu_log, theta_log)`` of the paper's initialisation from two uniform [0, 1) draws.
 
@@ -69,14 +81,14 @@ def ring_eigenvalues(
     return np.log(nu), np.log(max_phase * v + 1e-12)  # 1e-12: a phase drawn as exactly 0
 
 
-def lru_eigenvalues(nu_log, theta_log) -> np.ndarray:
+def lru_eigenvalues(nu_log: ArrayLike, theta_log: ArrayLike) -> np.ndarray:
     """The complex eigenvalues exp(-exp(nu_log) + i exp(theta_log)), as a NumPy array."""
     nu_log = np.asarray(nu_log, dtype=np.float64)
     theta_log = np.asarray(theta_log, dtype=np.float64)
     return np.exp(-np.exp(nu_log) + 1j * np.exp(theta_log))
 
 
-def _add_lru_weights(layer, features: int) -> None:
+def _add_lru_weights(layer: _LinearRecurrentUnit, features: int) -> None:
     """The LRU's weights on ``layer`` (an ``LRUCell`` or ``LRU``), initialised as in the paper."""
     self, n = layer, layer.n
     draw = keras.initializers.RandomUniform(0.0, 1.0)  # reproducible under set_random_seed
@@ -84,7 +96,9 @@ def _add_lru_weights(layer, features: int) -> None:
     v = np.asarray(draw((n,)), dtype=np.float64)
     nu_log, theta_log = ring_eigenvalues(u, v, self.r_min, self.r_max, self.max_phase)
 
-    def weight(name, shape, initializer="zeros"):
+    def weight(
+        name: str, shape: tuple[int, ...], initializer: InitializerLike = "zeros"
+    ) -> keras.Variable:
         return self.add_weight(shape=shape, name=name, initializer=initializer)
 
     if self.parameterization == "exponential":
@@ -111,8 +125,18 @@ def _add_lru_weights(layer, features: int) -> None:
     self.D = weight("D", (features, self.units), keras.initializers.RandomNormal(0.0, 1.0))
 
 
-class _LinearRecurrentUnit(keras.layers.Layer):
+class _LinearRecurrentUnit(ConfigFromAttributes, keras.layers.Layer):
     """What ``LRUCell`` and ``LRU`` share: the checked arguments, the eigenvalues, the config."""
+
+    # state_size is kept as self.n (a cell's state_size is Keras' 2N): get_config adds it
+    config_attributes = (
+        "units",
+        "r_min",
+        "r_max",
+        "max_phase",
+        "normalization",
+        "parameterization",
+    )
 
     def __init__(
         self,
@@ -123,8 +147,8 @@ class _LinearRecurrentUnit(keras.layers.Layer):
         max_phase: float = 2 * math.pi,
         normalization: bool = True,
         parameterization: str = "exponential",
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         state_size = require_int("state_size", state_size, minimum=1)
         units = require_int("units", units, minimum=1)
         r_min = require_float("r_min", r_min, minimum=0.0)
@@ -169,20 +193,8 @@ class _LinearRecurrentUnit(keras.layers.Layer):
             return 0.5 * ops.log(squared), ops.arctan2(self.lambda_im, self.lambda_re)
         return -ops.exp(self.nu_log), ops.exp(self.theta_log)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "state_size": self.n,
-                "units": self.units,
-                "r_min": self.r_min,
-                "r_max": self.r_max,
-                "max_phase": self.max_phase,
-                "normalization": self.normalization,
-                "parameterization": self.parameterization,
-            }
-        )
-        return config
+    def get_config(self) -> dict:
+        return {**super().get_config(), "state_size": self.n}
 
 
 @keras.saving.register_keras_serializable(package="gradcourse")
@@ -206,21 +218,18 @@ class LRUCell(_LinearRecurrentUnit):
         y_last = layer(np.zeros((4, 100, 3), "float32"))   # (4, 8)
     """
 
-    def __init__(self, state_size: int, units: int, **kwargs):
+    def __init__(self, state_size: int, units: int, **kwargs: Any) -> None:
         super().__init__(state_size, units, **kwargs)
         self.state_size = 2 * self.n
         self.output_size = self.units
 
-    def build(self, input_shape):
-        if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(
-                "a cell reads one step, (batch, features) with known features; "
-                f"got {tuple(input_shape)}"
-            )
-        _add_lru_weights(self, int(input_shape[-1]))
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        _add_lru_weights(self, step_features(input_shape))
         super().build(input_shape)
 
-    def call(self, inputs, states, training=False):
+    def call(
+        self, inputs: tf.Tensor, states: tf.Tensor | list[tf.Tensor], training: bool = False
+    ) -> tuple[tf.Tensor, tf.Tensor | list[tf.Tensor]]:
         ops = keras.ops
         previous = states[0] if isinstance(states, (list, tuple)) else states
         s_re, s_im = previous[:, : self.n], previous[:, self.n :]
@@ -239,7 +248,7 @@ class LRUCell(_LinearRecurrentUnit):
         state = ops.concatenate([new_re, new_im], axis=-1)
         return output, ([state] if isinstance(states, (list, tuple)) else state)
 
-    def get_initial_state(self, batch_size=None):
+    def get_initial_state(self, batch_size: int | None = None) -> list[tf.Tensor]:
         return [keras.ops.zeros((batch_size, 2 * self.n), dtype=self.compute_dtype)]
 
 
@@ -261,7 +270,7 @@ class LRU(_LinearRecurrentUnit):
     with T and features known; arguments as ``LRUCell``.
     """
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) != 3 or input_shape[1] is None or input_shape[2] is None:
             raise ValueError(
                 "LRU reads whole sequences, (batch, time, features) with known time and "
@@ -271,7 +280,7 @@ class LRU(_LinearRecurrentUnit):
         _add_lru_weights(self, int(input_shape[2]))
         super().build(input_shape)
 
-    def call(self, inputs):
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
         ops = keras.ops
         lags = ops.cast(ops.arange(self.length - 1, -1, -1), inputs.dtype)[:, None]  # T-1-t
         log_modulus, phase = self._log_modulus_and_phase()
@@ -291,7 +300,7 @@ class LRU(_LinearRecurrentUnit):
             + ops.matmul(inputs[:, -1], self.D)
         )
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, int]:
         return (input_shape[0], self.units)
 
 
@@ -302,7 +311,7 @@ def build_lru_model(
     units: int = 32,
     outputs: int = 1,
     name: str = "LRU",
-    **cell_kwargs,
+    **cell_kwargs: Any,
 ) -> keras.Model:
     """A one-block LRU model for sequence -> value tasks (not compiled):
 
@@ -313,15 +322,11 @@ def build_lru_model(
     arguments go to ``LRU`` (``r_min``, ``r_max``, ``max_phase``, ``normalization``,
     ``parameterization``).
     """
-    length = require_int("length", length, minimum=1)
-    features = require_int("features", features, minimum=1)
     units = require_int("units", units, minimum=1)
-    outputs = require_int("outputs", outputs, minimum=1)
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__}")
-    inputs = keras.Input(shape=(length, features))
-    encoded = keras.layers.Dense(units, activation="relu", name="encoder")(inputs)
-    last = LRU(state_size, units, name="lru", **cell_kwargs)(encoded)
-    hidden = keras.layers.Dense(units, activation="relu", name="mlp")(last)
-    prediction = keras.layers.Dense(outputs, name="readout")(hidden)
-    return keras.Model(inputs, prediction, name=name)
+
+    def block(inputs: keras.KerasTensor) -> keras.KerasTensor:
+        encoded = keras.layers.Dense(units, activation="relu", name="encoder")(inputs)
+        last = LRU(state_size, units, name="lru", **cell_kwargs)(encoded)
+        return keras.layers.Dense(units, activation="relu", name="mlp")(last)
+
+    return recurrent_model(block, length, features, outputs, name)

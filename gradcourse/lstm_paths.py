@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gradcourse._tensorflow import keras, tf
-from gradcourse._validate import require_array
+from gradcourse._validate import require_array, require_same_batch
 
 
 @dataclass
@@ -153,10 +153,7 @@ def _input_gradient(
     layer, readout = _lstm_and_readout(model)
     x = require_array("x", x, ndim=3)
     y = require_array("y", y, ndim=2)
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"x and y must have the same batch size, got {x.shape[0]} and {y.shape[0]}"
-        )
+    require_same_batch(x, y)
     features, outputs = layer.cell.kernel.shape[0], readout.kernel.shape[1]
     if x.shape[2] != features or y.shape[1] != outputs:
         raise ValueError(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from gradcourse._recurrent import recurrent_model
 from gradcourse._tensorflow import keras
 from gradcourse._validate import require_choice, require_float, require_int
 
@@ -20,7 +23,7 @@ def build_recurrent_model(
     outputs: int = 1,
     name: str | None = None,
     forget_bias: float | None = None,
-    **layer_kwargs,
+    **layer_kwargs: Any,
 ) -> keras.Model:
     """One recurrent layer (``"SimpleRNN"``, ``"LSTM"`` or ``"GRU"``) reading the whole
     sequence, then a linear ``Dense(outputs)`` on its last state.
@@ -31,10 +34,7 @@ def build_recurrent_model(
     compiled.
     """
     cell = require_choice("cell", cell, tuple(RECURRENT_LAYERS))
-    length = require_int("length", length, minimum=1)
-    features = require_int("features", features, minimum=1)
     units = require_int("units", units, minimum=1)
-    outputs = require_int("outputs", outputs, minimum=1)
     if forget_bias is not None:
         if cell != "LSTM":
             raise ValueError(f"forget_bias applies to an LSTM only, not to a {cell}")
@@ -44,10 +44,11 @@ def build_recurrent_model(
             unit_forget_bias=False,
             bias_initializer=ForgetGateBias(require_float("forget_bias", forget_bias)),
         )
-    inputs = keras.Input(shape=(length, features))
-    state = RECURRENT_LAYERS[cell](units, name=cell.lower(), **layer_kwargs)(inputs)
-    prediction = keras.layers.Dense(outputs, name="readout")(state)
-    return keras.Model(inputs, prediction, name=name or cell)
+
+    def block(inputs: keras.KerasTensor) -> keras.KerasTensor:
+        return RECURRENT_LAYERS[cell](units, name=cell.lower(), **layer_kwargs)(inputs)
+
+    return recurrent_model(block, length, features, outputs, name or cell)
 
 
 class ForgetGateBias(keras.initializers.Initializer):

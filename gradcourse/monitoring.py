@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_array, require_int
@@ -85,7 +87,7 @@ class MonitorHistory:
         return steady / net if net > 0 else float("nan")
 
 
-def _clipping_of(optimizer) -> str | None:
+def _clipping_of(optimizer: keras.optimizers.Optimizer) -> str | None:
     """The clipping a Keras optimizer applies inside ``apply``, as "name=value", or None."""
     for name in ("global_clipnorm", "clipnorm", "clipvalue"):
         value = getattr(optimizer, name, None)
@@ -94,14 +96,14 @@ def _clipping_of(optimizer) -> str | None:
     return None
 
 
-def _unsupported(layer, why: str = "") -> TypeError:
+def _unsupported(layer: keras.layers.Layer, why: str = "") -> TypeError:
     return TypeError(
         f"GradientMonitor cannot watch layer {layer.name!r} ({type(layer).__name__}{why}); "
         f"it supports {SUPPORTED}"
     )
 
 
-def _parts(layer) -> list[tuple[str, object]] | None:
+def _parts(layer: keras.layers.Layer) -> list[tuple[str, keras.layers.RNN]] | None:
     """The recurrent layers inside ``layer`` with their names, [] if it holds none, or
     TypeError for a recurrent layer the monitor cannot read."""
     if isinstance(layer, keras.layers.Bidirectional):
@@ -123,7 +125,9 @@ def _parts(layer) -> list[tuple[str, object]] | None:
     return []
 
 
-def _recurrent_layers(model) -> list[tuple[object, list[tuple[str, object]]]]:
+def _recurrent_layers(
+    model: keras.Model,
+) -> list[tuple[keras.layers.Layer, list[tuple[str, keras.layers.RNN]]]]:
     """Every recurrent layer of ``model`` (nested models included), with its parts."""
     found, stack = [], list(model.layers)
     while stack:
@@ -142,14 +146,20 @@ class _Tap:
     (and the tape watches the inputs), so that one forward pass on the current model gives
     each recurrent layer's input sequence: nothing is cached between records."""
 
-    def __init__(self, layers, tape):
+    def __init__(self, layers: list[keras.layers.Layer], tape: tf.GradientTape) -> None:
         self.layers, self.tape, self.calls = layers, tape, []
 
-    def __enter__(self):
+    def __enter__(self) -> _Tap:
         for index, layer in enumerate(self.layers):
             original = layer.call
 
-            def call(inputs, *args, _original=original, _index=index, **kwargs):
+            def call(
+                inputs: tf.Tensor,
+                *args: object,
+                _original: Callable = original,
+                _index: int = index,
+                **kwargs: object,
+            ) -> object:
                 self.tape.watch(inputs)
                 self.calls.append((_index, inputs, kwargs.get("mask"), kwargs.get("initial_state")))
                 return _original(inputs, *args, **kwargs)
@@ -157,7 +167,7 @@ class _Tap:
             object.__setattr__(layer, "call", call)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> bool:
         for layer in self.layers:
             object.__delattr__(layer, "call")
         return False
@@ -168,7 +178,7 @@ def _entropy(p: np.ndarray) -> float:
     return float(-np.sum(p * np.log(p)))
 
 
-def _as_input(value):
+def _as_input(value: ArrayLike) -> np.ndarray:
     array = np.asarray(value)
     if array.dtype.kind in "iub":
         return array
@@ -199,12 +209,12 @@ class GradientMonitor(keras.callbacks.Callback):
 
     def __init__(
         self,
-        probe_x,
-        probe_y,
+        probe_x: ArrayLike | Sequence[ArrayLike],
+        probe_y: ArrayLike,
         every: int | None = None,
-        time_epochs=None,
+        time_epochs: Iterable[int] | None = None,
         stop_on_nonfinite: bool = True,
-    ):
+    ) -> None:
         super().__init__()
         inputs = list(probe_x) if isinstance(probe_x, list | tuple) else [probe_x]
         if not inputs:
@@ -236,7 +246,7 @@ class GradientMonitor(keras.callbacks.Callback):
         self._step, self._epoch, self._snapshot = 0, 0, None
 
     # -- set-up -------------------------------------------------------------------------
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         model = self.model
         if model is None or not isinstance(model, keras.Model):
             raise TypeError(
@@ -249,7 +259,7 @@ class GradientMonitor(keras.callbacks.Callback):
         if self.history.fits == 1 and (self.time_epochs is None or 0 in self.time_epochs):
             self._timed(self._record_gradient_over_time, 0)
 
-    def _set_up(self, model):
+    def _set_up(self, model: keras.Model) -> None:
         if self._watched_model is not None:
             raise ValueError("a GradientMonitor watches one model: make a new one for this model")
         if model.loss is None:
@@ -279,7 +289,7 @@ class GradientMonitor(keras.callbacks.Callback):
         self._compiled: set[str] = set()
         self._watched_model = model
 
-    def _check_probe_shapes(self, model):
+    def _check_probe_shapes(self, model: keras.Model) -> None:
         if not model.inputs:
             return
         if len(model.inputs) != len(self.probe_inputs):
@@ -332,7 +342,9 @@ class GradientMonitor(keras.callbacks.Callback):
             if len(v.shape) == 2 and not v.path.endswith("bias")
         ]
 
-    def _probe_pass(self, x, y):
+    def _probe_pass(
+        self, x: tf.Tensor | list[tf.Tensor] | dict[str, tf.Tensor], y: tf.Tensor
+    ) -> dict:
         """One forward and backward pass on the probe batch with the current weights."""
         with tf.GradientTape() as tape:
             with _Tap([layer for layer, _ in self._layers], tape) as tap:
@@ -356,7 +368,7 @@ class GradientMonitor(keras.callbacks.Callback):
             "initial": [state for _, _, _, state in tap.calls],
         }
 
-    def _calls(self, result) -> list[tuple]:
+    def _calls(self, result: dict) -> list[tuple]:
         """(layer index, inputs, mask, initial state) of every recurrent call, as NumPy."""
         return [
             (index, np.asarray(x), None if m is None else np.asarray(m), s)
@@ -369,7 +381,7 @@ class GradientMonitor(keras.callbacks.Callback):
             )
         ]
 
-    def _timed(self, record, *args):
+    def _timed(self, record: Callable[..., None], *args: object) -> None:
         start = time.perf_counter()
         record(*args)
         spent = time.perf_counter() - start
@@ -380,14 +392,14 @@ class GradientMonitor(keras.callbacks.Callback):
             self.history.compile_seconds += spent
 
     # -- every step ---------------------------------------------------------------------
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         if self._step % self.every == 0:
             self._timed(self._take_snapshot)
 
     def _take_snapshot(self):
         self._snapshot = [v.numpy().astype(np.float64) for v in self._matrices()]
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         loss = float((logs or {}).get("loss", np.nan))
         if not math.isfinite(loss):
             self._nonfinite()
@@ -424,7 +436,7 @@ class GradientMonitor(keras.callbacks.Callback):
         ):
             self._nonfinite()
 
-    def _saturation(self, calls) -> dict[str, float]:
+    def _saturation(self, calls: list[tuple]) -> dict[str, float]:
         """Fraction of saturated values of each state and gate, over the real steps of
         every call of every recurrent layer (its inputs captured on the current model)."""
         counts: dict[str, list[float]] = {}
@@ -454,12 +466,12 @@ class GradientMonitor(keras.callbacks.Callback):
         return {key: hit / size for key, (hit, size) in counts.items() if size}
 
     # -- epochs -------------------------------------------------------------------------
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch += 1
         if self.time_epochs is not None and self._epoch in self.time_epochs:
             self._timed(self._record_gradient_over_time, self._epoch)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         if self.time_epochs is None and self.history.first_nonfinite_step is None:
             self._timed(self._record_gradient_over_time, self._epoch)
         self.history.training_seconds += time.perf_counter() - self._start

@@ -63,7 +63,7 @@ def reference_fixed_model(seed: int = 0) -> keras.Model:
     return model
 
 
-def train_on_mystery_task(model, seed: int = 0) -> dict[str, float]:
+def train_on_mystery_task(model: keras.Model, seed: int = 0) -> dict[str, float]:
     """Fit a compiled model on the mystery task; return its test MSE (NaN if it diverged)
     and the task's baseline. What the grader of exercise 07.2 measures."""
     if not isinstance(model, keras.Model):

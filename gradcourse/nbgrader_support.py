@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
+from nbformat import NotebookNode
 from traitlets import Bool
 
 from gradcourse.exercises.assignment import STORED_VARIANT, STUDENT_ID, stored_variant
@@ -28,7 +29,9 @@ class StudentVariant(Preprocessor):
 
     enabled = Bool(True)  # nbconvert's preprocessors are off unless enabled
 
-    def preprocess(self, nb, resources):
+    def preprocess(
+        self, nb: NotebookNode, resources: dict[str, Any]
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         student = resources.get("nbgrader", {}).get("student")
         if student:
             os.environ[STUDENT_ID] = str(student)

@@ -41,7 +41,10 @@ SimpleRNN has no cell state, so there is no third normalised term.
 
 from __future__ import annotations
 
-from gradcourse._tensorflow import keras
+from typing import Any
+
+from gradcourse._recurrent import ConfigFromAttributes, InitializerLike, recurrent_model
+from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_float, require_int
 
 __all__ = [
@@ -56,9 +59,11 @@ NORMALIZATIONS = (None, "batch_per_step", "batch_shared", "layer")
 # Cooijmans et al. (2016), section 4: "we initialize the batch normalization parameters
 # gamma to 0.1", so that tanh and the sigmoids start away from saturation.
 BATCH_NORM_SCALE = 0.1
+# The batch statistics a training call collects, per normalised term, step by step.
+_NewStats = dict[str, list[tuple[tf.Tensor, tf.Tensor]]]
 
 
-def _require_normalization(normalization):
+def _require_normalization(normalization: str | None) -> str | None:
     if normalization is not None and not isinstance(normalization, str):
         raise TypeError(
             f"normalization must be None or a string, got {type(normalization).__name__}"
@@ -68,7 +73,7 @@ def _require_normalization(normalization):
     return normalization
 
 
-class _NormalizedRecurrent(keras.layers.Layer):
+class _NormalizedRecurrent(ConfigFromAttributes, keras.layers.Layer):
     """What ``NormalizedLSTM`` and ``NormalizedSimpleRNN`` share: arguments, weights of the
     pre-activation ``z_t = N(W_h h_(t-1)) + N(W_x x_t) + b`` (``GATES`` blocks of units),
     the normalisations and the moving statistics. Subclasses set ``GATES``, the bias's
@@ -77,6 +82,16 @@ class _NormalizedRecurrent(keras.layers.Layer):
 
     GATES = 1
 
+    config_attributes = (
+        "units",
+        "normalization",
+        "scale",
+        "momentum",
+        "epsilon",
+        "kernel_initializer",
+        "recurrent_initializer",
+    )
+
     def __init__(
         self,
         units: int,
@@ -84,10 +99,10 @@ class _NormalizedRecurrent(keras.layers.Layer):
         scale: float | None = None,
         momentum: float = 0.99,
         epsilon: float = 1e-3,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        **kwargs,
-    ):
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        recurrent_initializer: InitializerLike = "orthogonal",
+        **kwargs: Any,
+    ) -> None:
         units = require_int("units", units, minimum=1)
         normalization = _require_normalization(normalization)
         if normalization == "layer" and units < 2:
@@ -103,17 +118,17 @@ class _NormalizedRecurrent(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
 
-    def _bias_start(self):
+    def _bias_start(self) -> list[float]:
         return [0.0] * (self.GATES * self.units)
 
-    def _build_state(self):
+    def _build_state(self) -> None:
         """Weights beyond the pre-activation's (none by default)."""
 
-    def _state_terms(self):
+    def _state_terms(self) -> tuple[tuple[str, int], ...]:
         """(name, width) of the state's terms with per-step batch statistics (none)."""
         return ()
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) != 3 or input_shape[1] is None or input_shape[2] is None:
             raise ValueError(
                 f"{type(self).__name__} reads (batch, steps, features) with known steps and "
@@ -147,7 +162,7 @@ class _NormalizedRecurrent(keras.layers.Layer):
             self._add_moving("x", (size,))
         super().build(input_shape)
 
-    def _add_moving(self, term, shape):
+    def _add_moving(self, term: str, shape: tuple[int, ...]) -> None:
         self._moving[term] = (
             self.add_weight(
                 shape=shape, name=f"moving_mean_{term}", initializer="zeros", trainable=False
@@ -157,16 +172,23 @@ class _NormalizedRecurrent(keras.layers.Layer):
             ),
         )
 
-    def _standardise(self, value, mean, variance):
+    def _standardise(self, value: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor) -> tf.Tensor:
         return (value - mean) * keras.ops.rsqrt(variance + self.epsilon)
 
-    def _layer_norm(self, value):
+    def _layer_norm(self, value: tf.Tensor) -> tf.Tensor:
         ops = keras.ops
         mean = ops.mean(value, axis=-1, keepdims=True)
         variance = ops.mean(ops.square(value - mean), axis=-1, keepdims=True)
         return self._standardise(value, mean, variance)
 
-    def _batch_norm(self, value, term, step, training, new_stats):
+    def _batch_norm(
+        self,
+        value: tf.Tensor,
+        term: str,
+        step: int,
+        training: bool,
+        new_stats: _NewStats,
+    ) -> tf.Tensor:
         """Per-step batch normalisation of ``value`` (batch, size) at ``step``."""
         ops = keras.ops
         if training:
@@ -179,24 +201,28 @@ class _NormalizedRecurrent(keras.layers.Layer):
             mean, variance = moving_mean[index], moving_variance[index]
         return self._standardise(value, mean, variance)
 
-    def _normalise(self, value, term, step, training, new_stats):
+    def _normalise(
+        self, value: tf.Tensor, term: str, step: int, training: bool, new_stats: _NewStats
+    ) -> tf.Tensor:
         """``value`` times its scale, normalised as set (layer or per-step batch)."""
         scale = getattr(self, f"scale_{term}")
         if self.normalization == "layer":
             return scale * self._layer_norm(value)
         return scale * self._batch_norm(value, term, step, training, new_stats)
 
-    def _update(self, term, mean, variance):
+    def _update(self, term: str, mean: tf.Tensor, variance: tf.Tensor) -> None:
         moving_mean, moving_variance = self._moving[term]
         m = self.momentum
         moving_mean.assign(m * moving_mean + (1 - m) * mean)
         moving_variance.assign(m * moving_variance + (1 - m) * variance)
 
-    def _step(self, z, state, t, training, new_stats):
+    def _step(
+        self, z: tf.Tensor, state: Any, t: int, training: bool, new_stats: _NewStats
+    ) -> tuple[tf.Tensor, Any]:
         """One step from the pre-activation ``z``: returns ``(h, state)``."""
         raise NotImplementedError
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
         ops, norm = keras.ops, self.normalization
         training = bool(training)
         steps = inputs.shape[1]
@@ -230,23 +256,8 @@ class _NormalizedRecurrent(keras.layers.Layer):
                 self._update(term, means, variances)
         return h
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, int]:
         return (input_shape[0], self.units)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "normalization": self.normalization,
-                "scale": self.scale,
-                "momentum": self.momentum,
-                "epsilon": self.epsilon,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-            }
-        )
-        return config
 
 
 @keras.saving.register_keras_serializable(package="gradcourse")
@@ -271,21 +282,23 @@ class NormalizedLSTM(_NormalizedRecurrent):
 
     GATES = 4
 
-    def _bias_start(self):
+    def _bias_start(self) -> list[float]:
         u = self.units
         return [0.0] * u + [1.0] * u + [0.0] * (2 * u)  # unit_forget_bias
 
-    def _build_state(self):
+    def _build_state(self) -> None:
         u, norm = self.units, self.normalization
         if norm in ("batch_per_step", "layer"):
             start = keras.initializers.Constant(self.scale)
             self.scale_c = self.add_weight(shape=(u,), name="scale_c", initializer=start)
             self.shift_c = self.add_weight(shape=(u,), name="shift_c", initializer="zeros")
 
-    def _state_terms(self):
+    def _state_terms(self) -> tuple[tuple[str, int], ...]:
         return (("c", self.units),)
 
-    def _step(self, z, state, t, training, new_stats):
+    def _step(
+        self, z: tf.Tensor, state: Any, t: int, training: bool, new_stats: _NewStats
+    ) -> tuple[tf.Tensor, Any]:
         ops, u, norm = keras.ops, self.units, self.normalization
         c = state
         i, f, g, o = (z[:, k * u : (k + 1) * u] for k in range(4))
@@ -313,26 +326,34 @@ class NormalizedSimpleRNN(_NormalizedRecurrent):
 
     GATES = 1
 
-    def _step(self, z, state, t, training, new_stats):
+    def _step(
+        self, z: tf.Tensor, state: Any, t: int, training: bool, new_stats: _NewStats
+    ) -> tuple[tf.Tensor, Any]:
         h = keras.ops.tanh(z)
         return h, h
 
 
 def _build_model(
-    layer_class, layer_name, length, features, normalization, units, outputs, name, layer_kwargs
-):
-    length = require_int("length", length, minimum=1)
-    features = require_int("features", features, minimum=1)
-    outputs = require_int("outputs", outputs, minimum=1)
+    layer_class: type[_NormalizedRecurrent],
+    layer_name: str,
+    length: int,
+    features: int,
+    normalization: str | None,
+    units: int,
+    outputs: int,
+    name: str | None,
+    layer_kwargs: dict[str, Any],
+) -> keras.Model:
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a string or None, got {type(name).__name__}")
-    inputs = keras.Input(shape=(length, features))
-    state = layer_class(units, normalization, name=layer_name, **layer_kwargs)(inputs)
-    prediction = keras.layers.Dense(outputs, name="readout")(state)
-    default = (
-        f"{'LSTM' if layer_class is NormalizedLSTM else 'SimpleRNN'}_{normalization or 'plain'}"
+
+    def block(inputs: keras.KerasTensor) -> keras.KerasTensor:
+        return layer_class(units, normalization, name=layer_name, **layer_kwargs)(inputs)
+
+    kind = "LSTM" if layer_class is NormalizedLSTM else "SimpleRNN"
+    return recurrent_model(
+        block, length, features, outputs, name or f"{kind}_{normalization or 'plain'}"
     )
-    return keras.Model(inputs, prediction, name=name or default)
 
 
 def build_normalized_lstm_model(
@@ -342,7 +363,7 @@ def build_normalized_lstm_model(
     units: int = 32,
     outputs: int = 1,
     name: str | None = None,
-    **layer_kwargs,
+    **layer_kwargs: Any,
 ) -> keras.Model:
     """The course's one-layer model (as ``gradcourse.models.build_recurrent_model``) with a
     ``NormalizedLSTM``: ``keras.Input`` -> ``NormalizedLSTM`` (last state) -> ``Dense(outputs)``.
@@ -359,7 +380,7 @@ def build_normalized_simple_rnn_model(
     units: int = 32,
     outputs: int = 1,
     name: str | None = None,
-    **layer_kwargs,
+    **layer_kwargs: Any,
 ) -> keras.Model:
     """As ``build_normalized_lstm_model``, with a ``NormalizedSimpleRNN`` (layer name
     ``"rnn"``) in place of the LSTM. Not compiled."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import sys
+from types import ModuleType
 
 import numpy as np
 
@@ -78,7 +79,7 @@ def setup_notebook(seed: int = 0, verbose: bool = True) -> None:
         print(gpu_note)
 
 
-def _keep_to_the_cpu(tf) -> str:
+def _keep_to_the_cpu(tf: ModuleType) -> str:
     """Hide a GPU that TensorFlow still sees (it was imported before gradcourse) unless the
     learner opted in; return what the learner should read about the GPU ('' if no GPU)."""
     if wants_gpu():

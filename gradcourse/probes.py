@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gradcourse._tensorflow import keras, tf
-from gradcourse._validate import require_array
+from gradcourse._validate import require_array, require_same_batch
 from gradcourse.activations import saturation_stats
 from gradcourse.lstm_paths import lstm_states
 from gradcourse.recurrent_states import gates_from_states
@@ -54,10 +54,7 @@ def probe_layers(
     model = _require_model(model)
     x = require_array("x", x)
     y = require_array("y", y)
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"x and y must have the same batch size, got {x.shape[0]} and {y.shape[0]}"
-        )
+    require_same_batch(x, y)
     layers = [layer for layer in model.layers if hasattr(layer, "kernel")]
     if not layers:
         raise ValueError("model has no layer with a kernel to probe")
@@ -106,10 +103,7 @@ def input_gradient_norms(
     model = _require_model(model)
     x_tf = _as_float32_batch("x", x)
     y = require_array("y", y)
-    if y.shape[0] != x_tf.shape[0]:
-        raise ValueError(
-            f"x and y must have the same batch size, got {x_tf.shape[0]} and {y.shape[0]}"
-        )
+    require_same_batch(x_tf, y)
     with tf.GradientTape() as tape:
         tape.watch(x_tf)
         value = loss(y, model(x_tf, training=False))

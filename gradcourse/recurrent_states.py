@@ -8,8 +8,10 @@ Keras' equations, so that saturation can be measured on any trained model.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_array
@@ -21,7 +23,7 @@ SUPPORTED_LAYERS = (keras.layers.SimpleRNN, keras.layers.LSTM, keras.layers.GRU)
 SUPPORTED_CELL_NAMES = ("SimpleRNNCell", "LSTMCell", "GRUCell", "LayerNormSimpleRNNCell")
 
 
-def activation_name(function) -> str:
+def activation_name(function: Callable) -> str:
     """The name of a Keras activation among tanh, sigmoid, relu, linear (else ValueError)."""
     for name in ACTIVATIONS:
         if function is keras.activations.get(name):
@@ -38,13 +40,13 @@ def _supported_cells() -> tuple:
     )
 
 
-def is_supported_recurrent_layer(layer) -> bool:
+def is_supported_recurrent_layer(layer: object) -> bool:
     """True for a ``keras.layers.RNN`` (SimpleRNN, LSTM, GRU, or ``RNN(cell)``) whose cell is
     one of ``SUPPORTED_CELL_NAMES``; False for any other layer."""
     return isinstance(layer, keras.layers.RNN) and isinstance(layer.cell, _supported_cells())
 
 
-def _inputs(layer, x) -> np.ndarray:
+def _inputs(layer: keras.layers.RNN, x: ArrayLike) -> np.ndarray:
     x = require_array("x", x, ndim=3)
     features = int(layer.cell.kernel.shape[0])  # the input kernel: (features, ...)
     if x.shape[2] != features:
@@ -54,7 +56,7 @@ def _inputs(layer, x) -> np.ndarray:
     return x
 
 
-def _mask(mask, x: np.ndarray) -> np.ndarray | None:
+def _mask(mask: ArrayLike | None, x: np.ndarray) -> np.ndarray | None:
     if mask is None:
         return None
     mask = np.asarray(mask)
@@ -69,7 +71,7 @@ def _mask(mask, x: np.ndarray) -> np.ndarray | None:
 _SEQUENCE_RUNNERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _check_gates(cell) -> None:
+def _check_gates(cell: keras.layers.LSTMCell | keras.layers.GRUCell) -> None:
     """ValueError for an LSTM or GRU cell whose gates ``_gates`` cannot recompute."""
     if activation_name(cell.recurrent_activation) != "sigmoid":
         raise ValueError("only the default recurrent activation (sigmoid) is supported")
@@ -77,7 +79,9 @@ def _check_gates(cell) -> None:
         raise ValueError("only Keras' default GRU (reset_after=True, use_bias=True) is supported")
 
 
-def _gates(cell, x, h_previous) -> dict:
+def _gates(
+    cell: keras.layers.LSTMCell | keras.layers.GRUCell, x: tf.Tensor, h_previous: tf.Tensor
+) -> dict:
     """The gates of an LSTM or GRU cell at every step, from its current weights (Keras'
     equations), in float64: traced inside the compiled runner, so the weights are read at
     each call and nothing leaves TensorFlow until the results do."""
@@ -99,14 +103,19 @@ def _gates(cell, x, h_previous) -> dict:
     return {"z": z, "r": r}
 
 
-def _runner(layer):
+def _runner(layer: keras.layers.RNN) -> Callable[..., dict]:
     runner = _SEQUENCE_RUNNERS.get(layer)
     if runner is None:
         cell = layer.cell
         twin = keras.layers.RNN(cell, return_sequences=True)
         gated = isinstance(cell, keras.layers.LSTMCell | keras.layers.GRUCell)
 
-        def run(inputs, inputs64, mask=None, initial_state=None):
+        def run(
+            inputs: tf.Tensor,
+            inputs64: tf.Tensor,
+            mask: tf.Tensor | None = None,
+            initial_state: list[tf.Tensor] | None = None,
+        ) -> dict:
             h = twin(inputs, mask=mask, initial_state=initial_state)
             if not gated:
                 return {"h": h}
@@ -124,7 +133,12 @@ def _runner(layer):
     return runner
 
 
-def _run(layer, x: np.ndarray, mask=None, initial_state=None) -> dict[str, np.ndarray]:
+def _run(
+    layer: keras.layers.RNN,
+    x: np.ndarray,
+    mask: ArrayLike | None = None,
+    initial_state: Sequence[ArrayLike] | None = None,
+) -> dict[str, np.ndarray]:
     """h_1 ... h_T from Keras itself (the layer's own cell in an RNN that returns every
     state, stepping forwards through ``x``; a masked step keeps the previous state, as in
     Keras) and, for an LSTM or GRU, its gates recomputed from the states and ``x``: one
@@ -142,13 +156,20 @@ def _run(layer, x: np.ndarray, mask=None, initial_state=None) -> dict[str, np.nd
     return {k: np.asarray(v, dtype=np.float64) for k, v in result.items()}
 
 
-def _state_sequence(layer, x: np.ndarray, mask=None, initial_state=None) -> np.ndarray:
+def _state_sequence(
+    layer: keras.layers.RNN,
+    x: np.ndarray,
+    mask: ArrayLike | None = None,
+    initial_state: Sequence[ArrayLike] | None = None,
+) -> np.ndarray:
     """h_1 ... h_T from Keras itself: the layer's own cell in an RNN that returns every state,
     stepping forwards through ``x`` (a masked step keeps the previous state, as in Keras)."""
     return _run(layer, x, mask, initial_state)["h"]
 
 
-def gates_from_states(cell, x, h) -> dict[str, np.ndarray]:
+def gates_from_states(
+    cell: keras.layers.LSTMCell | keras.layers.GRUCell, x: ArrayLike, h: ArrayLike
+) -> dict[str, np.ndarray]:
     """The gates of an LSTM or GRU ``cell`` at every step, from its weights, its inputs ``x``
     (batch, time, features) and its states ``h`` (batch, time, units), starting from zeros:
     ``i``, ``f``, ``o`` for an LSTM, ``z``, ``r`` for a GRU (Keras' equations, float64)."""
@@ -164,7 +185,12 @@ def gates_from_states(cell, x, h) -> dict[str, np.ndarray]:
     return {name: np.asarray(value, dtype=np.float64) for name, value in gates.items()}
 
 
-def recurrent_states(layer, x, mask=None, initial_state=None) -> dict[str, np.ndarray]:
+def recurrent_states(
+    layer: keras.layers.RNN,
+    x: ArrayLike,
+    mask: ArrayLike | None = None,
+    initial_state: Sequence[ArrayLike] | None = None,
+) -> dict[str, np.ndarray]:
     """The states (and gates) of ``layer`` at every step for inputs ``x`` (batch, time, features).
 
     ``layer`` is a Keras SimpleRNN, LSTM or GRU, or ``keras.layers.RNN(cell)`` with one of
@@ -198,7 +224,7 @@ def recurrent_states(layer, x, mask=None, initial_state=None) -> dict[str, np.nd
     return {k: v[:, ::-1] for k, v in states.items()} if backwards else states
 
 
-def state_jacobian_norms(layer, x) -> np.ndarray:
+def state_jacobian_norms(layer: keras.layers.SimpleRNN, x: ArrayLike) -> np.ndarray:
     """``||dh_T / dh_(T-k)||_2`` for k = 0..T-1 and every sequence of ``x``, for a Keras
     ``SimpleRNN``: shape (batch, T), index = lag.
 
@@ -213,7 +239,7 @@ def state_jacobian_norms(layer, x) -> np.ndarray:
     return np.stack([jacobian_norms(recurrent.T, a, activation)[:-1] for a in pre])
 
 
-def simple_rnn_pre_activations(layer, x) -> np.ndarray:
+def simple_rnn_pre_activations(layer: keras.layers.SimpleRNN, x: ArrayLike) -> np.ndarray:
     """The pre-activations ``a_t = x_t W_xh + h_(t-1) W_hh + b`` of a Keras ``SimpleRNN`` at
     every step, shape (batch, T, units), from Keras' own states (in the course's notation
     ``W_hh`` is Keras' ``recurrent_kernel`` transposed)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcourse._validate import require_array, require_float, require_int
 
@@ -59,7 +60,7 @@ def adding_problem(n: int, length: int, seed: int = 0) -> SequenceData:
     )
 
 
-def constant_prediction_mse(y) -> float:
+def constant_prediction_mse(y: ArrayLike) -> float:
     """MSE of predicting the mean of ``y`` for every example (the empirical baseline)."""
     y = require_array("y", y)
     if y.size == 0:

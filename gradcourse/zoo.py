@@ -32,6 +32,7 @@ constant prediction's); the report's remedies for those causes cite that cell.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +66,7 @@ class ZooEntry:
     shuffled: bool = False  # the fault model's targets are shuffled against its inputs
 
 
-def _gru(**kw) -> dict:
+def _gru(**kw: object) -> dict:
     return {"kind": "GRU", **kw}
 
 
@@ -166,7 +167,9 @@ def run_zoo_model(cause: str, twin: bool, seed: int = 0):
     return monitor.history
 
 
-def run_zoo(seeds=(0,), causes=None) -> dict[tuple[str, bool, int], str | None]:
+def run_zoo(
+    seeds: Iterable[int] = (0,), causes: Iterable[str] | None = None
+) -> dict[tuple[str, bool, int], str | None]:
     """(cause, twin, seed) -> the primary cause ``report`` named, for every pair and seed."""
     from gradcourse.diagnosis import primary_cause
 

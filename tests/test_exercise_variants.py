@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 import pytest
+from reference_math import bisect, sigmoid, slope
+from reference_math import round_sig as rounded
 
 from gradcourse.exercises import (
     all_exercises,
@@ -40,29 +42,6 @@ VARYING = [
     "08.1",
     "09.1",
 ]
-
-
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def slope(f, x, eps=1e-6):
-    return (f(x + eps) - f(x - eps)) / (2 * eps)
-
-
-def bisect(f, low, high, iterations=200):
-    f_low = f(low)
-    for _ in range(iterations):
-        middle = (low + high) / 2
-        if (f(middle) > 0) == (f_low > 0):
-            low, f_low = middle, f(middle)
-        else:
-            high = middle
-    return (low + high) / 2
-
-
-def rounded(value, digits=3):
-    return float(f"{value:.{digits - 1}e}")
 
 
 def tail_probability(threshold, s):

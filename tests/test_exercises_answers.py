@@ -11,44 +11,11 @@ import math
 
 import numpy as np
 import pytest
+from reference_math import bisect, central_difference, round_sig, sigmoid, slope
 
 from gradcourse.exercises import all_exercises, get_exercise, grade
 
 RNG = np.random.default_rng(2024)
-
-
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def slope(f, x, eps=1e-6):
-    """f'(x) by central differences, element by element for an elementwise f."""
-    return (f(x + eps) - f(x - eps)) / (2 * eps)
-
-
-def central_difference(f, x, eps=1e-6):
-    """The gradient of a scalar-valued f at a scalar or vector x."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 0:
-        return slope(f, x, eps)
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        step = np.zeros_like(x)
-        step[i] = eps
-        grad[i] = (f(x + step) - f(x - step)) / (2 * eps)
-    return grad
-
-
-def bisect(f, low, high, iterations=200):
-    """The root of an increasing-or-decreasing f on [low, high]."""
-    f_low = f(low)
-    for _ in range(iterations):
-        middle = (low + high) / 2
-        if (f(middle) > 0) == (f_low > 0):
-            low, f_low = middle, f(middle)
-        else:
-            high = middle
-    return (low + high) / 2
 
 
 def orthogonal(n, rng):
@@ -62,10 +29,6 @@ def run_tanh_recurrence(w, h0, inputs):
         h = np.tanh(w * h + x)
         states.append(h)
     return np.array(states)
-
-
-def round_sig(x, digits):
-    return float(f"{x:.{digits - 1}e}")
 
 
 def last_unit(x, digits):

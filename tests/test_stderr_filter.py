@@ -3,14 +3,16 @@ that no writer to file descriptor 2 can ever block on it (no TensorFlow needed h
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from stderr_flood import flood_source
 
-from gradcourse._stderr import filter_runtime_log
+from gradcourse._stderr import filter_runtime_log, filtered_native_stderr
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +54,23 @@ def test_a_lower_log_level_shows_what_it_asks_for(monkeypatch):
     assert filter_runtime_log(XLA + warning + TF_DATA) == XLA + warning
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")
     assert filter_runtime_log(XLA + warning) == warning
+
+
+def test_a_filtered_block_drops_known_noise_written_to_fd_2_and_keeps_errors(monkeypatch, capfd):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    with filtered_native_stderr(filter_runtime_log):
+        os.write(2, (TF_DATA + REAL_ERROR).encode())
+        os.write(2, TF_DATA.encode())
+    assert capfd.readouterr().err == REAL_ERROR
+
+
+def test_a_filtered_block_writes_what_it_kept_even_when_it_raises(monkeypatch, capfd):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    with pytest.raises(RuntimeError, match="in the block"):
+        with filtered_native_stderr(filter_runtime_log):
+            os.write(2, (REAL_ERROR + TF_DATA).encode())
+            raise RuntimeError("in the block")
+    assert capfd.readouterr().err == REAL_ERROR
 
 
 def _run(code: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -25,6 +25,11 @@ apart, and the gradient over time that the monitor records at the end of each ``
 (once a fit, not an epoch) left out. The CPU median decides the exit status (1 if over
 the budget); a wall median over it is printed as such, to be re-measured on a quiet
 machine.
+
+TensorFlow's known-harmless C++ error line (tf.data's "NodeDef mentions attribute
+use_unbounded_threadpool", at every partial last batch under op determinism) is filtered
+out of the native stderr as the notebooks filter it (``gradcourse._stderr``); any other
+line is written out after each model's measurement.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import statistics
 import time
 
 import gradcourse as gc
+from gradcourse._stderr import filter_runtime_log, filtered_native_stderr
 
 KINDS = ("SimpleRNN (07)", "GRU (07)", "stacked 2-layer LSTM", "LSTM on digits (07)")
 PAIRS = 6  # interleaved pairs of fits, without and with the monitor
@@ -168,7 +174,8 @@ def main(argv=None) -> int:
     over = False
     start_cpu, start_wall = time.process_time(), time.perf_counter()
     for kind in args.kinds:
-        result = measure(kind, args.pairs, args.epochs)
+        with filtered_native_stderr(filter_runtime_log):
+            result = measure(kind, args.pairs, args.epochs)
         medians = {k: statistics.median(v) for k, v in result["overhead"].items()}
         direct = {
             k: result["records_per_epoch"] * result["record"][k] / result["plain_epoch"][k]
