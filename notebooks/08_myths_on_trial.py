@@ -51,7 +51,7 @@ import tensorflow as tf
 
 from gradcourse.activations import activation as activation_function
 from gradcourse.activations import derivative, mean_field_chi, saturated_mask
-from gradcourse.experiments import side_by_side
+from gradcourse.experiments import model_at_init, side_by_side
 from gradcourse.layer_norm_rnn import build_layer_norm_rnn_model
 from gradcourse.matrices import non_normal, scaled_orthogonal, singular_values, spectral_radius
 from gradcourse.models import build_recurrent_model
@@ -625,18 +625,12 @@ assert relu_ratio["identity, g = 1.05"] > 3  # 1.05^59 = 18: the edge is narrow
 #    its gradient before any clipping.
 
 # %% slideshow={"slide_type": "subslide"}
-def lstm_at_init(**options):
-    """A fresh LSTM for T = 60 and its global gradient norm on the probe batch, before training."""
-    keras.utils.set_random_seed(SEED)
-    model = build_recurrent_model("LSTM", 2 * T, 2, units=32, **options)
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_mean(tf.square(model(long_probe.x) - long_probe.y))
-    return model, float(tf.linalg.global_norm(tape.gradient(loss, model.trainable_variables)))
-
-
-_, default_norm = lstm_at_init()
-large, large_norm = lstm_at_init(
-    recurrent_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=SEED)
+# a fresh LSTM for T = 60 (SEED set first) and the global norm of its weight gradient
+# on the probe batch, before training
+_, default_norm = model_at_init("LSTM", long_probe, seed=SEED)
+large, large_norm = model_at_init(
+    "LSTM", long_probe, seed=SEED,
+    recurrent_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=SEED),
 )
 large_grads = input_gradient_norms(large, long_probe.x, long_probe.y)
 
