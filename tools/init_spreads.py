@@ -1,6 +1,6 @@
-"""Spread over 20 draws of every quantity notebooks 04, 07 and 08 assert at initialisation.
+"""Spread over 20 draws of every quantity notebooks 04 and 06-09 assert at initialisation.
 
-    .venv/bin/python tools/init_spreads.py [--seeds 20] [--notebooks 04 07 08]
+    .venv/bin/python tools/init_spreads.py [--seeds 20] [--notebooks 04 06 07 08 09]
 
 No training: each quantity is measured on the models the notebook builds before it
 trains them, exactly as the notebook builds them for SEED = 0 .. seeds - 1 (Keras' random
@@ -233,7 +233,8 @@ def notebook_07(seed: int, spread: Spread) -> None:
 def notebook_08(seed: int, spread: Spread) -> None:
     """08: R at init of the training runs (myths 1, 4, 5), myth 3's ReLU RNNs and myth 4's
     large init."""
-    from gradcourse._tensorflow import keras, tf
+    from gradcourse._tensorflow import keras
+    from gradcourse.experiments import model_at_init
     from gradcourse.layer_norm_rnn import build_layer_norm_rnn_model
     from gradcourse.models import build_recurrent_model
     from gradcourse.probes import input_gradient_norms
@@ -287,16 +288,13 @@ def notebook_08(seed: int, spread: Spread) -> None:
 
     long_probe = probes[2 * T]
 
-    def lstm_at_init(**options):  # 08's lstm_at_init
-        keras.utils.set_random_seed(seed)
-        model = build_recurrent_model("LSTM", 2 * T, 2, units=32, **options)
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(model(long_probe.x) - long_probe.y))
-        return model, float(tf.linalg.global_norm(tape.gradient(loss, model.trainable_variables)))
-
-    _, default_norm = lstm_at_init()
-    large, large_norm = lstm_at_init(
-        recurrent_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=seed)
+    # 08's calls, to the package function they share
+    _, default_norm = model_at_init("LSTM", long_probe, seed=seed)
+    large, large_norm = model_at_init(
+        "LSTM",
+        long_probe,
+        seed=seed,
+        recurrent_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=seed),
     )
     r_large = first_to_last(input_gradient_norms(large, long_probe.x, long_probe.y))
     record(
@@ -330,7 +328,63 @@ def notebook_08(seed: int, spread: Spread) -> None:
         record(spread, f"myth 3: R at init, ReLU, {name}", first_to_last(grads), bound, holds)
 
 
-NOTEBOOKS = {"04": notebook_04, "07": notebook_07, "08": notebook_08}
+def notebook_06(seed: int, spread: Spread) -> None:
+    """06, section 3: R at initialisation of the 2 x 2 (tanh or ReLU, orthogonal or identity),
+    built and probed by the package function 06's runs use, on 06's 512-sequence probe."""
+    from gradcourse._tensorflow import keras
+    from gradcourse.experiments import _prepare
+    from gradcourse.tasks import adding_problem
+
+    T = 60
+    probe = adding_problem(512, T, seed=10 * seed + 3)
+    K = keras.initializers
+    grid = {  # 06's settings, without the learning rate (it does not change the model at init)
+        "tanh, orthogonal": ({}, "(printed)", lambda v: True),
+        "tanh, identity": ({"recurrent_initializer": K.Identity()}, "(printed)", lambda v: True),
+        "ReLU, orthogonal": ({"activation": "relu"}, "< 1e-4", lambda v: v < 1e-4),
+        "IRNN (ReLU, identity)": (
+            {"activation": "relu", "recurrent_initializer": K.Identity()},
+            "> 0.2",
+            lambda v: v > 0.2,
+        ),
+    }
+    for name, (layer_kwargs, bound, holds) in grid.items():
+        prepared = _prepare("SimpleRNN", probe, probe, 32, seed, layer_kwargs)
+        record(spread, f"R at init, {name}", first_to_last(prepared.gradient_at_init), bound, holds)
+
+
+def notebook_09(seed: int, spread: Spread) -> None:
+    """09, section 1: R at initialisation of the tanh RNN and the delayed RNN (T = 60, 16
+    units, delay 10) on the first 64 test sequences, as 09's train_at_60 measures it."""
+    from gradcourse._tensorflow import keras
+    from gradcourse.delay_rnn import build_delay_rnn_model
+    from gradcourse.models import build_recurrent_model
+    from gradcourse.probes import input_gradient_norms
+    from gradcourse.tasks import adding_problem
+
+    T = 60
+    test = adding_problem(1_000, T, seed=10 * seed + 2)
+    x, y = test.x[:64], test.y[:64]
+    builds = {
+        "tanh RNN": lambda: build_recurrent_model("SimpleRNN", T, 2, 16),
+        "delay 10": lambda: build_delay_rnn_model(T, 2, 16, delay=10),
+    }
+    ratio = {}
+    for name, build in builds.items():
+        keras.utils.set_random_seed(seed)
+        ratio[name] = first_to_last(input_gradient_norms(build(), x, y))
+    record(spread, "R at init, tanh RNN", ratio["tanh RNN"], "(printed)", lambda v: True)
+    record(spread, "R at init, delay 10", ratio["delay 10"], "> 0.5", lambda v: v > 0.5)
+    record(
+        spread,
+        "R (delay 10) / R (tanh RNN)",
+        ratio["delay 10"] / ratio["tanh RNN"],
+        "> 10",
+        lambda v: v > 10,
+    )
+
+
+NOTEBOOKS = {"04": notebook_04, "06": notebook_06, "07": notebook_07, "08": notebook_08, "09": notebook_09}
 # 08's code cells that train nothing: setup, data and helpers, myth 2, myth 3's saturation,
 # myth 5's shared batch statistics, myth 6 (Adam on random gradients)
 CELLS_08 = {1, 2, 3, 9, 10, 11, 12, 17, 20, 21}
