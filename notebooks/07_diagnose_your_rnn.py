@@ -488,10 +488,10 @@ assert learned(mystery_irnn["test_mse"], mystery_irnn["baseline"])  # the course
 # unclipped, stayed finite and unlearned clipped, and the IRNN learned, in all five).
 # Clipping bounds the steps; why they did not suffice we did not measure here (that the
 # forward pass's growth remains is a hypothesis, as in notebook 05). The IRNN with the
-# course's recipe learned (asserted). That run changes two things at once, the gain and the optimizer, so it does not say which
-# of them was needed; we did not run them apart here. This is why the report's remedy
-# for an explosion says that clipping keeps the steps finite, and cites this cell for
-# what learned.
+# course's recipe learned (asserted). That run changes two things at once, the gain and
+# the optimizer, so it does not say which of them was needed; we did not run them apart
+# here. This is why the report's remedy for an explosion says that clipping keeps the
+# steps finite, and cites this cell for what learned.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
