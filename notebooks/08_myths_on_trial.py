@@ -966,7 +966,8 @@ print(
 )
 # Over 20 draws of the gradients (tools/init_spreads.py --cells-08; the same at the
 # floors): the spike's step 3.00 to 3.14 normal steps; clipped, 0.0085 to 0.0089 against
-# half the unclipped 0.0112; steps 50-150 after it more than 18 times smaller unclipped.
+# half the unclipped 0.0112; steps 50-150 after it more than 18 times smaller unclipped;
+# a normal step 0.225 to 0.236 eta per parameter (RMS), the 0.15-0.35 bound's margin.
 sizes_first = np.array(list(first_step.values()))
 assert np.allclose(
     sizes_first, 1e-3 * np.sqrt(1000), rtol=1e-3
@@ -982,8 +983,8 @@ assert (
 # Adam's first step had the same length, $\eta\sqrt{1000} \approx 0.032$ ($\eta$ per
 # parameter), for a gradient of norm 1 and of norm $10^4$, with or without clipping: the
 # threshold does not bound Adam's step. Later steps were shorter: a normal step moved
-# each parameter by about a quarter of $\eta$ (root mean square; between 0.15 and 0.35
-# $\eta$, asserted). Unclipped, the spike's own step was less than five normal steps: Adam
+# each parameter by about a quarter of $\eta$ (root mean square; 0.225 to 0.236 $\eta$
+# over 20 draws of the gradients; between 0.15 and 0.35 $\eta$, asserted). Unclipped, the spike's own step was less than five normal steps: Adam
 # bounds it by itself. Clipping changed two things under Adam: the spike's own step was
 # less than half as long (asserted), and, more, what the spike leaves behind: unclipped,
 # it enters Adam's running average of the squared gradient, which forgets only 0.1% per
