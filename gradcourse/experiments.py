@@ -1,6 +1,7 @@
 """The course's training experiments: build a model from its seed, probe it at
 initialisation, train it with the course's recipe and evaluate it (``train_and_probe``),
-and run several such trainings side by side, two at a time on two cores. The loops
+and run several such trainings side by side, two at a time on two cores; or only build a
+model from its seed and measure its weight gradient (``model_at_init``). The loops
 themselves are in ``gradcourse.training``."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gradcourse._tensorflow import keras
+from gradcourse._tensorflow import keras, tf
 from gradcourse._validate import require_float, require_int
 from gradcourse.models import build_recurrent_model
 from gradcourse.probes import input_gradient_norms
@@ -70,6 +71,35 @@ def train_and_probe(
         learning_rate=learning_rate,
         seed=seed,
     )
+
+
+def model_at_init(
+    cell: str,
+    probe: SequenceData,
+    *,
+    seed: int,
+    units: int = RUN_DEFAULTS["units"],
+    **layer_kwargs,
+) -> tuple[keras.Model, float]:
+    """A fresh one-layer ``cell`` model for ``probe``'s sequences and the global norm of its
+    weight gradient there, before any training.
+
+    Sets ``keras.utils.set_random_seed(seed)``, builds ``build_recurrent_model(cell, steps,
+    features, units, **layer_kwargs)`` and returns it with ``||dL/dw||``: the gradient of
+    the mean squared error on ``probe`` with respect to all trainable weights, as one vector
+    (``tf.linalg.global_norm``, the norm ``global_clipnorm`` compares with its threshold).
+    Notebook 08 (myth 4) and ``tools/init_spreads.py`` both call it, so the tool measures
+    what the notebook prints.
+    """
+    if not isinstance(probe, SequenceData):
+        raise TypeError(f"probe must be a SequenceData, got {type(probe).__name__}")
+    keras.utils.set_random_seed(require_int("seed", seed, minimum=0))
+    steps, features = probe.x.shape[1:]
+    model = build_recurrent_model(cell, steps, features, units=units, **layer_kwargs)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(model(probe.x) - probe.y))
+    norm = tf.linalg.global_norm(tape.gradient(loss, model.trainable_variables))
+    return model, float(norm)
 
 
 def train_and_probe_side_by_side(

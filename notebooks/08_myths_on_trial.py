@@ -52,7 +52,7 @@ import tensorflow as tf
 
 from gradcourse.activations import activation as activation_function
 from gradcourse.activations import derivative, mean_field_chi, saturated_mask
-from gradcourse.experiments import side_by_side
+from gradcourse.experiments import model_at_init, side_by_side
 from gradcourse.layer_norm_rnn import build_layer_norm_rnn_model
 from gradcourse.matrices import non_normal, scaled_orthogonal, singular_values, spectral_radius
 from gradcourse.models import build_recurrent_model
@@ -628,18 +628,12 @@ assert relu_ratio["identity, g = 1.05"] > 3  # 1.05^59 = 18: the edge is narrow
 #    its gradient before any clipping.
 
 # %% slideshow={"slide_type": "subslide"}
-def lstm_at_init(**options):
-    """A fresh LSTM for T = 60 and its global gradient norm on the probe batch, before training."""
-    keras.utils.set_random_seed(SEED)
-    model = build_recurrent_model("LSTM", 2 * T, 2, units=32, **options)
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_mean(tf.square(model(long_probe.x) - long_probe.y))
-    return model, float(tf.linalg.global_norm(tape.gradient(loss, model.trainable_variables)))
-
-
-_, default_norm = lstm_at_init()
-large, large_norm = lstm_at_init(
-    recurrent_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=SEED)
+# a fresh LSTM for T = 60 (SEED set first) and the global norm of its weight gradient
+# on the probe batch, before training
+_, default_norm = model_at_init("LSTM", long_probe, seed=SEED)
+large, large_norm = model_at_init(
+    "LSTM", long_probe, seed=SEED,
+    recurrent_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=SEED),
 )
 large_grads = input_gradient_norms(large, long_probe.x, long_probe.y)
 
@@ -976,7 +970,8 @@ print(
 )
 # Over 20 draws of the gradients (tools/init_spreads.py --cells-08; the same at the
 # floors): the spike's step 3.00 to 3.14 normal steps; clipped, 0.0085 to 0.0089 against
-# half the unclipped 0.0112; steps 50-150 after it more than 18 times smaller unclipped.
+# half the unclipped 0.0112; steps 50-150 after it more than 18 times smaller unclipped;
+# a normal step 0.225 to 0.236 eta per parameter (RMS), the 0.15-0.35 bound's margin.
 sizes_first = np.array(list(first_step.values()))
 assert np.allclose(
     sizes_first, 1e-3 * np.sqrt(1000), rtol=1e-3
@@ -992,8 +987,8 @@ assert (
 # Adam's first step had the same length, $\eta\sqrt{1000} \approx 0.032$ ($\eta$ per
 # parameter), for a gradient of norm 1 and of norm $10^4$, with or without clipping: the
 # threshold does not bound Adam's step. Later steps were shorter: a normal step moved
-# each parameter by about a quarter of $\eta$ (root mean square; between 0.15 and 0.35
-# $\eta$, asserted). Unclipped, the spike's own step was less than five normal steps: Adam
+# each parameter by about a quarter of $\eta$ (root mean square; 0.225 to 0.236 $\eta$
+# over 20 draws of the gradients; between 0.15 and 0.35 $\eta$, asserted). Unclipped, the spike's own step was less than five normal steps: Adam
 # bounds it by itself. Clipping changed two things under Adam: the spike's own step was
 # less than half as long (asserted), and, more, what the spike leaves behind: unclipped,
 # it enters Adam's running average of the squared gradient, which forgets only 0.1% per

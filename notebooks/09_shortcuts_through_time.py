@@ -190,16 +190,21 @@ assert not learned(trained["tanh RNN"]["mse/baseline"], 1.0)
 # (training: the digits vary between machines, the asserts hold)
 trained["delay"] = train_at_60(lambda: build_delay_rnn_model(TRAIN_T, 2, 16, delay=DELAY))
 show(f"tanh RNN, delay {DELAY}", trained["delay"])
-assert trained["delay"]["R"] > max(0.5, 10 * trained["tanh RNN"]["R"])  # the shorter path
+# R at init over 20 draws (tools/init_spreads.py --notebooks 09; the same at the floors):
+# delayed 0.53 to 6.8, plain 3e-5 to 1e-2, delayed / plain 84 to 1.7e5; the bounds below
+# follow with a margin of two and of eight. Training: held for seeds 0-4 (3-4 measured once)
+assert trained["delay"]["R"] > max(0.25, 10 * trained["tanh RNN"]["R"])  # the shorter path
 assert not learned(trained["delay"]["mse/baseline"], 1.0)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Neither learned**: both stayed at the baseline (test MSE over baseline printed;
-# asserted not below half of it, for seeds 0-2). At initialisation the delay did what
-# section 1 measured: with it the first input reached the loss at least half as strongly
-# as the last ($R = 7$ in the stored run, printed; asserted above 0.5), and $R$ was at
-# least ten times what it was without the delay (asserted; $3 \times 10^{-3}$ there in the
-# stored run). Yet with this budget the delayed RNN learned no
+# asserted not below half of it, for seeds 0-2; it held for seeds 3 and 4 too). At
+# initialisation the delay did what section 1 measured: with it the first input reached
+# the loss about as strongly as the last ($R$ from 0.53 to 6.8 over 20 draws of the
+# initial weights, $7$ in the stored run, printed; asserted above 0.25), and $R$ was 84
+# to $1.7 \times 10^5$ times what it was without the delay over those draws (asserted: at
+# least ten times; $3 \times 10^{-3}$ without it in the stored run). Yet with this budget
+# the delayed RNN learned no
 # more than the plain one: a gradient that reaches $x_0$ at initialisation was not enough
 # here. What else was missing (a larger budget, another initialisation of $V$, another
 # delay) we did not measure. The price of the delay: a state of $d = 10$ hidden vectors
@@ -694,7 +699,8 @@ assert DIRECT_MAX > 1  # nothing kept |alpha| < 1 without the exponential form
 # The LRU **learned** the adding problem at $T = 60$, where the tanh RNN of section 1
 # failed with the same budget (and the `SimpleRNN` of notebook 04 with a larger one:
 # 5,000 sequences, 8 epochs, 32 units); so did each control: without $\beta$, without the
-# exponential parameterisation, and without both. At this lag, with Adam, neither detail
+# exponential parameterisation, and without both (asserted for seeds 0-2; all four
+# learned at seeds 3 and 4 too, measured once: in 5 of 5 seeds). At this lag, with Adam, neither detail
 # was needed to learn. Without the exponential parameterisation nothing kept the
 # eigenvalues inside the unit circle, and in at least one of the two direct LRUs a
 # modulus passed 1 during training (the largest $|\alpha|$ printed; asserted above 1);

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from gradcourse.experiments import train_and_probe, train_and_probe_side_by_side
+from gradcourse.experiments import model_at_init, train_and_probe, train_and_probe_side_by_side
 from gradcourse.models import build_recurrent_model
 from gradcourse.tasks import SequenceData, adding_problem, constant_prediction_mse, learned
 from gradcourse.training import default_optimizer, evaluate_accuracy, evaluate_mse, fit_compiled
@@ -157,6 +157,47 @@ def test_train_and_probe_repeats_with_the_same_seed_and_learns():
     assert runs[0].gradient_at_init.shape == (6,) and np.all(runs[0].gradient_at_init > 0)
     assert runs[0].test_mse < test.baseline_mse and runs[0].seconds > 0
     assert runs[0].recurrent_kernel_at_init.shape == (8, 3 * 8)  # GRU: three gates side by side
+
+
+def test_model_at_init_gives_the_seeded_model_and_its_weight_gradient_norm():
+    probe = adding_problem(8, 3, seed=5)
+    model, norm = model_at_init("SimpleRNN", probe, seed=7, units=2)
+    keras.utils.set_random_seed(7)
+    twin = build_recurrent_model("SimpleRNN", 3, 2, units=2)
+    for ours, theirs in zip(model.get_weights(), twin.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    # independently: central differences of the MSE over every weight, in float64 NumPy
+    weights = [w.astype(np.float64) for w in model.get_weights()]
+
+    def mse(ws):
+        model.set_weights([w.astype(np.float32) for w in ws])
+        return float(np.mean((model(probe.x).numpy().astype(np.float64) - probe.y) ** 2))
+
+    squares, eps = 0.0, 1e-2
+    for i, w in enumerate(weights):
+        for index in np.ndindex(w.shape):
+            up = [v.copy() for v in weights]
+            down = [v.copy() for v in weights]
+            up[i][index] += eps
+            down[i][index] -= eps
+            squares += ((mse(up) - mse(down)) / (2 * eps)) ** 2
+    assert norm == pytest.approx(np.sqrt(squares), rel=1e-2)
+    _, again = model_at_init("SimpleRNN", probe, seed=7, units=2)
+    assert again == norm
+
+
+@pytest.mark.parametrize(
+    "probe, kwargs, error, match",
+    [
+        (np.zeros((2, 3, 2)), {"seed": 0}, TypeError, "probe must be a SequenceData"),
+        (None, {"seed": -1}, ValueError, "seed"),
+        (None, {"seed": 1.5}, TypeError, "seed"),
+    ],
+)
+def test_model_at_init_rejects_bad_input(probe, kwargs, error, match):
+    probe = adding_problem(4, 3, seed=0) if probe is None else probe
+    with pytest.raises(error, match=match):
+        model_at_init("LSTM", probe, **kwargs)
 
 
 def test_train_and_probe_keeps_the_recurrent_kernel_it_started_from():

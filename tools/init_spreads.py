@@ -1,11 +1,14 @@
-"""Spread over 20 draws of every quantity notebooks 04, 07 and 08 assert at initialisation.
+"""Spread over 20 draws of every quantity notebooks 04 and 06-09 assert at initialisation.
 
-    .venv/bin/python tools/init_spreads.py [--seeds 20] [--notebooks 04 07 08]
+    .venv/bin/python tools/init_spreads.py [--seeds 20] [--notebooks 04 06 07 08 09]
 
 No training: each quantity is measured on the models the notebook builds before it
 trains them, exactly as the notebook builds them for SEED = 0 .. seeds - 1 (Keras' random
 draws, the data and the probe batch all follow SEED), with the package functions the
-notebook calls. For each quantity it prints the min, median and max over the draws and
+notebook calls and the notebook's own helpers (04's ``model_at_init``, 07's
+``adding_model``, 08's ``prepare``), read from its source by name (``notebook_function``):
+one source, so the tool cannot drift from the notebook. For each quantity it prints the
+min, median and max over the draws and
 in how many draws the notebook's bound held (the bounds written here are the notebooks';
 change them together): the spread a bound must follow from. (The
 quantities of 01-03 and 08's NumPy-only experiments, which need no training at all, are
@@ -18,9 +21,13 @@ from the same seed. Copy the numbers beside the claims; not part of CI.
 from __future__ import annotations
 
 import argparse
+import ast
 import platform
+import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +41,27 @@ def record(spread: Spread, name: str, value: float, bound: str, holds: Callable)
 
 def first_to_last(grads) -> float:
     return float(grads[0] / grads[-1])
+
+
+NOTEBOOK_SCRIPTS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def notebook_function(script: str, name: str, namespace: dict[str, Any]) -> Callable:
+    """The function ``name`` as the notebook ``script`` defines it, read from its source.
+
+    One source: the tool calls the notebook's own code, not a copy of it, so the two cannot
+    drift apart. ``namespace`` gives the globals the function uses (``SEED``, the data, the
+    modules); a function the notebook renames or removes fails here loudly.
+    """
+    source = (NOTEBOOK_SCRIPTS / script).read_text()
+    # IPython magics (the Colab install cell) are no Python: a `pass` keeps the indentation
+    source = re.sub(r"^(\s*)[%!].*$", r"\1pass", source, flags=re.MULTILINE)
+    tree = ast.parse(source)
+    found = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == name]
+    if len(found) != 1:
+        raise LookupError(f"{script} defines {name!r} {len(found)} times, expected once")
+    exec(compile(ast.Module(found, type_ignores=[]), f"{script}:{name}", "exec"), namespace)
+    return namespace[name]
 
 
 def notebook_04(seed: int, spread: Spread) -> None:
@@ -52,9 +80,11 @@ def notebook_04(seed: int, spread: Spread) -> None:
     constant = constant_prediction_mse(test.y) / test.baseline_mse - 1
     record(spread, "constant_mse / baseline - 1", constant, "abs(.) < 0.1", lambda v: abs(v) < 0.1)
 
-    def model_at_init(cell, **layer_kwargs):  # as 04's model_at_init and train_and_probe
-        keras.utils.set_random_seed(seed)
-        return build_recurrent_model(cell, T, 2, units=32, **layer_kwargs)
+    model_at_init = notebook_function(  # 04's, which builds what train_and_probe built
+        "04_simplernn_vs_lstm.py",
+        "model_at_init",
+        {"keras": keras, "build_recurrent_model": build_recurrent_model, "SEED": seed, "T": T},
+    )
 
     models = {cell: model_at_init(cell) for cell in ("SimpleRNN", "LSTM", "GRU")}
     grads = {cell: input_gradient_norms(m, probe.x, probe.y) for cell, m in models.items()}
@@ -199,12 +229,11 @@ def notebook_07(seed: int, spread: Spread) -> None:
         spread, "abs(zero_loss - 7/6)", abs(zero_loss - (1 / 6 + 1)), "< 0.35", lambda v: v < 0.35
     )
     ratio = {}
+    adding_model = notebook_function(
+        "07_diagnose_your_rnn.py", "adding_model", {"keras": keras, "SEED": seed, "T": T}
+    )
     for cell in ("SimpleRNN", "GRU"):
-        keras.utils.set_random_seed(seed)  # as 07's adding_model
-        model = keras.Sequential(
-            [keras.Input((T, 2)), getattr(keras.layers, cell)(32), keras.layers.Dense(1)]
-        )
-        model.compile(optimizer=keras.optimizers.Adam(1e-2, global_clipnorm=1.0), loss="mse")
+        model = adding_model(cell)
         record(
             spread,
             f"initial loss / zero_loss, {cell}",
@@ -233,7 +262,8 @@ def notebook_07(seed: int, spread: Spread) -> None:
 def notebook_08(seed: int, spread: Spread) -> None:
     """08: R at init of the training runs (myths 1, 4, 5), myth 3's ReLU RNNs and myth 4's
     large init."""
-    from gradcourse._tensorflow import keras, tf
+    from gradcourse._tensorflow import keras
+    from gradcourse.experiments import model_at_init
     from gradcourse.layer_norm_rnn import build_layer_norm_rnn_model
     from gradcourse.models import build_recurrent_model
     from gradcourse.probes import input_gradient_norms
@@ -241,27 +271,20 @@ def notebook_08(seed: int, spread: Spread) -> None:
 
     T = 30
     probes = {lag: adding_problem(256, lag, seed=10 * seed + 3) for lag in (T, 2 * T)}
+    namespace = {
+        "keras": keras,
+        "build_recurrent_model": build_recurrent_model,
+        "build_layer_norm_rnn_model": build_layer_norm_rnn_model,
+        "input_gradient_norms": input_gradient_norms,
+        "SEED": seed,
+        "T": T,
+        "data": {lag: (None, None, probe) for lag, probe in probes.items()},  # probes only
+    }
+    notebook_function("08_myths_on_trial.py", "recurrent_cell", namespace)
+    prepare_run = notebook_function("08_myths_on_trial.py", "prepare", namespace)
 
-    def recurrent_cell(model):
-        (layer,) = (layer for layer in model.layers if isinstance(layer, keras.layers.RNN))
-        return layer.cell
-
-    def prepare(cell, lag=T, **options):  # 08's prepare, without the training
-        keras.utils.set_random_seed(seed)
-        model = build_recurrent_model(
-            "SimpleRNN" if cell == "LayerNorm" else cell,
-            lag,
-            2,
-            units=32,
-            unroll=lag <= T,
-            **options,
-        )
-        if cell == "LayerNorm":
-            twin, model = model, build_layer_norm_rnn_model(lag, 2, units=32)
-            for name in ("kernel", "recurrent_kernel"):
-                getattr(recurrent_cell(model), name).assign(getattr(recurrent_cell(twin), name))
-            model.get_layer("readout").set_weights(twin.get_layer("readout").get_weights())
-        return first_to_last(input_gradient_norms(model, probes[lag].x, probes[lag].y))
+    def prepare(cell, lag=T, **options):  # 08's prepare: R before training
+        return first_to_last(prepare_run(cell, lag, **options)["at_init"])
 
     r_plain, r_normed = prepare("SimpleRNN"), prepare("LayerNorm")
     r_lstm, r_bias0 = prepare("LSTM"), prepare("LSTM", unit_forget_bias=False)
@@ -287,16 +310,13 @@ def notebook_08(seed: int, spread: Spread) -> None:
 
     long_probe = probes[2 * T]
 
-    def lstm_at_init(**options):  # 08's lstm_at_init
-        keras.utils.set_random_seed(seed)
-        model = build_recurrent_model("LSTM", 2 * T, 2, units=32, **options)
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(model(long_probe.x) - long_probe.y))
-        return model, float(tf.linalg.global_norm(tape.gradient(loss, model.trainable_variables)))
-
-    _, default_norm = lstm_at_init()
-    large, large_norm = lstm_at_init(
-        recurrent_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=seed)
+    # 08's calls, to the package function they share
+    _, default_norm = model_at_init("LSTM", long_probe, seed=seed)
+    large, large_norm = model_at_init(
+        "LSTM",
+        long_probe,
+        seed=seed,
+        recurrent_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=seed),
     )
     r_large = first_to_last(input_gradient_norms(large, long_probe.x, long_probe.y))
     record(
@@ -330,7 +350,69 @@ def notebook_08(seed: int, spread: Spread) -> None:
         record(spread, f"myth 3: R at init, ReLU, {name}", first_to_last(grads), bound, holds)
 
 
-NOTEBOOKS = {"04": notebook_04, "07": notebook_07, "08": notebook_08}
+def notebook_06(seed: int, spread: Spread) -> None:
+    """06, section 3: R at initialisation of the 2 x 2 (tanh or ReLU, orthogonal or identity),
+    built and probed by the package function 06's runs use, on 06's 512-sequence probe."""
+    from gradcourse._tensorflow import keras
+    from gradcourse.experiments import _prepare
+    from gradcourse.tasks import adding_problem
+
+    T = 60
+    probe = adding_problem(512, T, seed=10 * seed + 3)
+    K = keras.initializers
+    grid = {  # 06's settings, without the learning rate (it does not change the model at init)
+        "tanh, orthogonal": ({}, "(printed)", lambda v: True),
+        "tanh, identity": ({"recurrent_initializer": K.Identity()}, "(printed)", lambda v: True),
+        "ReLU, orthogonal": ({"activation": "relu"}, "< 1e-4", lambda v: v < 1e-4),
+        "IRNN (ReLU, identity)": (
+            {"activation": "relu", "recurrent_initializer": K.Identity()},
+            "> 0.2",
+            lambda v: v > 0.2,
+        ),
+    }
+    for name, (layer_kwargs, bound, holds) in grid.items():
+        prepared = _prepare("SimpleRNN", probe, probe, 32, seed, layer_kwargs)
+        record(spread, f"R at init, {name}", first_to_last(prepared.gradient_at_init), bound, holds)
+
+
+def notebook_09(seed: int, spread: Spread) -> None:
+    """09, section 1: R at initialisation of the tanh RNN and the delayed RNN (T = 60, 16
+    units, delay 10) on the first 64 test sequences, as 09's train_at_60 measures it."""
+    from gradcourse._tensorflow import keras
+    from gradcourse.delay_rnn import build_delay_rnn_model
+    from gradcourse.models import build_recurrent_model
+    from gradcourse.probes import input_gradient_norms
+    from gradcourse.tasks import adding_problem
+
+    T = 60
+    test = adding_problem(1_000, T, seed=10 * seed + 2)
+    x, y = test.x[:64], test.y[:64]
+    builds = {
+        "tanh RNN": lambda: build_recurrent_model("SimpleRNN", T, 2, 16),
+        "delay 10": lambda: build_delay_rnn_model(T, 2, 16, delay=10),
+    }
+    ratio = {}
+    for name, build in builds.items():
+        keras.utils.set_random_seed(seed)
+        ratio[name] = first_to_last(input_gradient_norms(build(), x, y))
+    record(spread, "R at init, tanh RNN", ratio["tanh RNN"], "(printed)", lambda v: True)
+    record(spread, "R at init, delay 10", ratio["delay 10"], "> 0.5", lambda v: v > 0.5)
+    record(
+        spread,
+        "R (delay 10) / R (tanh RNN)",
+        ratio["delay 10"] / ratio["tanh RNN"],
+        "> 10",
+        lambda v: v > 10,
+    )
+
+
+NOTEBOOKS = {
+    "04": notebook_04,
+    "06": notebook_06,
+    "07": notebook_07,
+    "08": notebook_08,
+    "09": notebook_09,
+}
 # 08's code cells that train nothing: setup, data and helpers, myth 2, myth 3's saturation,
 # myth 5's shared batch statistics, myth 6 (Adam on random gradients)
 CELLS_08 = {1, 2, 3, 9, 10, 11, 12, 17, 20, 21}
