@@ -906,7 +906,8 @@ verdicts = [
      f"delay 10 (20 factors) at least {skip[200, DELAY][0]:.0e} (20 draws); fails at "
      f"lag 2000, delay 10 (200 factors): at most {skip[2000, DELAY][1]:.0e}"),
     ("14a. Echo state networks overcome vanishing", "false",
-     f"as written and in its precise reading (training): ESN adding MSE T = 10 {esn_mse[SHORT]:.3f} (learned, as the "
+     "as written and in its precise reading (training): "
+     f"ESN adding MSE T = 10 {esn_mse[SHORT]:.3f} (learned, as the "
      f"SimpleRNN in 04), T = 60 {esn_mse[LONG]:.3f} (failed, as the SimpleRNN; one "
      f"reservoir); no recurrent weights trained, so no gradient through time (by "
      f"construction, an argument); T = 60: r_k^2 at lags 30, 45, 59 at most "
