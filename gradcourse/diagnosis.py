@@ -124,8 +124,11 @@ REMEDY_DATA = (
     "the probe loss is not below 0.9 x a constant prediction's (no better than predicting a "
     "constant): if nothing else is flagged, check the data first (targets shuffled against "
     f"inputs, wrong labels: in {_ZOO_CELL}, a GRU with shuffled targets was flagged the same "
-    "way and the same GRU with aligned targets learned, asserted); so is an under-trained "
-    "model (notebook 07, section 3: the digits LSTM)"
+    "way and the same GRU with aligned targets learned, asserted). If the data are fine and "
+    "the model's predictions already beat chance (as the digits LSTM of notebook 07, "
+    "section 3, can be flagged after four short epochs), a hypothesis to test, not a "
+    "measured remedy: train longer and see whether the probe loss falls below 0.9 x the "
+    "constant prediction's"
 )
 
 # The primary cause of each flagged verdict, in the order they are weighed: a NaN explains

@@ -538,10 +538,14 @@ assert final_adam[0.01] < 0.9 * baseline < final_sgd[0.01]  # tau = 0.01 stalls 
 #
 # Under **Adam**, no threshold was needed and none stalled training: all three runs
 # ended below 90% of the baseline, the unclipped one included, and $\tau = 0.01$, which
-# left SGD above 90% of it, did not keep Adam there. Adam's steps do not grow with the gradient, so the
-# SGD failure of section 1 (one step of $\eta$ times a huge gradient) cannot happen;
-# clipping under Adam only changes how much a step with a huge gradient counts in its
-# running averages.
+# left SGD above 90% of it, did not keep Adam there. Adam's steps are bounded, not
+# proportional to the gradient: in notebook 08 (myth 6), a gradient spike $2 \times 10^4$
+# times the usual norm made a step only about 3 normal steps long (3.0 to 3.1 over 20
+# draws; under five, asserted there), so the SGD failure of section 1 (one step of
+# $\eta$ times a huge gradient) did not happen.
+# Clipping under Adam cut the spike's own step to less than half, and, more, changed how
+# much the huge gradient counts in Adam's running averages, and so the steps after it
+# (notebook 08, myth 6, asserted there).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Clipping does not cure vanishing
@@ -610,7 +614,8 @@ assert mse > long_baseline / 2 and grads_over_time[0] / grads_over_time[-1] < VA
 # - Every threshold from 0.01 to ten times the typical (median) norm kept SGD finite;
 #   0.01 and $10\,m$ stayed above 90% of the baseline, $\tau = 1$ got below it. Under Adam,
 #   clipped or not, all three runs ended below the baseline, $\tau = 0.01$ included:
-#   Adam's steps do not grow with the gradient.
+#   Adam's steps are bounded, not proportional to the gradient (a spike $2 \times 10^4$
+#   times the usual norm: a step about 3 normal steps long, notebook 08, myth 6).
 # - Clipping never scales up: a SimpleRNN with `global_clipnorm` still failed at $T = 60$
 #   with a vanishing gradient.
 
