@@ -528,15 +528,17 @@ plt.show()
 # leave the cell path and return to it now ride it for part of the way, where it no
 # longer decays. Testing it would need the gradient split by how long each road stays on
 # the cell path.) The LSTM's
-# advantage is not that its gradient starts on the cell path; it is that training can
-# open that path, one unit at a time.
+# gradient does not start on the cell path; training opened that path, one unit at a
+# time. That this opening is what lets it learn is our hypothesis: no run here opens or
+# closes the path alone.
 #
 # **What the LSTM does not fix.** The path has to be learned. In the training logs
 # above, the LSTM's loss stays on the baseline for more epochs at $T = 60$ than in the
 # plain-Keras run at $T = 10$. The two runs differ in more than the lag (the data set,
 # 3,000 sequences against 5,000, and the training loop), so this comparison alone does
-# not show that the lag is the cause; notebook 08 (myth 4) changes the lag alone, with
-# the same data size and budget at $T = 30$ and $60$:
+# not show that the lag is the cause; notebook 08 (myth 4) changes the lag with the
+# same data size and budget at $T = 30$ and $60$ (the sequences drawn and the
+# compilation change with it):
 
 # %% slideshow={"slide_type": "-"}
 # NBVAL_IGNORE_OUTPUT
@@ -548,8 +550,8 @@ print(f"LSTM epochs on the baseline: T = {SHORT}: {on_baseline['LSTM', SHORT]},"
 assert on_baseline["LSTM", LONG] > on_baseline["LSTM", SHORT]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The LSTM spent longer on the baseline at the longer lag here; with only the lag
-# changed, notebook 08 finds the same. A fixed training budget then runs out at some lag:
+# The LSTM spent longer on the baseline at the longer lag here; with the lag changed
+# at the same data size and budget, notebook 08 finds the same. A fixed training budget then runs out at some lag:
 # in notebook 08 (myth 4) the 460 training steps that solved $T = 30$ left the LSTM above
 # half the baseline at $T = 60$ (a smaller budget than this notebook's; where this
 # notebook's budget runs out we did not measure). The LSTM makes long lags *learnable*,
@@ -687,7 +689,7 @@ assert 0.5 < decay_per_step(gru_run.gradient_at_init) < decay_per_step(lstm_run.
 #   times smaller than the LSTM's ($10^6$ here and in 19 of 20 draws), yet it leaves the baseline first (fewer epochs than the
 #   LSTM, which leaves before the SimpleRNN); a trained unit keeps $z > 0.97$.
 # - The LSTM stayed longer on the baseline at $T = 60$ than at $T = 10$ (runs that differ
-#   in more than the lag; 08 changes the lag alone): long lags are learnable, not free.
+#   in more than the lag; 08 keeps the data size and budget): long lags are learnable, not free.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

@@ -117,7 +117,10 @@ assert skip[2000, DELAY][1] < 1e-30  # ten times the lag: vanished again
 # delays 1, 2, 4, ... (Chang et al. 2017).
 #
 # **Verdict on "skip connections let gradients go around (in time)": true in part.**
-# Judged as written, on the gradient at initialisation: the course measured where it
+# Its strongest precise reading, "a delay $d$ divides the number of factors on the path
+# by $d$ without changing their size", holds (asserted in "The picture in one table":
+# the same size per factor within 5%). As written ("the gradient gets around the
+# vanishing"), judged on the gradient at initialisation, the course measured where it
 # holds and where it fails. It holds when the lag divided by the delay is small: at lag
 # 200 with a delay of 10 the path had 20 factors instead of 200, and the gradient
 # survived (above $10^{-5}$; below $10^{-30}$ without the delay). It fails when that
@@ -365,7 +368,8 @@ assert not any(learned(mse, baseline) for mse in penalty_mse.values())
 # here.** What was measured, trained at $T = 60$ (notebook 06, learning rate $10^{-3}$,
 # seeds 0-2): with *ReLU* units the orthogonal matrix learned; with *tanh* units it did
 # not (Keras' default recurrent initializer is orthogonal: notebooks 04 and 06); the
-# identity, itself an orthogonal matrix, did not always learn with ReLU and failed with
+# identity, itself an orthogonal matrix, got below 90% of the baseline only with ReLU
+# (notebook 06; not `learned` in its stored run) and failed with
 # tanh. In no case did the orthogonal matrix keep the gradient at initialisation from
 # vanishing: $R < 10^{-4}$ with ReLU (notebook 06), and with tanh below $10^{-6}$ at lag
 # 100 at gain 1 (notebook 08b, 20 draws). So the activation decided the outcome, and what
@@ -876,7 +880,7 @@ rows = [
     ("attention pooling", "1", f"weights about 1/T (slope {attention_slope:.2f})",
      f"not trained (T = {ATTENTION_T}: yes)", "O(T); self-attention O(T^2)"),
     ("LRU (exponential, beta)", "T, per mode", f"|alpha| in [{R_MIN}, {R_MAX}] (init ring)",
-     at_60(lru_ratio["exponential", True]), "O(T), no loop (closed form)"),
+     at_60(lru_ratio["exponential", True]), "O(T), no loop (closed form; not timed)"),
     ("LRU without beta", "T, per mode", "as above",
      at_60(lru_ratio["exponential", False]), "as above"),
     ("LRU, direct alpha, beta", "T, per mode", "as above; |alpha| may pass 1",
