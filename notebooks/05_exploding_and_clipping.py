@@ -350,8 +350,8 @@ for seed in CONTROL_SEEDS:
 # with SGD and momentum, its direction, at equal clipped-gradient length (not equal step
 # length), was enough to fail. That is one task and one
 # optimizer: element-wise clipping has been used with success elsewhere (Mikolov 2012
-# clipped gradients element-wise; Graves 2013 clipped the derivatives inside the LSTM,
-# not the parameter gradients). `clipnorm`'s direction we again do not rank (its ratios
+# truncated the back-propagated errors element-wise; Graves 2013 clipped the derivatives
+# inside the LSTM; neither clipped the parameter gradients). `clipnorm`'s direction we again do not rank (its ratios
 # are printed above for this machine; no assert is made on them). The next section
 # shows what value and per-variable clipping do to a direction.
 
@@ -541,8 +541,9 @@ assert final_adam[0.01] < 0.9 * baseline < final_sgd[0.01]  # tau = 0.01 stalls 
 # left SGD above 90% of it, did not keep Adam there. Adam's steps are bounded, not
 # proportional to the gradient: in notebook 08 (myth 6), a gradient spike $2 \times 10^4$
 # times the usual norm made a step only about 3 normal steps long (3.0 to 3.1 over 20
-# draws; under five, asserted there), so the SGD failure of section 1 (one step of
-# $\eta$ times a huge gradient) did not happen.
+# draws; under five, asserted there). One explanation of why the SGD failure of section 1
+# (one step of $\eta$ times a huge gradient) did not happen here, consistent with that
+# but not measured on these runs, is that bound.
 # Clipping under Adam cut the spike's own step to less than half, and, more, changed how
 # much the huge gradient counts in Adam's running averages, and so the steps after it
 # (notebook 08, myth 6, asserted there).
