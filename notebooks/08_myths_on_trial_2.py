@@ -139,12 +139,12 @@ def plot_training_losses(runs, title, first_color=0):
     ax.set_ylabel("training loss (MSE)")
     ax.set_title(title)
     ax.legend(fontsize=10)
-    plt.show()
 
 
 plot_training_losses(
     bn_runs, f"LSTMs on the adding problem, T = {T}: only the normalisation differs"
 )
+plt.show()
 
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
@@ -226,6 +226,7 @@ plot_training_losses(
     rnn_runs, f"tanh SimpleRNNs on the adding problem, T = {T}: only the normalisation differs",
     first_color=4,
 )
+plt.show()
 
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
