@@ -9,8 +9,9 @@
 # Popular articles hand out `optimizers.Adam(clipnorm=1.0)` as *the* fix for exploding
 # gradients. Two facts get lost. In Keras, `clipnorm` clips **each variable's** gradient
 # on its own, which is not the norm clipping of Pascanu, Mikolov and Bengio (2013);
-# `global_clipnorm` is. And clipping only ever scales gradients **down**, so it cannot
-# help when they vanish. This notebook makes an RNN explode and shows exactly what each
+# `global_clipnorm` is. And clipping only ever scales gradients **down**: it cannot scale
+# a vanishing gradient up, and it did not make a vanishing `SimpleRNN` learn (notebook 08,
+# myth 1). This notebook makes an RNN explode and shows exactly what each
 # kind of clipping does to it.
 #
 # **You will learn to**

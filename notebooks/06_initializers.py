@@ -519,7 +519,7 @@ gc.check("06.1", answer_06_1)
 # - `"A"`: $\lambda_1 > 1/\gamma$ only allows growth (along the directions whose singular
 #   values exceed $1/\gamma$); on average a step multiplies the
 #   squared norm by $\chi = (\lVert W\rVert_F^2/n)\,\mathbb E[\tanh'(a)^2]$, and
-#   $\tanh' < 1$ puts $\chi$ below 1;
+#   the pre-activations' spread onto tanh's flat parts puts $\chi$ well below 1;
 # - `"B"`: Glorot's weights are all below one, so the gradient must vanish;
 # - `"C"`: most of its singular values are below one, so the product shrinks.
 

@@ -12,8 +12,9 @@
 # vanishing and exploding gradients. Every verdict uses the scale and the standard of
 # [docs/evidence.md](https://github.com/gradcourse/gradcourse/blob/main/docs/evidence.md):
 # **false**; **false as written, true in its precise form**; **true in part**; **true**;
-# **not settled here**. Claims about *learning* are judged on training outcomes; claims
-# about *the gradient* on the gradient, over 20 random draws.
+# **not settled here**. Claims about *learning* (that something fixes, solves or
+# prevents a failure to learn) are judged on training outcomes; claims about *the
+# gradient* on the gradient, over 20 random draws.
 #
 # **You will learn to**
 # - judge a remedy by what it does to training, not only to the gradient at initialisation;
@@ -270,7 +271,9 @@ assert rnn_bn["mse"] > 2 * rnn_bn["mse_batch_stats"]  # its moving statistics co
 # times the baseline in the stored run (printed), and whether it learned in that form we
 # cannot assert. On an LSTM it was not needed (the plain LSTM learned, asserted). What
 # was measured besides: with each normalisation the training loss left the plateau sooner
-# (Cooijmans et al.'s faster convergence; asserted on both models), a claim about speed,
+# (Cooijmans et al.'s faster convergence; asserted for the three normalised LSTMs and for
+# per-step statistics on the `SimpleRNN`; with shared statistics the `SimpleRNN` stayed on
+# the baseline all ten epochs), a claim about speed,
 # not about remedying a failure. What would decide it: the same per-step model with its
 # population statistics estimated over the training set after training (rather than
 # moving averages), judged on `learned` for seeds 0-2. **Explained in:** this notebook
@@ -478,7 +481,11 @@ assert tiny.first_nan_step is None and np.median(tiny.global_norms) > 1e6  # fin
 # **Verdict: false as written, true in its precise form.** As written ("prevents
 # exploding gradients"), false: a smaller learning rate did not change the first
 # gradient, above $10^6$ at every $\eta$, and at the $\eta$ that kept SGD finite the
-# median norm over the 20 steps stayed above $10^6$ (asserted). In its precise form, "a small enough
+# median norm over the 20 steps stayed above $10^6$ (asserted). Both hold by
+# construction (the first gradient is computed before any step, and so tiny an $\eta$
+# barely moves the weights), and both concern a gradient that explodes at
+# initialisation; a model that starts healthy and explodes during training was not run.
+# In its precise form, "a small enough
 # learning rate keeps SGD finite on an exploding gradient", it held here for 20 steps at
 # $\eta = 0.01/\lVert\nabla L\rVert$, while $10^{-2}$ to $10^{-6}$ diverged after at most
 # three updates. What such an $\eta$ costs in learning we did not measure; clipping shortens a

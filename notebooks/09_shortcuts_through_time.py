@@ -373,7 +373,7 @@ assert not any(learned(mse, baseline) for mse in penalty_mse.values())
 # not (Keras' default recurrent initializer is orthogonal: notebooks 04 and 06); the
 # identity, itself an orthogonal matrix, got below 90% of the baseline only with ReLU
 # (notebook 06; not `learned` in its stored run) and failed with
-# tanh. In no case did the orthogonal matrix keep the gradient at initialisation from
+# tanh. In no case did Keras' random orthogonal matrix keep the gradient at initialisation from
 # vanishing: $R < 10^{-4}$ with ReLU (notebook 06), and with tanh below $10^{-6}$ at lag
 # 100 at gain 1 (notebook 08b, 20 draws). So the activation decided the outcome, and what
 # the orthogonal matrix itself contributed was not isolated. What would decide it: the
