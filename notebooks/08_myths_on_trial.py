@@ -1112,8 +1112,9 @@ assert verdicts[5][1] == "not settled here"  # 08b's trained verdict
 #   Keras' default orthogonal recurrent matrix passed less than $10^{-4}$ of the gradient
 #   to the first of 60 steps at initialisation ($\chi \approx 1/2$ if half the units are
 #   off; $10^{-14}$ to
-#   $4 \times 10^{-5}$ over 20 draws), more than $10^3$ times as much at gain 2 ($10^4$ to
-#   $10^{14}$), and about 0.5 to 2 times as much with the identity (the IRNN; 20 draws). Trained (06), ReLU with the
+#   $4 \times 10^{-5}$ over 20 draws). At gain 2 the first step received more than $10^3$
+#   times as much as the last ($R$ from $10^4$ to $10^{14}$), and with the identity (the
+#   IRNN) $R$ was about 0.5 to 2 (20 draws each). Trained (06), ReLU with the
 #   orthogonal matrix learned where tanh failed: ReLU's verdict rests on that.
 # - **The LSTM** started with $R$ below $2 \times 10^{-3}$ at $T = 60$ (asserted;
 #   $3 \times 10^{-6}$ to $8 \times 10^{-4}$ over 20 draws); with forget-gate bias 0 its
