@@ -63,8 +63,9 @@ reset-notebook: install
 test: unit nbval
 
 # The unit tests build a deck and stage the site: they need the teach extra too.
+# Two workers (pytest-xdist): the tests spend much of their time in one-core TensorFlow.
 unit: install-teach
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n 2 tests
 
 nbval: install
 	$(BIN)/python tests/nbval_isolated.py

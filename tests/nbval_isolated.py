@@ -3,13 +3,19 @@
 One execution proves three things: the stored outputs are reproduced (nbval), the
 notebook reads no file of the repository (it runs where only the installed package
 is available, as on Colab), and no cell writes to stderr (readers see it in red).
-Usage: ``python tests/nbval_isolated.py [NOTEBOOK.ipynb ...]``;
-without arguments, the course's notebooks (notebooks/NN_name.ipynb: scratch notebooks
-such as Untitled.ipynb and checkpoints are not lessons and are not run).
+Usage: ``python tests/nbval_isolated.py [--jobs N] [NOTEBOOK.ipynb ...]``;
+without notebooks, the course's (notebooks/NN_name.ipynb: scratch notebooks such as
+Untitled.ipynb and checkpoints are not lessons and are not run).
+
+Two notebooks run at once by default (pytest-xdist, a whole notebook per worker): a
+course kernel keeps about 1.1 of 2 cores busy (TensorFlow's small recurrent ops leave
+the other mostly idle), so two take less time than one after the other. Each still has
+its own kernel and directory; ``--jobs 1`` runs them one by one.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import tempfile
@@ -26,49 +32,33 @@ def course_notebooks(folder: Path = HERE.parent / "notebooks") -> list[Path]:
 
 
 SANITIZE_FILE = HERE / "nbval_sanitize.cfg"
+SETTINGS_PLUGIN = HERE / "nbval_settings.py"
 CELL_TIMEOUT_SECONDS = 120
 
 
-class NbvalSettings:
-    """pytest plugin: compare what is reproducible, as COURSE.md prescribes."""
-
-    @staticmethod
-    def pytest_collectstart(collector):
-        if collector.fspath and collector.fspath.ext == ".ipynb":
-            # nbval starts the kernel with stderr discarded, so TensorFlow's C++ log
-            # lines stored in the notebook are never reproduced: don't compare stderr.
-            collector.skip_compare += ("stderr",)
-
-    @staticmethod
-    def pytest_runtest_teardown(item):
-        """Fail a cell that wrote to stderr: readers see it in red, on any stack.
-
-        The committed notebooks hold no stderr (a unit test checks them), but another
-        TensorFlow can write lines this one does not (TF 2.16's XLA start-up lines): the
-        Colab-stack and floors jobs run this check where the stored outputs cannot.
-        """
-        outputs = getattr(item, "test_outputs", None) or []
-        stderr = [
-            output["text"]
-            for output in outputs
-            if output.get("output_type") == "stream" and output.get("name") == "stderr"
-        ]
-        if stderr:
-            pytest.fail(f"the cell wrote to stderr:\n{''.join(stderr)[:2000]}", pytrace=False)
-
-
-def main(notebooks: list[str]) -> int:
-    notebooks = notebooks or [str(p) for p in course_notebooks()]
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default 2)")
+    parser.add_argument("notebooks", nargs="*", help="default: the course's notebooks")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    notebooks = args.notebooks or [str(p) for p in course_notebooks()]
     if not notebooks:
         print("no notebooks found in notebooks/", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="gradcourse-nbval-") as workdir:
+        # The settings as the root's conftest.py: every xdist worker loads it.
+        shutil.copy(SETTINGS_PLUGIN, Path(workdir) / "conftest.py")
         copies = []
         for notebook in map(Path, notebooks):
             alone = Path(workdir) / notebook.stem  # an empty directory per notebook
             alone.mkdir()
             copies.append(str(shutil.copy(notebook, alone)))
-        args = [
+        workers = min(args.jobs, len(copies))
+        # A notebook's cells share one kernel: each notebook goes whole to one worker.
+        parallel = ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
+        pytest_args = [
             "--nbval",
             "--nbval-current-env",
             f"--nbval-cell-timeout={CELL_TIMEOUT_SECONDS}",
@@ -78,9 +68,10 @@ def main(notebooks: list[str]) -> int:
             "no:cacheprovider",
             "-ra",
             "--durations=10",  # the slowest cells, for the time budgets
+            *parallel,
             *copies,
         ]
-        return int(pytest.main(args, plugins=[NbvalSettings()]))
+        return int(pytest.main(pytest_args))
 
 
 if __name__ == "__main__":

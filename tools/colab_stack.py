@@ -26,7 +26,7 @@ from pathlib import Path
 from stack_job import ROOT, build_wheel, find_python, parse_arguments, run_stack_job
 
 PINS = ROOT / ".ci" / "colab-stack.txt"
-TEST_TOOLS = ["pytest", "nbval", "ipykernel"]
+TEST_TOOLS = ["pytest", "pytest-xdist", "nbval", "ipykernel"]
 __all__ = ["build_wheel", "find_python", "read_pins"]
 
 

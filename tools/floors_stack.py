@@ -33,7 +33,7 @@ else:  # pragma: no cover - Python 3.10
 
 # The test tools the job installs (nbval needs the others): their floors come from the
 # ``test`` extra too.
-TEST_TOOLS = ("pytest", "nbval", "ipykernel")
+TEST_TOOLS = ("pytest", "pytest-xdist", "nbval", "ipykernel")
 _FLOOR = re.compile(r"([A-Za-z0-9_.-]+)\s*>=\s*([\d.]+)")
 
 
