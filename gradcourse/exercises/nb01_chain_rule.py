@@ -119,7 +119,7 @@ register_variants(
 )
 
 
-def _close(a, b) -> bool:
+def _close(a: float, b: float) -> bool:
     return bool(np.isclose(float(a), float(b), rtol=1e-6))
 
 

@@ -236,13 +236,13 @@ def measure_unclipped_run(seed: int = 0, gain: float = EDGE_GAIN) -> Measurement
     return Measurement(log.first_nan_step, gain=gain)
 
 
-def _outcome(first_nan_step) -> str | None:
+def _outcome(first_nan_step: object) -> str | None:
     if first_nan_step is None:
         return "finite"
     return "NaN" if isinstance(first_nan_step, int) and first_nan_step >= 0 else None
 
 
-def _describe_run(first_nan_step) -> str:
+def _describe_run(first_nan_step: int | None) -> str:
     if first_nan_step is None:
         return "no NaN in the whole run"
     return f"a non-finite loss or gradient at step {first_nan_step}"

@@ -134,12 +134,12 @@ def peak_gain(radius: float, coupling: float, max_power: int) -> float:
     return best
 
 
-def _matrix(args) -> np.ndarray:
+def _matrix(args: tuple[float, float, int]) -> np.ndarray:
     radius, coupling, _ = args
     return np.array([[radius, coupling], [0.0, radius]])
 
 
-def _off_diagonal_peak(args) -> float:
+def _off_diagonal_peak(args: tuple[float, float, int]) -> float:
     radius, coupling, max_power = args
     return max(abs(k * coupling * radius ** (k - 1)) for k in range(1, max_power + 1))
 
