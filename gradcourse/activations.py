@@ -1,6 +1,6 @@
 """Activation functions, their derivatives and the bounds on them, saturation statistics,
 Pascanu et al.'s condition that turns a derivative bound into a predicted regime (the worst
-case), and the mean-field gain chi (the average case)."""
+case), and the mean-field growth factor chi (the average case)."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def gaussian_expectation(
 
 
 def mean_field_chi(W: ArrayLike, pre: ArrayLike, activation: str = "tanh") -> float:
-    """The mean-field gain per step, ``chi = (||W||_F^2 / n) * E[f'(a)^2]``.
+    """The mean-field growth factor per step, ``chi = (||W||_F^2 / n) * E[f'(a)^2]``.
 
     ``W`` is the n x n matrix a step multiplies by (``W_hh``, or a square layer's kernel)
     and ``pre`` the pre-activations seen at that step, any shape whose last axis holds

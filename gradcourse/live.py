@@ -227,7 +227,7 @@ def chain_rule_demo(
 @dataclass(frozen=True, eq=False)  # no ==: it would compare arrays; compare the fields
 class LagCurve:
     """``norms[k] = ||dh_T/dh_(T-k)||_2`` for k = 0..T of an RNN with ``W_hh = gain * Q``,
-    with the mean-field gain ``chi`` and the fraction of saturated unit-steps."""
+    with the mean-field growth factor ``chi`` and the fraction of saturated unit-steps."""
 
     gain: float
     input_scale: float

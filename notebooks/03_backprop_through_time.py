@@ -12,7 +12,7 @@
 # Folklore says "recurrent weights below one vanish". Two numbers do better. The
 # **worst case**: the largest singular value of $W_{hh}$ times the bound on the
 # activation's derivative (Pascanu et al.) says when gradients *must* vanish. The
-# **average case**: the mean-field gain $\chi$ (Poole et al. 2016; Chen, Pennington &
+# **average case**: the mean-field growth factor $\chi$ (Poole et al. 2016; Chen, Pennington &
 # Schoenholz 2018) says where they actually vanish or explode, until the structure of
 # $W_{hh}$ overrules it.
 #
@@ -280,7 +280,7 @@ assert sweep["tanh"][1.5][-1] < 1e-3  # above tanh's threshold, and still vanish
 #
 # $$\chi = \frac{\lVert W_{hh} \rVert_F^2}{n}\; \mathbb E\bigl[f'(a)^2\bigr],$$
 #
-# the mean-field gain of Poole et al. (2016) and Chen, Pennington & Schoenholz (2018),
+# the mean-field growth factor of Poole et al. (2016) and Chen, Pennington & Schoenholz (2018),
 # and after $k$ steps the norm is about $\chi^{k/2}$: $\chi < 1$ vanishes, $\chi > 1$ grows.
 # For $W_{hh} = g\,Q$, $\lVert W_{hh} \rVert_F^2/n = g^2$; $\mathbb E[f'(a)^2]$ is the mean
 # over the pre-activations the network actually visits, and it falls as $g$ grows because
@@ -685,7 +685,7 @@ gc.check("03.4", prediction_03_4,
 #   networks*: the conditions of section 3, $\lambda_1 < 1/\gamma$ (sufficient for
 #   vanishing) and $\lambda_1 > 1/\gamma$ (necessary for explosion).
 # - Poole et al. (2016), *Exponential expressivity in deep neural networks through
-#   transient chaos*: the mean-field gain $\chi$ and the order-to-chaos boundary $\chi = 1$.
+#   transient chaos*: the mean-field growth factor $\chi$ and the order-to-chaos boundary $\chi = 1$.
 # - Chen, Pennington & Schoenholz (2018), *Dynamical Isometry and a Mean Field Theory of
 #   RNNs*: the same mean-field analysis for recurrent networks.
 # - Le, Jaitly & Hinton (2015), *A Simple Way to Initialize Recurrent Networks of

@@ -20,7 +20,7 @@ from gradcourse.exercises.core import (
 )
 
 
-# 08.1: the mean-field gain chi of a ReLU RNN with W = g Q (variants: another share of
+# 08.1: the mean-field growth factor chi of a ReLU RNN with W = g Q (variants: another share of
 # active units, e.g. with the biases shifted).
 def _exercise_08_1(active: float) -> Exercise:
     edge = math.sqrt(1 / active)  # chi = g^2 * E[relu'(a)^2] = g^2 * active = 1
