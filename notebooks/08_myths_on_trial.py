@@ -70,7 +70,7 @@ from gradcourse.training import epochs_on_baseline, fit_logged
 # here once. Every run uses the adding problem (notebook 04) at $T = 30$ with 1,500
 # training sequences, 32 units, batches of 32 and 10 epochs: 460 steps of Adam with
 # learning rate $\eta = 10^{-2}$ and `global_clipnorm=1.0`. Each run changes **one**
-# factor of this recipe, and every model of a given kind starts from the same weights:
+# factor of this recipe (the $T = 60$ run also switches to XLA and no unrolling, for speed), and every model of a given kind starts from the same weights:
 #
 # | run | what changes | used in myth |
 # |---|---|---|
@@ -291,7 +291,11 @@ assert ratio(clipped["at_init"]) < 1  # less gradient reaches the first step tha
 # gradient than its late ones ($R < 1$ here, asserted) learn a long lag" (judged on
 # training), it is contradicted too: clipped or not, the `SimpleRNN` ended above half
 # the baseline, while the `LSTM`, trained with the same budget, reached an MSE
-# below 0.01 (one lag, $T = 30$, and one recipe). **Explained in:**
+# below 0.01 (one lag, $T = 30$, and one recipe). A nearby reading holds and is not this
+# claim: under Adam, clipping kept one gradient spike from shrinking the following steps
+# more than tenfold (myth 6, asserted). That concerns the size of Adam's updates after a
+# spike, not the gradient's size or how it is shared over time, which is what this claim
+# names. **Explained in:**
 # [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb), section 5.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -304,7 +308,7 @@ assert ratio(clipped["at_init"]) < 1  # less gradient reaches the first step tha
 # multiplies the gradient at every step is the Jacobian $\mathrm{diag}(f'(a_t))\,W_{hh}$,
 # and three facts about it decide:
 # - **the worst case** (Pascanu et al. 2013): if $\lambda_1 < 1/\gamma$, the gradient
-#   must vanish, at least as fast as $(\gamma\lambda_1)^T$; $\lambda_1 > 1/\gamma$ is
+#   must vanish, at least as fast as $(\gamma\lambda_1)^k$ over a lag of $k$ steps; $\lambda_1 > 1/\gamma$ is
 #   necessary for it to explode, not sufficient;
 # - **the average case** (Poole et al. 2016; Chen et al. 2018): a random direction is
 #   multiplied in squared norm by about $\chi = (\lVert W\rVert_F^2/n)\,\mathbb E[f'(a)^2]$
@@ -482,7 +486,8 @@ assert chi_skew > 5 and linear_flow[100] < 0.1  # chi predicts growth; the struc
 # 1.5 times it, and let it grow at 2.5 times it; weights of 3 let it vanish; eigenvalues
 # of 0.9 amplified it more than tenfold (all asserted). So the size of the entries does not decide. Its
 # strongest precise reading is Pascanu et al.'s:
-# $\lambda_1 < 1/\gamma$ is sufficient for vanishing (it held for $3I$, asserted), and
+# $\lambda_1 < 1/\gamma$ is sufficient for vanishing (a theorem; the assert for $3I$
+# checks it), and
 # $\lambda_1 > 1/\gamma$ is necessary, not sufficient, for exploding (glorot's
 # $\lambda_1 \approx 2$ vanished). The average case followed $\chi$ for the random
 # matrices, and structure made $\chi$ wrong: for the non-normal matrix $\chi \approx 5.3$
@@ -614,8 +619,10 @@ assert relu_ratio["identity, g = 1.05"] > 3  # 1.05^59 = 18: the edge is narrow
 # within 0.03 of $\pm 1$ and the mean slope was below 0.5 (asserted); notebook 02
 # measured the saturated fraction growing with the pre-activation scale. "ReLU fixes vanishing gradients in
 # RNNs": **true in part.** As written it names the gradient ("fixes vanishing
-# *gradients*"), so it is judged on the gradient: it held with the identity, which
-# carried the gradient to the first step ($R$ about 0.5 to 2), and failed with Keras'
+# *gradients*"), so it is judged on the gradient: it held with the identity, where ReLU
+# carried the gradient to the first step ($R$ about 0.5 to 2, against $10^{-4}$ to 0.35
+# for tanh with the same identity; 20 draws each, notebook 06 and docs/spreads.md), and
+# failed with Keras'
 # orthogonal matrix, where the gradient vanished ($R < 10^{-4}$), and at gain 2, where it
 # exploded. Its strongest precise reading is a claim about learning, judged on training:
 # "switching tanh to ReLU (with Keras' orthogonal matrix) makes a `SimpleRNN` learn a lag
@@ -754,8 +761,10 @@ assert large_norm > default_norm and ratio(large_grads) > 10  # 4. it grows goin
 # $T = 30$ here and at $T = 60$ with notebooks 04 and 06's data and budget (5,000
 # sequences, about 625 steps), and failed at $T = 60$ with this notebook's 1,500 sequences
 # and 460 steps (which change mattered, the data or the steps, was not isolated). Its
-# strongest precise reading, "an LSTM learns lags a `SimpleRNN` cannot", held wherever
-# both were trained with one recipe ($T = 30$ here, myth 1; $T = 60$ in 04 and 06). Read
+# strongest precise reading, "an LSTM learns lags a tanh `SimpleRNN` cannot with the same
+# recipe", held wherever both were trained ($T = 30$ here, myth 1; $T = 60$ in 04 and 06);
+# a ReLU `SimpleRNN` with the orthogonal matrix did learn $T = 60$ at learning rate
+# $10^{-3}$ (06). Read
 # as a claim about the gradient ("its gradient does not vanish"): at initialisation it
 # vanishes too ($R < 2 \times 10^{-3}$); after training it reaches the first step
 # (notebook 04, $R > 0.1$); and it can explode. Without the forget-gate bias of 1 it left
@@ -1020,15 +1029,18 @@ assert (
 # average of the squared gradient, which forgets only 0.1% per step (Keras' default),
 # and divides every later step.
 #
-# **Verdict: false as written, true in its precise form.** As written (clipping is what
-# keeps Adam's update small), and read as "under Adam, a clipping threshold bounds the
-# step as it does under SGD", false: Adam's first step had the same length with and
-# without clipping, for a gradient of norm 1 and of norm $10^4$, and Adam bounded the
-# spike's step itself (both asserted). Its precise form, "under Adam, clipping makes the
-# step on a gradient spike smaller", held: clipping cut the spike's own step to less than
-# half (already under five normal steps without it; asserted), and kept one
-# spike from making the steps 50 to 150 after it more than ten times smaller. With SGD it is
-# the other way round: the step is $\eta$ times the gradient, and clipping bounds it.
+# **Verdict: true in part.** As written ("clipping keeps the update small") it held on a
+# gradient spike: clipping cut the spike's own step to less than half (asserted), and
+# kept the steps 50 to 150 after it from becoming more than ten times smaller (asserted).
+# It failed
+# on the first step: Adam's first step had the same length, $\eta$ per parameter, with
+# and without clipping, for a gradient of norm 1 and of norm $10^4$ (asserted; Adam's
+# first update is $\eta\, g/\lvert g\rvert$ per element up to $\epsilon$, so this holds
+# by construction). Its strongest precise reading, "under Adam, the clipping threshold
+# bounds the step as it does under SGD", is false: Adam bounded the spike's step itself
+# (under five normal steps unclipped, asserted), and the threshold sets no step length.
+# With SGD it is the other way round: the step is $\eta$ times the gradient, and clipping
+# bounds it.
 # **Explained in:** this notebook; for SGD,
 # [05 · Exploding gradients and clipping](05_exploding_and_clipping.ipynb).
 
@@ -1096,7 +1108,7 @@ verdicts = [
     ),
     (
         "With Adam, clipping keeps the update small",
-        "false as written, true in its precise form",
+        "true in part",
         f"first step {sizes_first.mean():.3f} whatever the scale and clipping; spike's step "
         f"{spike / before:.1f} normal steps unclipped, {clipped_spike / before:.1f} clipped; "
         f"x{later['global_clipnorm'] / later['none']:.0f} smaller steps after an unclipped spike",

@@ -164,8 +164,10 @@ assert learned(per_step["mse_batch_stats"], baseline)  # per-step BN learned, in
 assert per_step["mse"] > 3 * per_step["mse_batch_stats"]  # its moving statistics cost a lot
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# (An epoch counts as on the baseline while its training loss is above half of it.)
-# Every normalised LSTM's **training loss left the baseline sooner** than the plain
+# (An epoch counts as on the baseline while its training loss is above half of it. The
+# plain LSTM here is built by the normalised LSTM's code with no normalisation, tested
+# against Keras' `LSTM`, not by 08's Keras `LSTM`: its run, and its numbers, differ from
+# 08's.) Every normalised LSTM's **training loss left the baseline sooner** than the plain
 # one's, as Cooijmans et al. report for per-step statistics (here layer norm and the
 # shared statistics of the input term did too). But the plain LSTM also learned within
 # the budget: normalisation was not needed. And the per-step batch normalisation paid at
@@ -267,17 +269,18 @@ assert rnn_bn["mse"] > 2 * rnn_bn["mse_batch_stats"]  # its moving statistics co
 # the rounding check). The strongest precise reading is Cooijmans et al.'s recurrent
 # batch normalisation, "per-step batch statistics make a failing RNN learn": in training
 # mode it fit the task (training loss, and test MSE with the test batch's own
-# statistics, below half the baseline, asserted), but as deployed, with the moving
-# statistics it predicts with, its test MSE was more than twice as large (asserted), 8
+# statistics, below half the baseline, asserted), but as deployed here, with Keras'
+# moving averages (momentum 0.99; Cooijmans et al. instead estimate population statistics
+# over the training set), its test MSE was more than twice as large (asserted), 8
 # times the baseline in the stored run (the table's "/ baseline"), and whether it learned in that form we
 # cannot assert. On an LSTM it was not needed (the plain LSTM learned, asserted). What
 # was measured besides: with each normalisation the training loss left the plateau sooner
 # (Cooijmans et al.'s faster convergence; asserted for the three normalised LSTMs and for
 # per-step statistics on the `SimpleRNN`; with shared statistics the `SimpleRNN` stayed on
 # the baseline all ten epochs), a claim about speed,
-# not about remedying a failure. What would decide it: the same per-step model with its
-# population statistics estimated over the training set after training (rather than
-# moving averages), judged on `learned` for seeds 0-2. **Explained in:** this notebook
+# not about remedying a failure. What would decide it: the paper's own procedure, the
+# same per-step model with population statistics estimated over the training set after
+# training (rather than moving averages), judged on `learned` for seeds 0-2. **Explained in:** this notebook
 # and notebook 08, myth 5.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -288,7 +291,7 @@ assert rnn_bn["mse"] > 2 * rnn_bn["mse_batch_stats"]  # its moving statistics co
 # $W_{hh} = g\,Q$ ($Q$ orthogonal), driven by unit Gaussian inputs (as in 08, myth 2).
 # Random draws matter, so every number is the smallest and largest over **20 draws**
 # of $Q$ and the inputs. `jacobian_norm` computes the product of the Jacobians
-# $\mathrm{diag}(f'(a_t))\,W_{hh}\,\mathrm{diag}(m)$ step by step, in any float type; $m$
+# $\mathrm{diag}(f'(a_t))\,W_{hh}\,\mathrm{diag}(z)$ step by step, in any float type; $z$
 # is an optional dropout mask on the recurrent input, already divided by $1 - p$.
 
 # %% slideshow={"slide_type": "-"}
@@ -296,15 +299,15 @@ n, DRAWS = 64, [100 * SEED + draw for draw in range(20)]
 
 
 def jacobian_norm(W, act, steps=100, seed=0, dtype=np.float64, mask=None):
-    """||dh_steps/dh_0||_2 of h_t = f(W (m * h_(t-1)) + x_t), x_t ~ N(0, 1), from h_0 = 0."""
+    """||dh_steps/dh_0||_2 of h_t = f(W (z * h_(t-1)) + x_t), x_t ~ N(0, 1), from h_0 = 0."""
     rng = np.random.default_rng(seed)
-    W, m = W.astype(dtype), np.ones(len(W), dtype) if mask is None else mask.astype(dtype)
+    W, z = W.astype(dtype), np.ones(len(W), dtype) if mask is None else mask.astype(dtype)
     f, f_prime = activation_function(act), derivative(act)
     h, product = np.zeros(len(W), dtype), np.eye(len(W), dtype=dtype)
     for _ in range(steps):
-        a = (W @ (m * h) + rng.standard_normal(len(W))).astype(dtype)
+        a = (W @ (z * h) + rng.standard_normal(len(W))).astype(dtype)
         h = f(a).astype(dtype)
-        product = (f_prime(a).astype(dtype)[:, None] * W * m) @ product
+        product = (f_prime(a).astype(dtype)[:, None] * W * z) @ product
     return float(np.linalg.norm(product.astype(np.float64), 2))
 
 
@@ -348,9 +351,9 @@ for act in ("tanh", "relu"):
 # matrices here ($g = 2, 3$) and 08's Gaussian one at $s_W\sqrt n = 2.5$ (myth 2). It is
 # not a property of the size alone: 08's constructed non-normal matrix, large by the
 # measure $\chi$ ($\chi \approx 5.3$, asserted above 5), still let the gradient fall below
-# 0.1 in 100 steps (myth 2). As written it held where the weights were large enough: at $g = 2$ and $3$ larger
-# initial weights kept the gradient from vanishing, by making it grow (asserted, tanh and
-# ReLU, every draw). It failed where they were larger than the usual scale but not large
+# 0.1 in 100 steps (myth 2). As written it held where the weights were large enough, and
+# only in the literal sense that the gradient no longer vanished: at $g = 2$ and $3$ it
+# exploded instead (asserted, tanh and ReLU, every draw). It failed where they were larger than the usual scale but not large
 # enough: in notebook 08, myth 2, a tanh RNN with Gaussian weights 1.5 times glorot's
 # scale ($s_W\sqrt n = 1.5$) still vanished, its log-norm falling by more than 0.1 per
 # step (asserted there). For 08's random Gaussian matrices what decided is not
@@ -364,9 +367,9 @@ for act in ("tanh", "relu"):
 #
 # **Myth 9, small initial weights, verdict: true in part.** As written, "small" is the
 # scalar intuition, entries below one in absolute value (the sense of myth 2 in 08),
-# judged on the gradient at initialisation. It held at every scale at or below the
-# default: at $g = 0.5$ and $1$ here, and for Gaussian matrices at glorot's scale and
-# 1.5 times it (08, myth 2), the gradient vanished rather than exploded. It failed for a
+# judged on the gradient at initialisation. It held at every scale measured up to 1.5
+# times the default: at $g = 0.5$ and $1$ here, and for Gaussian matrices at glorot's
+# scale and 1.5 times it (08, myth 2), the gradient vanished rather than exploded. It failed for a
 # matrix whose entries were all below one but whose scale was 2.5 times glorot's (08,
 # myth 2): the gradient grew. So "small entries" is not small enough; the scale is what
 # counts. Its strongest precise reading, $\lambda_1 < 1/\gamma$, prevents an exploding
@@ -438,7 +441,8 @@ assert np.all(unscaled < plain)  # control: the same mask without 1/(1 - p) lowe
 # ("the weights kept at the stopping epoch pass a larger gradient back in time than those
 # at the end of training"). We ran no experiment on it. By its definition it only
 # chooses when training ends and which weights to keep, so it changes no gradient
-# computed before then; that is an argument from the definition, not a measurement.
+# computed before it stops training; the kept weights have gradients of their own. That
+# is an argument from the definition, not a measurement.
 # What would decide it: train 08's failing `SimpleRNN` with and without early stopping
 # and compare $R$ at the kept epoch and at the last one, and `learned`.
 # **Explained in:** this notebook.
@@ -489,13 +493,14 @@ assert tiny.first_nan_step is None and np.median(tiny.global_norms) > 1e6  # fin
 # finite, and the gradient's median norm stayed above $10^6$: the run survived, and
 # the gradient still exploded.
 #
-# **Verdict: false as written, true in its precise form.** As written ("prevents
-# exploding gradients"), false: a smaller learning rate did not change the first
-# gradient, above $10^6$ at every $\eta$, and at the $\eta$ that kept SGD finite the
-# median norm over the 20 steps stayed above $10^6$ (asserted). Both hold by
-# construction (the first gradient is computed before any step, and so tiny an $\eta$
-# barely moves the weights), and both concern a gradient that explodes at
-# initialisation; a model that starts healthy and explodes during training was not run.
+# **Verdict: not settled here.** As written ("prevents exploding gradients"), not
+# tested: the one model run exploded before any update, where no learning rate can act.
+# That a smaller learning rate did not change the first gradient (above $10^6$ at every
+# $\eta$) and that the median norm stayed above $10^6$ at a tiny $\eta$ (asserted) both
+# hold by construction (the first gradient is computed before any step, and so tiny an
+# $\eta$ barely moves the weights). What would decide it: a model that starts healthy,
+# trained with SGD at several learning rates, its gradient norm tracked over training,
+# to see whether the larger steps drive it into explosion and the smaller ones do not.
 # In its precise form, "a small enough
 # learning rate keeps SGD finite on an exploding gradient", it held here for 20 steps at
 # $\eta = 0.01/\lVert\nabla L\rVert$, while $10^{-2}$ to $10^{-6}$ diverged after at most
@@ -542,8 +547,10 @@ assert precision[400, np.float64].max() < 1e-38 and np.all(precision[400, np.flo
 # the vanishing case only: for exploding gradients the claim is **not settled here**
 # in either reading (what would decide it: the same comparison on a growing product).
 # One more reading holds and is not the claim: float32's underflow turned a gradient
-# that had already vanished in both formats into exactly 0 (at 400 steps); precision
-# decided when it became 0, not that it vanished.
+# that had already vanished in both formats into exactly 0 (at 400 steps). It is weaker
+# than the claim, not a precise form of it: it concerns how a number already below
+# $10^{-38}$ is stored, not whether the gradient vanishes; precision decided when it
+# became 0, not that it vanished.
 # Vanishing is a property of the
 # product of Jacobians, not of the number format; more bits postpone underflow, they do
 # not change what the gradient is. **Explained in:** this notebook; the product
@@ -582,9 +589,8 @@ verdicts = [
      "false as written, true in its precise form",
      f"with dropout at most {dropped.max():.0e} at lag 100; larger than without it"),
     ("10. Early stopping keeps them from vanishing", "not settled here",
-     "not run (by definition it changes no gradient); decided by R at the kept epoch"),
-    ("11. A smaller learning rate prevents exploding",
-     "false as written, true in its precise form",
+     "not run (it only chooses which weights are kept); decided by R at the kept epoch"),
+    ("11. A smaller learning rate prevents exploding", "not settled here",
      f"same first gradient {first[0]:.0e} at every eta; non-finite at 1e-6, "
      f"finite at {eta_tiny:.0e}"),
     ("12. Vanishing caused by floating-point precision", "false",
@@ -617,8 +623,8 @@ assert len(verdicts) == 9  # six myths; 9, 10 and 12 split in two
 #   its effect through training is not settled here.
 # - **Recurrent dropout** raised the gradient in every draw (its $1/(1-p)$ factor did: the
 #   same masks without it lowered it), and it still vanished below
-#   $10^{-6}$; early stopping was not run (not settled here; by its definition it
-#   changes no gradient).
+#   $10^{-6}$; early stopping was not run (not settled here; by its definition it only
+#   chooses which weights are kept).
 # - **The learning rate** did not change the first gradient (above $10^6$ at every
 #   $\eta$); SGD diverged at $\eta$ from $10^{-2}$ to $10^{-6}$ and stayed finite at
 #   $\eta = 0.01/\lVert\nabla L\rVert$, with the gradient still above $10^6$.

@@ -396,13 +396,73 @@ def notebook_09(seed: int, spread: Spread) -> None:
         keras.utils.set_random_seed(seed)
         ratio[name] = first_to_last(input_gradient_norms(build(), x, y))
     record(spread, "R at init, tanh RNN", ratio["tanh RNN"], "(printed)", lambda v: True)
-    record(spread, "R at init, delay 10", ratio["delay 10"], "> 0.5", lambda v: v > 0.5)
+    record(spread, "R at init, delay 10", ratio["delay 10"], "> 0.25", lambda v: v > 0.25)
     record(
         spread,
         "R (delay 10) / R (tanh RNN)",
         ratio["delay 10"] / ratio["tanh RNN"],
         "> 10",
         lambda v: v > 10,
+    )
+    _notebook_09_attention(seed, spread)
+    _notebook_09_rnn_beside_the_lru(seed, spread)
+
+
+def _notebook_09_attention(seed: int, spread: Spread) -> None:
+    """09, section 3: the gradient reaching the first step of attention pooling at T = 50 to
+    800 (64 sequences each), its log-log slope against T and its value at T = 800."""
+    from gradcourse._tensorflow import keras, tf
+    from gradcourse.probes import input_gradient_norms
+    from gradcourse.tasks import adding_problem
+
+    script = "09_shortcuts_through_time.py"
+    build = notebook_function(script, "build_attention_pooling", {"keras": keras})
+    sum_loss = notebook_function(script, "sum_loss", {"tf": tf})
+    lengths = np.array([50, 100, 200, 400, 800])  # 09's LENGTHS
+    first_step = []
+    for T in lengths:
+        keras.utils.set_random_seed(seed)
+        probe = adding_problem(64, int(T), seed=10 * seed + 3)
+        first_step.append(input_gradient_norms(build(int(T)), probe.x, probe.y, loss=sum_loss)[0])
+    slope = np.polyfit(np.log(lengths), np.log(first_step), 1)[0]
+    record(
+        spread,
+        "attention: log-log slope of ||dL/dx_0|| against T",
+        slope,
+        "within 0.1 of -1",
+        lambda v: abs(v + 1) < 0.1,
+    )
+    record(
+        spread, "attention: ||dL/dx_0|| at T = 800", first_step[-1], "> 1e-4", lambda v: v > 1e-4
+    )
+
+
+def _notebook_09_rnn_beside_the_lru(seed: int, spread: Spread) -> None:
+    """09, section 4: the tanh SimpleRNN probed beside the LRU at T = 200, built after the
+    LRU from the same seed as 09 builds it: its gradient at lag 199 over lag 1."""
+    import math
+
+    from gradcourse._tensorflow import keras, tf
+    from gradcourse.lru import LRU
+    from gradcourse.probes import input_gradient_norms
+
+    sum_loss = notebook_function("09_shortcuts_through_time.py", "sum_loss", {"tf": tf})
+    T, modes = 200, 32  # 09's T_PROBE and MODES, on the ring [0.9, 0.999], phase pi / 10
+    x = np.random.default_rng(seed).uniform(size=(1, T, 1)).astype(np.float32)
+    keras.utils.set_random_seed(seed)
+    keras.Sequential(
+        [keras.Input((T, 1)), LRU(modes, 1, r_min=0.9, r_max=0.999, max_phase=math.pi / 10)]
+    )
+    rnn = keras.Sequential(
+        [keras.Input((T, 1)), keras.layers.SimpleRNN(modes), keras.layers.Dense(1)]
+    )
+    grads = input_gradient_norms(rnn, x, np.zeros((1, 1)), loss=sum_loss)
+    record(
+        spread,
+        "tanh SimpleRNN beside the LRU: lag 199 / lag 1",
+        grads[0] / grads[-2],
+        "< 1e-4",
+        lambda v: v < 1e-4,
     )
 
 
