@@ -275,7 +275,8 @@ assert runs["LSTM"]["mse"] < 0.01  # the same budget is enough for an LSTM
 assert ratio(clipped["at_init"]) < 1  # less gradient reaches the first step than the last
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Verdict: false.** As written: clipping multiplies the whole gradient by
+# **Verdict: false.** As written (it names the gradient, so it is judged on the
+# gradient), contradicted by construction, and the runs confirm it: clipping multiplies the whole gradient by
 # $\min(1, \tau/\lVert\nabla L\rVert) \le 1$ (Pascanu et al. 2013): here it scaled a share
 # of the 460 steps down and not one up (largest factor 1: by construction, and the run
 # confirms it). It acts inside
@@ -283,9 +284,10 @@ assert ratio(clipped["at_init"]) < 1  # less gradient reaches the first step tha
 # with or without it (the two runs start from identical curves, $R < 1$), and one factor
 # for the whole gradient cannot change how it is shared between early and late steps
 # (by construction).
-# After training the two runs' $R$ differ (printed above): clipping changed the steps,
-# so the runs reached different weights, and with them different gradients over time;
-# we did not check which way that difference goes across seeds, and neither run learned
+# After training the two runs' $R$ differ (printed above; in the stored run the clipped
+# one's was larger): clipping changed the steps, so the runs reached different weights,
+# and with them different gradients over time. That is not clipping enlarging a
+# gradient, and we did not check which way it goes across seeds; neither run learned
 # (asserted), so the verdict rests on the gradient clipping receives and on learning.
 # In its strongest precise reading, "clipping helps a model whose early steps get less
 # gradient than its late ones ($R < 1$ here, asserted) learn a long lag" (judged on
@@ -600,7 +602,8 @@ assert relu_ratio["identity, g = 1.05"] > 3  # 1.05^59 = 18: the edge is narrow
 # **exploded** (about $10^{4}$ to $10^{14}$; asserted: above $10^3$), as $\chi \approx 2$
 # would predict. The identity kept $R$ near 1 (about 0.5 to 2 over the draws), beating the
 # average case: the ReLU's mask is diagonal and commutes with $I$, so a unit that stays
-# on passes its gradient back unchanged. A gain of 1.05 already pushes $R$ above 3
+# on passes its gradient back unchanged (by construction: with $W_{hh} = I$ the Jacobian
+# product is the product of the masks). A gain of 1.05 already pushes $R$ above 3
 # ($1.05^{59} \approx 18$).
 #
 # These are gradients **at initialisation**. Whether ReLU *fixes* learning is a question
@@ -673,7 +676,8 @@ ax.semilogy(
     label="same, after 460 steps",
 )
 ax.semilogy(
-    np.arange(2 * T), large_grads, color=color_for("SimpleRNN"), label="LSTM, RandomNormal(1) init"
+    np.arange(2 * T), large_grads, color=color_for("LSTM"), ls=":", lw=2.5,
+    label="LSTM, RandomNormal(1) init",
 )
 ax.set_xlabel("input step t")
 ax.set_ylabel(r"$\|\partial L / \partial x_t\|$ on the probe batch")
@@ -748,7 +752,7 @@ assert large_norm > default_norm and ratio(large_grads) > 10  # 4. it grows goin
 #    and the $T = 30$ run unrolled, which changes the rounding; the asserts hold under
 #    the rounding check), and the longer lag
 #    kept it on the baseline longer.
-# 4. **An LSTM's gradient can explode:** with a larger initial recurrent matrix the
+# 4. **An LSTM's gradient can grow going back in time:** with a larger initial recurrent matrix the
 #    gradient grew going back in time, $R > 10$ in each of 20 draws (about 60 to
 #    $5 \times 10^6$; above $10^4$ in 17 of 20), and its norm at initialisation was
 #    larger than the default's (asserted; 3 to $2 \times 10^5$ times over 20 draws, more
@@ -767,7 +771,7 @@ assert large_norm > default_norm and ratio(large_grads) > 10  # 4. it grows goin
 # $10^{-3}$ (06). Read
 # as a claim about the gradient ("its gradient does not vanish"): at initialisation it
 # vanishes too ($R < 2 \times 10^{-3}$); after training it reaches the first step
-# (notebook 04, $R > 0.1$); and it can explode. Without the forget-gate bias of 1 it left
+# (notebook 04, $R > 0.1$); and with a large initial matrix it grows going back in time. Without the forget-gate bias of 1 it left
 # the baseline later. **Explained in:**
 # [04 · SimpleRNN vs LSTM](04_simplernn_vs_lstm.ipynb) and [06 · Initializers](06_initializers.ipynb)
 # (forget-gate bias).
@@ -844,9 +848,10 @@ assert tanh_stats["std"][0] < 0.6 < 0.8 < tanh_stats["std"][-1]
 # With shared statistics no step of the IRNN is standardised: at the first and at the
 # last step the units' means are off by more than 0.7 standard deviations (root mean
 # square over the units; 0.85 to 1.3 over 20 draws of the weights and data), and every
-# step's spread stays below 0.95 (at most 0.86 over the draws). Its pre-activations
-# drift over the sequence (one explanation, not measured here: its state adds up its
-# inputs). Even in the tanh RNN, whose
+# step's spread stays below 0.95 (at most 0.86 over the draws). Its pre-activations'
+# mean is off at the first and the last step (asserted at both ends; the figure shows it
+# changing across the sequence; one explanation, not measured here: its state adds up
+# its inputs). Even in the tanh RNN, whose
 # first step starts from $h_0 = 0$, the first step's spread is below 0.6 and the last
 # one's above 0.8 (above 0.9 here and in 19 of 20 draws). Cooijmans et al. (2016) made batch normalisation work inside an LSTM by
 # keeping separate statistics for **every time step** (and by starting its scale at 0.1);

@@ -291,23 +291,24 @@ assert rnn_bn["mse"] > 2 * rnn_bn["mse_batch_stats"]  # its moving statistics co
 # $W_{hh} = g\,Q$ ($Q$ orthogonal), driven by unit Gaussian inputs (as in 08, myth 2).
 # Random draws matter, so every number is the smallest and largest over **20 draws**
 # of $Q$ and the inputs. `jacobian_norm` computes the product of the Jacobians
-# $\mathrm{diag}(f'(a_t))\,W_{hh}\,\mathrm{diag}(z)$ step by step, in any float type; $z$
-# is an optional dropout mask on the recurrent input, already divided by $1 - p$.
+# $\mathrm{diag}(f'(a_t))\,W_{hh}\,\mathrm{diag}(\text{mask})$ step by step, in any float
+# type; the mask is an optional dropout mask on the recurrent input, already divided by
+# $1 - p$.
 
 # %% slideshow={"slide_type": "-"}
 n, DRAWS = 64, [100 * SEED + draw for draw in range(20)]
 
 
 def jacobian_norm(W, act, steps=100, seed=0, dtype=np.float64, mask=None):
-    """||dh_steps/dh_0||_2 of h_t = f(W (z * h_(t-1)) + x_t), x_t ~ N(0, 1), from h_0 = 0."""
+    """||dh_steps/dh_0||_2 of h_t = f(W (mask * h_(t-1)) + x_t), x_t ~ N(0, 1), from h_0 = 0."""
     rng = np.random.default_rng(seed)
-    W, z = W.astype(dtype), np.ones(len(W), dtype) if mask is None else mask.astype(dtype)
+    W, mask = W.astype(dtype), np.ones(len(W), dtype) if mask is None else mask.astype(dtype)
     f, f_prime = activation_function(act), derivative(act)
     h, product = np.zeros(len(W), dtype), np.eye(len(W), dtype=dtype)
     for _ in range(steps):
-        a = (W @ (z * h) + rng.standard_normal(len(W))).astype(dtype)
+        a = (W @ (mask * h) + rng.standard_normal(len(W))).astype(dtype)
         h = f(a).astype(dtype)
-        product = (f_prime(a).astype(dtype)[:, None] * W * z) @ product
+        product = (f_prime(a).astype(dtype)[:, None] * W * mask) @ product
     return float(np.linalg.norm(product.astype(np.float64), 2))
 
 
@@ -371,8 +372,9 @@ for act in ("tanh", "relu"):
 # times the default: at $g = 0.5$ and $1$ here, and for Gaussian matrices at glorot's
 # scale and 1.5 times it (08, myth 2), the gradient vanished rather than exploded. It failed for a
 # matrix whose entries were all below one but whose scale was 2.5 times glorot's (08,
-# myth 2): the gradient grew. So "small entries" is not small enough; the scale is what
-# counts. Its strongest precise reading, $\lambda_1 < 1/\gamma$, prevents an exploding
+# myth 2): the gradient grew. So "small entries" is not small enough: for random
+# Gaussian matrices the scale, through $\chi$, is what counts, and structure can override
+# it (08, myth 2). Its strongest precise reading, $\lambda_1 < 1/\gamma$, prevents an exploding
 # gradient at initialisation by construction (Pascanu's sufficient condition for
 # vanishing; the asserts at $g = 0.5$ check it). The price is a
 # vanishing gradient at initialisation (asserted above). Whether it costs learning these
@@ -496,9 +498,9 @@ assert tiny.first_nan_step is None and np.median(tiny.global_norms) > 1e6  # fin
 # **Verdict: not settled here.** As written ("prevents exploding gradients"), not
 # tested: the one model run exploded before any update, where no learning rate can act.
 # That a smaller learning rate did not change the first gradient (above $10^6$ at every
-# $\eta$) and that the median norm stayed above $10^6$ at a tiny $\eta$ (asserted) both
-# hold by construction (the first gradient is computed before any step, and so tiny an
-# $\eta$ barely moves the weights). What would decide it: a model that starts healthy,
+# $\eta$) holds by construction (it is computed before any step); that the median norm
+# stayed above $10^6$ at a tiny $\eta$ was measured (asserted), and is expected, since
+# such an $\eta$ barely moves the weights. What would decide it: a model that starts healthy,
 # trained with SGD at several learning rates, its gradient norm tracked over training,
 # to see whether the larger steps drive it into explosion and the smaller ones do not.
 # In its precise form, "a small enough

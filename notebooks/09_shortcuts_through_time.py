@@ -141,7 +141,7 @@ assert skip[2000, DELAY][1] < 1e-30  # ten times the lag: vanished again
 # the last step then has about $T/d$ factors, through $W_d$. We train it with $d = 10$ at
 # notebook 04's long lag, $T = 60$, next to the same tanh RNN without the delay (a Keras
 # `SimpleRNN`): 16 units, Keras' default initialisers ($W_d$ orthogonal, like $W_{hh}$), and the
-# budget of every training in this notebook: 1,500 training sequences, 6 epochs of the
+# budget of every gradient-trained model in this notebook: 1,500 training sequences, 6 epochs of the
 # course's Adam ($\eta = 10^{-2}$, `global_clipnorm=1.0`), batches of 32, tested on 1,000
 # new sequences. Before training we measure $R = \lVert\partial L/\partial x_0\rVert /
 # \lVert\partial L/\partial x_{59}\rVert$ (64 sequences); the cost is the best of 5
@@ -391,10 +391,12 @@ assert not any(learned(mse, baseline) for mse in penalty_mse.values())
 # not (Keras' default recurrent initializer is orthogonal: notebooks 04 and 06); the
 # identity, itself an orthogonal matrix, got below 90% of the baseline only with ReLU
 # (notebook 06; not `learned` in its stored run) and failed with
-# tanh. In no case did a random orthogonal matrix keep the gradient at initialisation from
-# vanishing: in Keras' default `SimpleRNN` at $T = 60$, $R < 10^{-4}$ with ReLU and $R$
-# from $5 \times 10^{-5}$ to 0.07 with tanh (notebook 06, 20 draws); in NumPy with tanh,
-# $g = 1$ and unit Gaussian drive, below $10^{-6}$ over 100 steps (notebook 08b, 20 draws). So the activation decided the outcome, and what
+# tanh. At initialisation a random orthogonal matrix did not keep the gradient from
+# shrinking: over 100 steps of a tanh RNN in NumPy ($g = 1$, unit Gaussian drive) it
+# fell below $10^{-6}$ in every draw (notebook 08b); in Keras' default `SimpleRNN` at
+# $T = 60$, $R$ was below $10^{-4}$ with ReLU and $5 \times 10^{-5}$ to 0.07 with tanh
+# (median 0.01; notebook 06, 20 draws), below notebook 07's $10^{-2}$ vanishing
+# threshold in about half of the tanh draws. So the activation decided the outcome, and what
 # the orthogonal matrix itself contributed was not isolated. What would decide it: the
 # same ReLU `SimpleRNN` at the same learning rate and seeds with a non-orthogonal random
 # matrix of the same scale (for example glorot's), trained beside the orthogonal one.
@@ -547,7 +549,10 @@ assert cost["self-attention", 800] / cost["self-attention", 200] > (
 # measure which parts of the pass set the ratio), and its ratio was larger than pooling's. Its
 # scores alone, at $T = 800$ for a batch of 16 and one head, are $16 \times 800^2$ numbers,
 # 39 MiB in float32, stored for the backward pass. Attention removes the product over
-# time from the gradient's path; it pays in time and memory per step of the sequence.
+# time from the gradient's path. Full self-attention pays for it in time and memory that
+# grow faster than $T$ (its $T \times T$ scores); attention pooling, with one query,
+# costs $O(T)$ (its ratio is printed above) but reads the sequence through a single
+# weighted average.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The linear recurrent unit: each factor is a bounded, trained number
@@ -673,7 +678,7 @@ assert lru_ratios.min() > 1e-3 and rnn_ratio < 1e-4
 # exponential parameterisation, $\alpha_m = a_m + i b_m$ with $a_m$, $b_m$ trained
 # themselves (`parameterization="direct"`: the diagonal complex recurrence of Orvieto et
 # al.'s section 3 before they introduce the exponential form, and the "$\alpha$ trained
-# directly" of section 5; nothing then keeps $|\alpha_m|$ below 1), with and without
+# directly" of this notebook's section 5; nothing then keeps $|\alpha_m|$ below 1), with and without
 # $\beta$: all four combinations.
 
 # %% slideshow={"slide_type": "-"}
@@ -908,7 +913,7 @@ rows = [
      at_60(trained["delay"]["mse/baseline"]),
      f"keeps {DELAY} states, {trained['delay']['ms']:.1f} ms"),
     ("echo state network", "none (readout only)", "no gradient through time",
-     f"no (T = {SHORT}: yes)", "one least-squares fit"),
+     f"no (T = {SHORT}: yes)", "one least-squares fit (2,000 sequences)"),
     ("attention pooling", "1", f"weights about 1/T (slope {attention_slope:.2f})",
      f"not trained (T = {ATTENTION_T}: yes)", "O(T); self-attention O(T^2)"),
     ("LRU (exponential, beta)", "T, per mode", f"|alpha| in [{R_MIN}, {R_MAX}] (init ring)",
