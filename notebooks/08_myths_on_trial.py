@@ -1035,13 +1035,15 @@ assert (
 # and divides every later step.
 #
 # **Verdict: true in part.** As written ("clipping keeps the update small") it held on a
-# gradient spike: clipping cut the spike's own step to less than half (asserted), and
-# kept the steps 50 to 150 after it from becoming more than ten times smaller (asserted).
-# It failed
-# on the first step: Adam's first step had the same length, $\eta$ per parameter, with
-# and without clipping, for a gradient of norm 1 and of norm $10^4$ (asserted; Adam's
-# first update is $\eta\, g/\lvert g\rvert$ per element up to $\epsilon$, so this holds
-# by construction). Its strongest precise reading, "under Adam, the clipping threshold
+# gradient spike's own step: clipping cut it to less than half (asserted). It failed on
+# the first step: Adam's first step had the same length, $\eta$ per parameter, with and
+# without clipping, for a gradient of norm 1 and of norm $10^4$ (asserted; Adam's first
+# update is $\eta\, g/\lvert g\rvert$ per element up to $\epsilon$, so this holds by
+# construction). And it failed after the spike, the other way round: with clipping the
+# steps 50 to 150 after it were more than ten times *larger* than without (asserted), so
+# there clipping kept the updates from shrinking, not small. (The claim is usually
+# written with `clipnorm`; for the one weight vector here `clipnorm` and
+# `global_clipnorm` coincide.) Its strongest precise reading, "under Adam, the clipping threshold
 # bounds the step as it does under SGD", is false: Adam bounded the spike's step itself
 # (under five normal steps unclipped, asserted), and the threshold sets no step length.
 # With SGD it is the other way round: the step is $\eta$ times the gradient, and clipping

@@ -366,6 +366,12 @@ for act in ("tanh", "relu"):
 # initialisation) did not learn the adding problem at $T = 60$ (asserted there for seeds
 # 0-2).
 #
+# (The two myths measure size differently, as they are usually written: myth 8's
+# "larger" against the default scale, myth 9's "small" by the entries. So the same
+# Gaussian matrices appear in both: 1.5 times glorot's scale is "larger" but vanished, and
+# 2.5 times it has every entry below one yet grew. We did not check the largest entry of
+# the $g = 2$ matrices.)
+#
 # **Myth 9, small initial weights, verdict: true in part.** As written, "small" is the
 # scalar intuition, entries below one in absolute value (the sense of myth 2 in 08),
 # judged on the gradient at initialisation. It held at every scale measured up to 1.5
@@ -616,7 +622,7 @@ assert len(verdicts) == 9  # six myths; 9, 10 and 12 split in two
 #   more than twice as large (8 times the baseline in the stored run) and whether it
 #   learns in that form is not settled here. Every normalised LSTM's
 #   training loss left the baseline sooner than the plain one, which still learned within
-#   the budget; per-step batch normalisation's test MSE with its moving statistics was
+#   the budget; on the LSTM, per-step batch normalisation's test MSE with its moving statistics was
 #   more than three times its MSE with the test batch's own statistics.
 # - **Larger weights** ($g = 2, 3$) made the gradient at lag 100 grow instead of vanish;
 #   1.5 times glorot's scale was not enough: it still vanished (notebook 08, myth 2);

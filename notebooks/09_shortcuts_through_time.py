@@ -744,7 +744,8 @@ assert DIRECT_MAX > 1  # nothing kept |alpha| < 1 without the exponential form
 # was needed to learn. Without the exponential parameterisation nothing kept the
 # eigenvalues inside the unit circle, and in at least one of the two direct LRUs a
 # modulus was above 1 after training (the largest $|\alpha|$ printed; asserted above 1);
-# over 59 steps a modulus of 1.01 grows a mode by at most $1.01^{59} \approx 1.8$, and at
+# over 59 steps a fixed modulus of 1.01 (about the stored run's largest, printed) grows a
+# mode by $1.01^{59} \approx 1.8$, and at
 # this lag that did not stop learning. Which of the four reached the lowest test MSE changes
 # with the seed and is not asserted (all printed above). This does not test the curse of
 # memory where it is predicted to bite: memories much longer than 60 steps, or plain SGD
