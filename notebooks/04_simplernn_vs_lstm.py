@@ -528,8 +528,8 @@ plt.show()
 # leave the cell path and return to it now ride it for part of the way, where it no
 # longer decays. Testing it would need the gradient split by how long each road stays on
 # the cell path.) The LSTM's
-# gradient does not start on the cell path; training opened that path, one unit at a
-# time. That this opening is what lets it learn is our hypothesis: no run here opens or
+# gradient does not start on the cell path; after training it runs along it in at least
+# one unit (when and in what order units opened was not recorded). That this opening is what lets it learn is our hypothesis: no run here opens or
 # closes the path alone.
 #
 # **What the LSTM does not fix.** The path has to be learned. In the training logs

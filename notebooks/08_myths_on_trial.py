@@ -1056,7 +1056,7 @@ assert (
 #
 # One row per myth, built from the numbers measured above, on the scale of
 # [docs/evidence.md](https://github.com/gradcourse/gradcourse/blob/main/docs/evidence.md).
-# Eight more claims, in five sections, and the trained verdict on batch normalisation,
+# Eight more claims, in four sections, and the trained verdict on batch normalisation,
 # are in
 # [08b · More myths on trial](08_myths_on_trial_2.ipynb).
 
