@@ -439,8 +439,11 @@ assert np.all(unscaled < plain)  # control: the same mask without 1/(1 - p) lowe
 # (asserted, in the one setting measured: tanh, $W = Q$ at $g = 1$, 64 units, $p = 0.2$).
 # A nearby reading holds and is not the claim: the rescaling made the gradient *larger*
 # in every one of the 20 draws (asserted; the same masks without it made it smaller), but
-# a larger gradient can still vanish, as here. Where a recurrence is near the edge or
-# growing, the factor $1/(1-p)$ could push it over; we did not test that. Both
+# a larger gradient can still vanish, as here, at Keras' default gain $g = 1$. Where the
+# recurrence's average growth factor $\chi$ is near or above 1 (tanh at $g = 1$ is far
+# from it: its gradient fell below $10^{-6}$ in 100 steps, asserted above), the factor
+# $1/(1-p)$ could push it over; we did not test
+# that, so the verdict covers the setting measured. Both
 # readings concern *recurrent* dropout. Input dropout (Keras' `dropout=p`) masks $x_t$,
 # which is not a factor on the path from $h_T$ back to $h_0$: it can change that product
 # only through the pre-activations in its $\tanh'$ terms, which we did not measure.

@@ -550,8 +550,9 @@ assert cost["self-attention", 800] / cost["self-attention", 200] > (
 # measure which parts of the pass set the ratio), and its ratio was larger than pooling's. Its
 # scores alone, at $T = 800$ for a batch of 16 and one head, are $16 \times 800^2$ numbers,
 # 39 MiB in float32, stored for the backward pass. Attention removes the product over
-# time from the gradient's path. Full self-attention pays for it in time and memory that
-# grow faster than $T$ (its $T \times T$ scores); attention pooling, with one query,
+# time from the gradient's path. Full self-attention pays for it: its time grew faster
+# than $T$ here (asserted; which parts of the pass set the ratio was not measured), and
+# its $T \times T$ scores take memory that grows like $T^2$; attention pooling, with one query,
 # costs $O(T)$ (its ratio is printed above) but reads the sequence through a single
 # weighted average.
 
@@ -664,7 +665,10 @@ assert lru_ratios.min() > 1e-3 and rnn_ratio < 1e-4
 # $C$) kept from $3 \times 10^{-2}$ to $7 \times 10^{-2}$ of its value over the 20 draws of
 # the stored run, a 15- to 35-fold loss (printed; asserted above $10^{-3}$); the tanh
 # `SimpleRNN` kept $7 \times 10^{-8}$ in the draw plotted above (printed), and from
-# $6 \times 10^{-11}$ to $3 \times 10^{-5}$ over 20 draws (asserted below $10^{-4}$). Does it learn? The
+# $6 \times 10^{-11}$ to $3 \times 10^{-5}$ over 20 draws (asserted below $10^{-4}$). The
+# two are different quantities (the LRU's is the formula's root mean square over $B$ and
+# $C$, the `SimpleRNN`'s a gradient measured on one model): compare their orders of
+# magnitude only. Does it learn? The
 # adding problem at notebook 04's long lag, $T = 60$, where a tanh `SimpleRNN` failed
 # (asserted in 04): an LRU of 16 modes on the ring $[0.9, 0.999]$ between a per-step ReLU
 # encoder and an MLP readout (`build_lru_model`; why the encoder: a linear recurrence
@@ -991,8 +995,8 @@ assert len(verdicts) == 3
 #   pooling's, with $T^2$ scores per head and example.
 # - **The LRU's** gradient over a lag is the mixture of its modes' $\alpha_m^k$ (Keras
 #   matched the formula); from lag 1 to lag 199 it lost a factor 15 to 35 in 20 draws
-#   of the stored run (mean square over $B$, $C$; asserted below 1000), where a tanh
-#   `SimpleRNN` lost a factor of $3 \times 10^4$ to $1.5 \times 10^{10}$ (20 draws; asserted
+#   of the stored run (mean square over $B$, $C$, from the formula; asserted below 1000), where a tanh
+#   `SimpleRNN` lost a factor of $3 \times 10^4$ to $1.5 \times 10^{10}$ (measured, 20 draws; asserted
 #   above $10^4$); it
 #   learned the adding problem at $T = 60$, with and without $\beta$, and with and without
 #   the exponential parameterisation (then, in at least one of the two direct LRUs of
