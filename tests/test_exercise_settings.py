@@ -9,8 +9,8 @@ it) and fail when the two drift apart.
 import ast
 from pathlib import Path
 
-import jupytext
 import pytest
+from notebook_code import code_cells as parsed_code_cells
 
 from gradcourse.exercises import nb03_bptt, nb04_lstm, nb05_clipping, nb06_initializers
 
@@ -18,19 +18,8 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def code_cells(name):
-    """The notebook's code cells, parsed (IPython magics, such as the Colab %pip, left out)."""
-    notebook = jupytext.read(NOTEBOOKS / name)
-    cells = []
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            source = "\n".join(  # a magic line becomes `pass`, at its indentation
-                line[: len(line) - len(line.lstrip())] + "pass"
-                if line.lstrip().startswith(("%", "!"))
-                else line
-                for line in cell.source.splitlines()
-            )
-            cells.append(ast.parse(source))
-    return cells
+    """The notebook's code cells, parsed."""
+    return parsed_code_cells(NOTEBOOKS / name)
 
 
 def literals(cells):

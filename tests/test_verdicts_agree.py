@@ -10,11 +10,11 @@ scale's five (docs/evidence.md).
 from __future__ import annotations
 
 import ast
-import re
+import functools
 from pathlib import Path
 
-import jupytext
 import pytest
+from notebook_code import code_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -53,31 +53,28 @@ SCRIPTS = {
 }
 
 
-def _verdict_cell(script: Path) -> str:
-    """The source of the code cell that builds the notebook's ``verdicts`` table."""
-    cells = [cell.source for cell in jupytext.read(script).cells if cell.cell_type == "code"]
-    found = [source for source in cells if re.search(r"^verdicts = \[", source, re.M)]
-    assert len(found) == 1, f"{script.name}: {len(found)} cells build `verdicts`"
-    return found[0]
-
-
+@functools.cache
 def notebook_verdicts(script: Path) -> dict[str, str]:
     """{claim: label} from the ``verdicts = [(claim, label, ...), ...]`` list of a script."""
-    for node in ast.walk(ast.parse(_verdict_cell(script))):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "verdicts" for target in node.targets
-        ):
-            rows = {}
-            for row in node.value.elts:
-                claim, label = row.elts[0], row.elts[1]
-                assert isinstance(claim, ast.Constant) and isinstance(label, ast.Constant), (
-                    f"{script.name}: a verdict's claim and label must be plain strings"
-                )
-                rows[claim.value] = label.value
-            return rows
-    raise AssertionError(f"{script.name} has no `verdicts = [...]` list")
+    tables = [
+        node
+        for cell in code_cells(script)
+        for node in cell.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(target, ast.Name) and target.id == "verdicts" for target in node.targets)
+    ]
+    assert len(tables) == 1, f"{script.name}: {len(tables)} cells build `verdicts`"
+    rows = {}
+    for row in tables[0].value.elts:
+        claim, label = row.elts[0], row.elts[1]
+        assert isinstance(claim, ast.Constant) and isinstance(label, ast.Constant), (
+            f"{script.name}: a verdict's claim and label must be plain strings"
+        )
+        rows[claim.value] = label.value
+    return rows
 
 
+@functools.cache
 def readme_verdicts(readme: Path = ROOT / "README.md") -> dict[str, str]:
     """{claim: label} from the README's Myths table (the rows after its header row)."""
     rows, inside = {}, False
